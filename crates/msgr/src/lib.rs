@@ -1,0 +1,4 @@
+//! msgr2 client side.
+pub mod crc;
+pub mod frame;
+mod secure;
