@@ -1,0 +1,18 @@
+//! CephX authentication, client side, without I/O.
+//!
+//! - [`CryptoKey`] and [`Keyring`]: keys as Ceph stores them, the `aes`
+//!   cipher and CephX's encrypted envelope ([`crypto`]).
+//! - [`types`]: the CephX wire structures.
+//! - [`CephxClient`]: the client half of the exchange with a monitor, as a
+//!   state machine fed with payloads and returning payloads.
+
+mod compat;
+pub mod crypto;
+pub mod error;
+pub mod keyring;
+pub mod types;
+
+pub use compat::{EntityName, UTime};
+pub use crypto::CryptoKey;
+pub use error::{AuthError, Result};
+pub use keyring::{Keyring, KeyringEntry};
