@@ -1,0 +1,35 @@
+//! Types and maps of Ceph's wire protocol, on top of [`ceph_denc`]:
+//! feature bits, entity names and addresses, times, UUIDs and the MonMap.
+//!
+//! Every `Decode` impl here is total (hostile bytes give an error, never a
+//! panic or an allocation sized by an untrusted length); every `Encode` impl
+//! takes the peer's feature bits and picks the encoding Ceph would.
+
+pub mod addr;
+pub mod entity;
+pub mod features;
+pub mod time;
+
+pub use addr::{EntityAddr, EntityAddrType, EntityAddrVec};
+pub use entity::{EntityInst, EntityName, EntityNameT, EntityType};
+pub use time::{UTime, Uuid};
+
+/// A text form that could not be parsed: what was being parsed, the input
+/// and why it was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} {input:?}: {reason}")]
+pub struct ParseError {
+    pub what: &'static str,
+    pub input: String,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub fn new(what: &'static str, input: &str, reason: impl Into<String>) -> Self {
+        ParseError {
+            what,
+            input: input.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
