@@ -1,0 +1,19 @@
+//! Ceph client configuration, read the way Ceph reads it: the `ceph.conf`
+//! file and its search path, `CEPH_ARGS`, metavariables, `mon_host`, keyring
+//! search, and the typed options a monitor client needs.
+//!
+//! Nothing here touches the network except host-name resolution of
+//! `mon_host` entries that are not IP addresses.
+
+mod args;
+mod conffile;
+mod meta;
+mod values;
+
+pub use args::{ceph_args_from_env, split_args, ArgsError};
+pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
+pub use meta::{expand_meta, short_hostname, MetaVars};
+pub use values::{
+    parse_auth_methods, parse_float, parse_float_secs, parse_int, parse_modes, parse_secs,
+    parse_uint, split_list, AuthMethod, ConnectionMode, ValueError,
+};
