@@ -1,4 +1,9 @@
 //! msgr2 client side.
+pub mod auth;
 pub mod crc;
+pub mod error;
 pub mod frame;
+pub mod message;
+pub mod payload;
+pub mod protocol;
 mod secure;
