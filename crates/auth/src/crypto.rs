@@ -52,7 +52,11 @@ pub struct CryptoKey {
 impl std::fmt::Debug for CryptoKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print secret material, not even its length.
-        write!(f, "CryptoKey {{ cipher: {}, secret: <redacted> }}", self.cipher)
+        write!(
+            f,
+            "CryptoKey {{ cipher: {}, secret: <redacted> }}",
+            self.cipher
+        )
     }
 }
 

@@ -103,7 +103,10 @@ impl Keyring {
                 )));
             };
             // Ceph treats spaces and underscores in option names alike.
-            let k: Vec<&str> = k.split(|c: char| c.is_whitespace() || c == '_').filter(|s| !s.is_empty()).collect();
+            let k: Vec<&str> = k
+                .split(|c: char| c.is_whitespace() || c == '_')
+                .filter(|s| !s.is_empty())
+                .collect();
             let v = unquote(v.trim());
             match k.as_slice() {
                 ["key"] => *key = Some(CryptoKey::from_base64(v)?),
@@ -156,7 +159,9 @@ mod tests {
     #[test]
     fn parses_sections_keys_and_caps() {
         let kr = Keyring::parse(TEXT).unwrap();
-        let admin = kr.entry(&EntityName::parse("client.admin").unwrap()).unwrap();
+        let admin = kr
+            .entry(&EntityName::parse("client.admin").unwrap())
+            .unwrap();
         assert_eq!(admin.caps["mon"], "allow r");
         assert_eq!(admin.caps["mds"], "allow *");
         let mon = kr.entry(&EntityName::parse("mon.").unwrap()).unwrap();
@@ -171,6 +176,8 @@ mod tests {
         assert!(Keyring::parse("[client.admin]\ncaps mon = x\n").is_err());
         assert!(Keyring::parse("[client.admin\n").is_err());
         assert!(Keyring::parse("[client.admin]\nkey = !!notbase64\n").is_err());
-        assert!(Keyring::parse("[nonsense]\nkey = AQCtgwprcghQMhAAzlSVz8lamy41d8MITlpQAg==\n").is_err());
+        assert!(
+            Keyring::parse("[nonsense]\nkey = AQCtgwprcghQMhAAzlSVz8lamy41d8MITlpQAg==\n").is_err()
+        );
     }
 }

@@ -6,12 +6,14 @@
 //! - [`CephxClient`]: the client half of the exchange with a monitor, as a
 //!   state machine fed with payloads and returning payloads.
 
+pub mod client;
 mod compat;
 pub mod crypto;
 pub mod error;
 pub mod keyring;
 pub mod types;
 
+pub use client::{AuthOutcome, Authorizer, CephxClient, ServiceTicket};
 pub use compat::{EntityName, UTime};
 pub use crypto::CryptoKey;
 pub use error::{AuthError, Result};

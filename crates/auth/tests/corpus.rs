@@ -18,13 +18,16 @@ fn round_trip<T: Decode + Encode + PartialEq + std::fmt::Debug>(type_name: &str)
         for file in files {
             let path = file.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
-            let value = T::decode_all(&bytes)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let value = T::decode_all(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(value.to_bytes(u64::MAX), bytes, "{}", path.display());
             assert_eq!(T::decode_all(&value.to_bytes(u64::MAX)).unwrap(), value);
             // Every strict prefix must fail cleanly, never panic.
             for cut in 0..bytes.len() {
-                assert!(T::decode_all(&bytes[..cut]).is_err(), "{} cut at {cut}", path.display());
+                assert!(
+                    T::decode_all(&bytes[..cut]).is_err(),
+                    "{} cut at {cut}",
+                    path.display()
+                );
             }
             seen += 1;
         }
