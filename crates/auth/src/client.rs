@@ -50,7 +50,7 @@ pub const AUTH_MODE_AUTHORIZER: u8 = 1;
 ///
 /// ```
 /// use ceph_auth::{client::initial_auth_payload, EntityName};
-/// let name = EntityName::parse("client.admin").unwrap();
+/// let name = "client.admin".parse::<EntityName>().unwrap();
 /// let p = initial_auth_payload(&name, 0);
 /// assert_eq!(p[0], 10);
 /// assert_eq!(p.len(), 1 + 4 + 4 + 5 + 8);
@@ -188,7 +188,7 @@ pub type Clock = Box<dyn Fn() -> SystemTime + Send>;
 /// ```
 /// use ceph_auth::{CephxClient, CryptoKey, EntityName};
 /// let key = CryptoKey::from_base64("AQCtgwprcghQMhAAzlSVz8lamy41d8MITlpQAg==").unwrap();
-/// let mut client = CephxClient::new(EntityName::parse("client.admin").unwrap(), key)
+/// let mut client = CephxClient::new("client.admin".parse::<EntityName>().unwrap(), key)
 ///     .with_random(Box::new(|| 42));
 /// let _auth_request = client.initial_auth_payload();
 /// // The monitor's challenge: struct_v 1, u64 challenge.

@@ -26,7 +26,7 @@ pub struct KeyringEntry {
 /// ```
 /// use ceph_auth::{EntityName, Keyring};
 /// let kr = Keyring::parse("[client.admin]\n\tkey = AQCtgwprcghQMhAAzlSVz8lamy41d8MITlpQAg==\n\tcaps mon = \"allow *\"\n").unwrap();
-/// let name = EntityName::parse("client.admin").unwrap();
+/// let name = "client.admin".parse::<EntityName>().unwrap();
 /// assert_eq!(kr.get(&name).unwrap().secret().len(), 16);
 /// assert_eq!(kr.entry(&name).unwrap().caps["mon"], "allow *");
 /// ```
@@ -83,7 +83,7 @@ impl Keyring {
                 let section = section.strip_suffix(']').ok_or_else(|| {
                     AuthError::Keyring(format!("line {}: unterminated section", lineno + 1))
                 })?;
-                let name = EntityName::parse(section.trim()).ok_or_else(|| {
+                let name = section.trim().parse::<EntityName>().ok().ok_or_else(|| {
                     AuthError::Keyring(format!(
                         "line {}: [{section}] is not an entity name",
                         lineno + 1
@@ -160,11 +160,11 @@ mod tests {
     fn parses_sections_keys_and_caps() {
         let kr = Keyring::parse(TEXT).unwrap();
         let admin = kr
-            .entry(&EntityName::parse("client.admin").unwrap())
+            .entry(&"client.admin".parse::<EntityName>().unwrap())
             .unwrap();
         assert_eq!(admin.caps["mon"], "allow r");
         assert_eq!(admin.caps["mds"], "allow *");
-        let mon = kr.entry(&EntityName::parse("mon.").unwrap()).unwrap();
+        let mon = kr.entry(&"mon.".parse::<EntityName>().unwrap()).unwrap();
         assert_eq!(mon.caps["mon"], "allow *");
         assert_ne!(admin.key, mon.key);
         assert_eq!(kr.names().count(), 2);

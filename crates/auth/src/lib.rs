@@ -7,14 +7,13 @@
 //!   state machine fed with payloads and returning payloads.
 
 pub mod client;
-mod compat;
 pub mod crypto;
 pub mod error;
 pub mod keyring;
 pub mod types;
 
+pub use ceph_types::{EntityName, UTime};
 pub use client::{AuthOutcome, Authorizer, CephxClient, ServiceTicket};
-pub use compat::{EntityName, UTime};
 pub use crypto::CryptoKey;
 pub use error::{AuthError, Result};
 pub use keyring::{Keyring, KeyringEntry};

@@ -250,7 +250,7 @@ impl Encode for AuthCapsInfo {
 }
 
 /// What a service learns from a ticket: who, until when, with which caps.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthTicket {
     pub name: EntityName,
     pub global_id: u64,
@@ -319,7 +319,7 @@ impl Encode for CephXServiceTicket {
 
 /// The part of a ticket encrypted for the service ("B"); the client never
 /// sees it decrypted.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CephXServiceTicketInfo {
     pub ticket: AuthTicket,
     pub session_key: CryptoKey,

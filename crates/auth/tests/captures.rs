@@ -19,14 +19,14 @@ fn data(name: &str) -> Vec<u8> {
 }
 
 fn admin() -> EntityName {
-    EntityName::parse("client.admin").unwrap()
+    "client.admin".parse::<EntityName>().unwrap()
 }
 
 fn key_of(mode: &str, file: &str, who: &str) -> CryptoKey {
     let text = String::from_utf8(data(&format!("{mode}.{file}.keyring"))).unwrap();
     Keyring::parse(&text)
         .unwrap()
-        .get(&EntityName::parse(who).unwrap())
+        .get(&who.parse::<EntityName>().unwrap())
         .unwrap()
         .clone()
 }
