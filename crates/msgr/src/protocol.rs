@@ -20,6 +20,7 @@ use bytes::BytesMut;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use ceph_types::features::CEPH_FEATUREMASK_MSG_ADDR2;
 use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, UTime};
 
 use crate::auth::{AuthClient, AuthFailure, AuthFailureReason, AuthKeys};
@@ -52,8 +53,11 @@ pub struct HandshakeConfig {
     /// The gid to send in CLIENT_IDENT; `None` sends the global id the
     /// server assigned in AUTH_DONE.
     pub gid: Option<i64>,
-    /// Lossy session (what a monitor client uses): no cookie, no replay.
+    /// Lossy session (the default; what the Ceph CLI's monitor session
+    /// uses): CONNECT_LOSSY flag and no cookie.
     pub lossy: bool,
+    /// Our cookie for a lossless session; `None` picks a random one.
+    pub cookie: Option<u64>,
     /// Check the server's AUTH_SIGNATURE (only disable to replay
     /// recordings without the session key).
     pub verify_signature: bool,
@@ -62,7 +66,7 @@ pub struct HandshakeConfig {
 }
 
 impl HandshakeConfig {
-    /// A lossy client connecting to `target_addr` with the given features.
+    /// A client connecting to `target_addr` with the given features.
     pub fn client(target_addr: EntityAddr, features_supported: u64, features_required: u64) -> Self {
         HandshakeConfig {
             entity_type: ENTITY_TYPE_CLIENT,
@@ -73,6 +77,7 @@ impl HandshakeConfig {
             global_seq: 1,
             gid: None,
             lossy: true,
+            cookie: None,
             verify_signature: true,
             max_segment_len: DEFAULT_MAX_SEGMENT_LEN,
         }
@@ -377,9 +382,14 @@ impl<'a> ClientHandshake<'a> {
             gid: self.cfg.gid.unwrap_or(self.global_id as i64),
             global_seq: self.cfg.global_seq,
             supported_features: self.cfg.features_supported,
-            required_features: self.cfg.features_required,
+            // Ceph always requires MSG_ADDR2 of a msgr2 peer.
+            required_features: self.cfg.features_required | CEPH_FEATUREMASK_MSG_ADDR2,
             flags: if self.cfg.lossy { CONNECT_LOSSY } else { 0 },
-            cookie: if self.cfg.lossy { 0 } else { rand::random::<u64>() | 1 },
+            cookie: match (self.cfg.lossy, self.cfg.cookie) {
+                (true, _) => 0,
+                (false, Some(c)) => c,
+                (false, None) => rand::random::<u64>().max(1),
+            },
         };
         self.state = HandshakeState::Ident;
         self.queue_frame(&ident)
