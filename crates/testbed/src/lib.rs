@@ -301,12 +301,24 @@ fn mon_name(index: usize) -> String {
 }
 
 fn random_fsid() -> String {
-    let b: [u8; 16] = rand::thread_rng().gen();
-    let h = |r: std::ops::Range<usize>| b[r].iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    });
-    format!("{}-{}-{}-{}-{}", h(0..4), h(4..6), h(6..8), h(8..10), h(10..16))
+    let mut b: [u8; 16] = rand::thread_rng().gen();
+    // Mark it as a random (version 4, RFC 4122 variant) UUID.
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = |r: std::ops::Range<usize>| {
+        b[r].iter().fold(String::new(), |mut s, x| {
+            let _ = write!(s, "{x:02x}");
+            s
+        })
+    };
+    format!(
+        "{}-{}-{}-{}-{}",
+        h(0..4),
+        h(4..6),
+        h(6..8),
+        h(8..10),
+        h(10..16)
+    )
 }
 
 /// Last `lines` lines of a file, or a note that it could not be read.
@@ -349,7 +361,10 @@ fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<Output> {
     });
     let deadline = Instant::now() + timeout;
     let status = loop {
-        match child.try_wait().map_err(io_err(format!("waiting for {describe}")))? {
+        match child
+            .try_wait()
+            .map_err(io_err(format!("waiting for {describe}")))?
+        {
             Some(status) => break Some(status),
             None if Instant::now() >= deadline => {
                 let _ = child.kill();
@@ -468,7 +483,7 @@ impl Cluster {
         for name in &names {
             cluster.start_mon(name)?;
         }
-        cluster.wait_for_quorum_inner(&names, spec.quorum_timeout, true)?;
+        cluster.wait_for_quorum_inner(&names, spec.quorum_timeout, QuorumWait::Initial)?;
         cluster.refresh_ranks()?;
         Ok(cluster)
     }
@@ -482,9 +497,14 @@ impl Cluster {
         let admin_keyring = self.admin_keyring_path();
 
         let mut cmd = self.runtime.command("ceph-authtool");
-        cmd.arg("--create-keyring")
-            .arg(&mon_keyring)
-            .args(["--gen-key", "-n", "mon.", "--cap", "mon", "allow *"]);
+        cmd.arg("--create-keyring").arg(&mon_keyring).args([
+            "--gen-key",
+            "-n",
+            "mon.",
+            "--cap",
+            "mon",
+            "allow *",
+        ]);
         run_tool(cmd)?;
         let mut cmd = self.runtime.command("ceph-authtool");
         cmd.arg("--create-keyring").arg(&admin_keyring).args([
@@ -507,7 +527,9 @@ impl Cluster {
         run_tool(cmd)?;
         // The mon store is seeded from this keyring, so client.admin must be in it.
         let mut cmd = self.runtime.command("ceph-authtool");
-        cmd.arg(&mon_keyring).arg("--import-keyring").arg(&admin_keyring);
+        cmd.arg(&mon_keyring)
+            .arg("--import-keyring")
+            .arg(&admin_keyring);
         run_tool(cmd)?;
 
         let monmap = self.root.join("monmap");
@@ -567,10 +589,26 @@ impl Cluster {
         conf.push_str("\n[mon]\n");
         line(&mut conf, "mon_data", &format!("{dir}/mon/$cluster-$id"));
         line(&mut conf, "keyring", "$mon_data/keyring");
-        line(&mut conf, "log_file", &format!("{dir}/log/$cluster-$name.log"));
-        line(&mut conf, "mon_cluster_log_file", &format!("{dir}/log/$cluster.log"));
-        line(&mut conf, "admin_socket", &format!("{dir}/run/$cluster-$name.asok"));
-        line(&mut conf, "pid_file", &format!("{dir}/run/$cluster-$name.pid"));
+        line(
+            &mut conf,
+            "log_file",
+            &format!("{dir}/log/$cluster-$name.log"),
+        );
+        line(
+            &mut conf,
+            "mon_cluster_log_file",
+            &format!("{dir}/log/$cluster.log"),
+        );
+        line(
+            &mut conf,
+            "admin_socket",
+            &format!("{dir}/run/$cluster-$name.asok"),
+        );
+        line(
+            &mut conf,
+            "pid_file",
+            &format!("{dir}/run/$cluster-$name.pid"),
+        );
         // Test machines often have nearly full disks; never refuse to run for that.
         line(&mut conf, "mon_data_avail_crit", "0");
         line(&mut conf, "mon_data_avail_warn", "0");
@@ -582,8 +620,16 @@ impl Cluster {
         }
 
         conf.push_str("\n[client]\n");
-        line(&mut conf, "keyring", &self.admin_keyring_path().display().to_string());
-        line(&mut conf, "log_file", &format!("{dir}/log/$cluster-$name.$pid.log"));
+        line(
+            &mut conf,
+            "keyring",
+            &self.admin_keyring_path().display().to_string(),
+        );
+        line(
+            &mut conf,
+            "log_file",
+            &format!("{dir}/log/$cluster-$name.$pid.log"),
+        );
 
         for mon in self.lock_mons().iter() {
             let _ = writeln!(conf, "\n[mon.{}]", mon.name);
@@ -597,7 +643,9 @@ impl Cluster {
     }
 
     fn lock_mons(&self) -> MutexGuard<'_, Vec<MonSlot>> {
-        self.mons.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.mons
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn mon_names(&self) -> Vec<String> {
@@ -716,15 +764,40 @@ impl Cluster {
         run_with_timeout(cmd, Duration::from_secs(secs * 4 + 5))
     }
 
+    /// Path of the named monitor's admin socket.
+    pub fn admin_socket_path(&self, name: &str) -> PathBuf {
+        self.root.join("run").join(format!("ceph-mon.{name}.asok"))
+    }
+
+    /// Runs `ceph daemon` against the named monitor's admin socket (works
+    /// without quorum), e.g. `cluster.mon_daemon("a", &["config", "get", "mon_lease"])`.
+    pub fn mon_daemon(&self, name: &str, args: &[&str]) -> Result<Output> {
+        let mut cmd = self.runtime.command("ceph");
+        cmd.arg("--admin-daemon")
+            .arg(self.admin_socket_path(name))
+            .args(args);
+        run_with_timeout(cmd, Duration::from_secs(30))
+    }
+
     /// Waits until every monitor in `names` is in quorum (others may or may not be).
+    ///
+    /// Right after a fault the old quorum may still be reported; use
+    /// [`Cluster::wait_for_exact_quorum`] to wait for a faulty mon to leave it.
     pub fn wait_for_quorum(&self, names: &[&str], timeout: Duration) -> Result<()> {
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        self.wait_for_quorum_inner(&names, timeout, false)
+        self.wait_for_quorum_inner(&names, timeout, QuorumWait::Includes)
+    }
+
+    /// Waits until the quorum is exactly the monitors in `names`.
+    pub fn wait_for_exact_quorum(&self, names: &[&str], timeout: Duration) -> Result<()> {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        self.wait_for_quorum_inner(&names, timeout, QuorumWait::Exact)
     }
 
     /// The current quorum member names, as reported by `ceph quorum_status`.
     pub fn quorum_names(&self) -> Result<Vec<String>> {
-        let out = self.ceph_with_timeout(&["quorum_status", "-f", "json"], Duration::from_secs(5))?;
+        let out =
+            self.ceph_with_timeout(&["quorum_status", "-f", "json"], Duration::from_secs(5))?;
         parse_quorum_names(&out).map_err(|last| Error::Tool {
             command: "ceph quorum_status".into(),
             status: format!("{:?}", out.code),
@@ -736,7 +809,7 @@ impl Cluster {
         &self,
         names: &[String],
         timeout: Duration,
-        initial: bool,
+        mode: QuorumWait,
     ) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let mut last = String::from("(no attempt)");
@@ -745,7 +818,8 @@ impl Cluster {
             for name in names {
                 if let Some(status) = self.exit_status(name)? {
                     let logs = self.mon_logs_tail(name);
-                    let lost_bind_race = initial && logs.contains("unable to bind");
+                    let lost_bind_race =
+                        mode == QuorumWait::Initial && logs.contains("unable to bind");
                     return Err(if lost_bind_race {
                         Error::PortInUse {
                             name: name.clone(),
@@ -772,7 +846,7 @@ impl Cluster {
             let connect = remaining.min(Duration::from_secs(5));
             let out = self.ceph_with_timeout(&["quorum_status", "-f", "json"], connect)?;
             match parse_quorum_names(&out) {
-                Ok(quorum) if names.iter().all(|n| quorum.contains(n)) => return Ok(()),
+                Ok(quorum) if mode.satisfied(names, &quorum) => return Ok(()),
                 Ok(quorum) => last = format!("quorum is {quorum:?}"),
                 Err(e) => last = e,
             }
@@ -830,7 +904,12 @@ impl Cluster {
     pub fn mon_logs_tail(&self, name: &str) -> String {
         let mut text = String::new();
         for path in self.mon_log_paths(name) {
-            let _ = writeln!(text, "--- {} (tail)\n{}", path.display(), tail(&path, LOG_TAIL_LINES));
+            let _ = writeln!(
+                text,
+                "--- {} (tail)\n{}",
+                path.display(),
+                tail(&path, LOG_TAIL_LINES)
+            );
         }
         text
     }
@@ -865,7 +944,9 @@ impl Cluster {
                     .open(path)
                     .map_err(io_err(format!("opening {}", path.display())))
             };
-            command.stdout(open(&stdout_path)?).stderr(open(&stderr_path)?);
+            command
+                .stdout(open(&stdout_path)?)
+                .stderr(open(&stderr_path)?);
             let child = command
                 .spawn()
                 .map_err(io_err(format!("spawning ceph-mon -i {name}")))?;
@@ -943,6 +1024,27 @@ impl Cluster {
     }
 }
 
+/// What [`Cluster::wait_for_quorum_inner`] waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QuorumWait {
+    /// All named mons in quorum, during start (a bind failure means retry).
+    Initial,
+    /// All named mons in quorum, maybe others too.
+    Includes,
+    /// Quorum is exactly the named mons.
+    Exact,
+}
+
+impl QuorumWait {
+    fn satisfied(self, names: &[String], quorum: &[String]) -> bool {
+        let includes = names.iter().all(|n| quorum.contains(n));
+        match self {
+            QuorumWait::Initial | QuorumWait::Includes => includes,
+            QuorumWait::Exact => includes && quorum.len() == names.len(),
+        }
+    }
+}
+
 /// The child's pid if it has not exited; reaps (and forgets) it otherwise.
 fn running_pid(child: &mut Option<Child>) -> Option<u32> {
     match child.as_mut().map(|c| c.try_wait()) {
@@ -964,7 +1066,9 @@ fn parse_quorum_names(out: &Output) -> Result<Vec<String>, String> {
             out.stderr.trim().lines().last().unwrap_or("")
         ));
     }
-    let value = out.json().map_err(|e| format!("bad JSON from ceph ({e})"))?;
+    let value = out
+        .json()
+        .map_err(|e| format!("bad JSON from ceph ({e})"))?;
     let names = value["quorum_names"]
         .as_array()
         .ok_or_else(|| "no quorum_names in quorum_status".to_string())?;
@@ -1008,6 +1112,8 @@ mod tests {
         let parts: Vec<usize> = fsid.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
         assert!(fsid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        assert_eq!(&fsid[14..15], "4");
+        assert_ne!(random_fsid(), fsid);
     }
 
     #[test]
@@ -1042,7 +1148,9 @@ mod tests {
             stdout: String::new(),
             stderr: "timed out\n".into(),
         };
-        assert!(parse_quorum_names(&failed).unwrap_err().contains("timed out"));
+        assert!(parse_quorum_names(&failed)
+            .unwrap_err()
+            .contains("timed out"));
     }
 
     #[test]

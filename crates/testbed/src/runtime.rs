@@ -71,7 +71,10 @@ pub fn host_release() -> Option<String> {
     let out = Command::new("ceph-mon").arg("--version").output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let after_hash = text.split(')').nth(1)?;
-    after_hash.split_whitespace().next().map(str::to_ascii_lowercase)
+    after_hash
+        .split_whitespace()
+        .next()
+        .map(str::to_ascii_lowercase)
 }
 
 #[cfg(test)]
