@@ -72,7 +72,10 @@ pub struct AuthKeys {
 impl fmt::Debug for AuthKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthKeys")
-            .field("session_key", &format_args!("<{} bytes redacted>", self.session_key.len()))
+            .field(
+                "session_key",
+                &format_args!("<{} bytes redacted>", self.session_key.len()),
+            )
             .field(
                 "connection_secret",
                 &format_args!("<{} bytes redacted>", self.connection_secret.len()),
@@ -97,7 +100,12 @@ pub trait AuthClient: Send {
     /// Answers a server challenge / intermediate reply.
     fn handle_reply_more(&mut self, payload: &[u8]) -> Result<Vec<u8>, AuthFailure>;
     /// Finishes: checks the server's final payload and yields the keys.
-    fn handle_done(&mut self, global_id: u64, con_mode: u32, payload: &[u8]) -> Result<AuthKeys, AuthFailure>;
+    fn handle_done(
+        &mut self,
+        global_id: u64,
+        con_mode: u32,
+        payload: &[u8],
+    ) -> Result<AuthKeys, AuthFailure>;
     /// AUTH_BAD_METHOD: the server's verdict and what it allows. Return
     /// `Ok(())` after switching method/modes to retry with a fresh
     /// AUTH_REQUEST, or `Err` to give up (the default).

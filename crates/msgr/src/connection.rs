@@ -14,7 +14,9 @@ use crate::auth::AuthClient;
 use crate::error::MsgrError;
 use crate::frame::{ConMode, DEFAULT_MAX_SEGMENT_LEN};
 use crate::message::Message;
-use crate::protocol::{ClientHandshake, HandshakeConfig, HandshakeStatus, Session, SessionEvent, SessionInfo};
+use crate::protocol::{
+    ClientHandshake, HandshakeConfig, HandshakeStatus, Session, SessionEvent, SessionInfo,
+};
 
 /// How to connect.
 #[derive(Debug, Clone)]
@@ -79,13 +81,17 @@ pub struct Sender {
 impl Sender {
     /// Queues a message (its `seq` is assigned by the connection).
     pub fn send(&self, msg: Message) -> Result<(), MsgrError> {
-        self.tx.send(Command::Send(msg)).map_err(|_| MsgrError::Closed)
+        self.tx
+            .send(Command::Send(msg))
+            .map_err(|_| MsgrError::Closed)
     }
 
     /// Queues a KEEPALIVE2 stamped `stamp`; its ack arrives as
     /// [`Event::KeepaliveAck`].
     pub fn keepalive(&self, stamp: UTime) -> Result<(), MsgrError> {
-        self.tx.send(Command::Keepalive(stamp)).map_err(|_| MsgrError::Closed)
+        self.tx
+            .send(Command::Keepalive(stamp))
+            .map_err(|_| MsgrError::Closed)
     }
 }
 
@@ -123,7 +129,8 @@ impl Connection {
         auth: &mut dyn AuthClient,
     ) -> Result<Connection, MsgrError> {
         let target = EntityAddr::new(EntityAddrType::Msgr2, addr, 0);
-        let mut cfg = HandshakeConfig::client(target, opts.features_supported, opts.features_required);
+        let mut cfg =
+            HandshakeConfig::client(target, opts.features_supported, opts.features_required);
         cfg.entity_type = opts.name.ty.code() as u8;
         cfg.max_segment_len = opts.max_segment_len;
         cfg.gid = opts.gid;

@@ -43,7 +43,9 @@ pub enum MsgrError {
 impl From<FrameError> for MsgrError {
     fn from(e: FrameError) -> Self {
         match e {
-            FrameError::BadPreambleCrc { .. } | FrameError::BadSegmentCrc { .. } => MsgrError::BadCrc(e),
+            FrameError::BadPreambleCrc { .. } | FrameError::BadSegmentCrc { .. } => {
+                MsgrError::BadCrc(e)
+            }
             FrameError::BadBanner | FrameError::BadBannerLength(_) => MsgrError::NotMsgr2(e),
             e => MsgrError::BadFrame(e),
         }

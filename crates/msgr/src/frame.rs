@@ -64,7 +64,9 @@ pub enum FrameError {
     BadBannerLength(u16),
     #[error("preamble crc mismatch: computed {computed:#010x}, frame says {expected:#010x}")]
     BadPreambleCrc { computed: u32, expected: u32 },
-    #[error("segment {index} crc mismatch: computed {computed:#010x}, frame says {expected:#010x}")]
+    #[error(
+        "segment {index} crc mismatch: computed {computed:#010x}, frame says {expected:#010x}"
+    )]
     BadSegmentCrc {
         index: usize,
         computed: u32,
@@ -382,8 +384,13 @@ impl FrameCodec {
 
     /// Switches to secure mode with ciphers derived from the connection
     /// secret (`is_server` picks which nonce is ours).
-    pub fn enable_secure(&mut self, connection_secret: &[u8], is_server: bool) -> Result<(), FrameError> {
-        let (rx, tx) = crate::secure::handlers_from_secret(connection_secret, is_server).ok_or(FrameError::Decrypt)?;
+    pub fn enable_secure(
+        &mut self,
+        connection_secret: &[u8],
+        is_server: bool,
+    ) -> Result<(), FrameError> {
+        let (rx, tx) = crate::secure::handlers_from_secret(connection_secret, is_server)
+            .ok_or(FrameError::Decrypt)?;
         self.rx = Some(rx);
         self.tx = Some(tx);
         Ok(())
@@ -394,7 +401,10 @@ impl FrameCodec {
         if segments.len() > MAX_SEGMENTS {
             return Err(FrameError::TooManySegments(segments.len()));
         }
-        let used = segments.iter().rposition(|(s, _)| !s.is_empty()).map_or(1, |i| i + 1);
+        let used = segments
+            .iter()
+            .rposition(|(s, _)| !s.is_empty())
+            .map_or(1, |i| i + 1);
         let empty: (&[u8], u16) = (&[], align::DEFAULT);
         let segs: Vec<(&[u8], u16)> = if segments.is_empty() {
             vec![empty]
@@ -415,7 +425,9 @@ impl FrameCodec {
         let head = preamble.encode();
         match self.tx.as_mut() {
             None => {
-                let mut out = Vec::with_capacity(PREAMBLE_LEN + segs.iter().map(|s| s.0.len()).sum::<usize>() + 17);
+                let mut out = Vec::with_capacity(
+                    PREAMBLE_LEN + segs.iter().map(|s| s.0.len()).sum::<usize>() + 17,
+                );
                 out.extend_from_slice(&head);
                 if !segs[0].0.is_empty() {
                     out.extend_from_slice(segs[0].0);
@@ -427,7 +439,8 @@ impl FrameCodec {
                     for (i, (s, _)) in segs.iter().enumerate().skip(1) {
                         out.extend_from_slice(s);
                         let at = 1 + 4 * (i - 1);
-                        epilogue[at..at + 4].copy_from_slice(&ceph_crc32c(u32::MAX, s).to_le_bytes());
+                        epilogue[at..at + 4]
+                            .copy_from_slice(&ceph_crc32c(u32::MAX, s).to_le_bytes());
                     }
                     out.extend_from_slice(&epilogue);
                 }
@@ -494,7 +507,10 @@ impl FrameCodec {
         let seg0 = pre.seg_len(0);
         let mut total = PREAMBLE_LEN + if seg0 > 0 { seg0 + CRC_LEN } else { 0 };
         if pre.segments.len() > 1 {
-            total += (1..pre.segments.len()).map(|i| pre.seg_len(i)).sum::<usize>() + CRC_EPILOGUE_LEN;
+            total += (1..pre.segments.len())
+                .map(|i| pre.seg_len(i))
+                .sum::<usize>()
+                + CRC_EPILOGUE_LEN;
         }
         if buf.len() < total {
             buf.reserve(total - buf.len());
@@ -559,7 +575,9 @@ impl FrameCodec {
             }
             let plain = rx.open(&buf[..need])?;
             buf.advance(need);
-            pending.seg0.extend_from_slice(&plain[..seg0_len - SECURE_INLINE_LEN]);
+            pending
+                .seg0
+                .extend_from_slice(&plain[..seg0_len - SECURE_INLINE_LEN]);
             pending.seg0_done = true;
         }
         let count = pending.preamble.segments.len();

@@ -10,7 +10,8 @@ use ceph_types::{EntityAddr, EntityAddrVec, UTime};
 use crate::frame::Tag;
 
 /// Feature bits assumed when encoding the frames themselves.
-pub const FRAME_ASSUMED_FEATURES: u64 = CEPH_FEATUREMASK_MSG_ADDR2 | CEPH_FEATUREMASK_SERVER_NAUTILUS;
+pub const FRAME_ASSUMED_FEATURES: u64 =
+    CEPH_FEATUREMASK_MSG_ADDR2 | CEPH_FEATUREMASK_SERVER_NAUTILUS;
 
 /// `CEPH_MSG_CONNECT_LOSSY` in CLIENT_IDENT / SERVER_IDENT flags.
 pub const CONNECT_LOSSY: u64 = 1;
@@ -307,15 +308,21 @@ impl Control {
             Tag::AuthRequest => Control::AuthRequest(AuthRequest::from_payload(payload)?),
             Tag::AuthBadMethod => Control::AuthBadMethod(AuthBadMethod::from_payload(payload)?),
             Tag::AuthReplyMore => Control::AuthReplyMore(AuthReplyMore::from_payload(payload)?),
-            Tag::AuthRequestMore => Control::AuthRequestMore(AuthRequestMore::from_payload(payload)?),
+            Tag::AuthRequestMore => {
+                Control::AuthRequestMore(AuthRequestMore::from_payload(payload)?)
+            }
             Tag::AuthDone => Control::AuthDone(AuthDone::from_payload(payload)?),
             Tag::AuthSignature => Control::AuthSignature(AuthSignature::from_payload(payload)?),
             Tag::ClientIdent => Control::ClientIdent(ClientIdent::from_payload(payload)?),
             Tag::ServerIdent => Control::ServerIdent(ServerIdent::from_payload(payload)?),
-            Tag::IdentMissingFeatures => Control::IdentMissingFeatures(IdentMissingFeatures::from_payload(payload)?),
+            Tag::IdentMissingFeatures => {
+                Control::IdentMissingFeatures(IdentMissingFeatures::from_payload(payload)?)
+            }
             Tag::SessionReset => Control::SessionReset(SessionReset::from_payload(payload)?),
             Tag::SessionRetry => Control::SessionRetry(SessionRetry::from_payload(payload)?),
-            Tag::SessionRetryGlobal => Control::SessionRetryGlobal(SessionRetryGlobal::from_payload(payload)?),
+            Tag::SessionRetryGlobal => {
+                Control::SessionRetryGlobal(SessionRetryGlobal::from_payload(payload)?)
+            }
             Tag::Wait => Control::Wait(Wait::from_payload(payload)?),
             Tag::Keepalive2 => Control::Keepalive2(Keepalive2::from_payload(payload)?),
             Tag::Keepalive2Ack => Control::Keepalive2Ack(Keepalive2Ack::from_payload(payload)?),

@@ -25,7 +25,9 @@ use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, UTime};
 
 use crate::auth::{AuthClient, AuthFailure, AuthFailureReason, AuthKeys};
 use crate::error::MsgrError;
-use crate::frame::{align, features, Banner, ConMode, Frame, FrameCodec, Tag, DEFAULT_MAX_SEGMENT_LEN};
+use crate::frame::{
+    align, features, Banner, ConMode, Frame, FrameCodec, Tag, DEFAULT_MAX_SEGMENT_LEN,
+};
 use crate::message::Message;
 use crate::payload::*;
 
@@ -67,7 +69,11 @@ pub struct HandshakeConfig {
 
 impl HandshakeConfig {
     /// A client connecting to `target_addr` with the given features.
-    pub fn client(target_addr: EntityAddr, features_supported: u64, features_required: u64) -> Self {
+    pub fn client(
+        target_addr: EntityAddr,
+        features_supported: u64,
+        features_required: u64,
+    ) -> Self {
         HandshakeConfig {
             entity_type: ENTITY_TYPE_CLIENT,
             target_addr,
@@ -218,7 +224,9 @@ impl<'a> ClientHandshake<'a> {
     pub fn receive(&mut self, data: &[u8]) -> Result<HandshakeStatus, MsgrError> {
         if let Some(log) = self.pre_auth_rx.as_mut() {
             if log.len() + data.len() > MAX_PRE_AUTH_BYTES {
-                return Err(MsgrError::protocol("too many bytes before authentication finished"));
+                return Err(MsgrError::protocol(
+                    "too many bytes before authentication finished",
+                ));
             }
             log.extend_from_slice(data);
         }
@@ -252,7 +260,9 @@ impl<'a> ClientHandshake<'a> {
         if peer.supported & features::REVISION_1 == 0 {
             // Revision 0 framing is not implemented: every msgr2 Ceph since
             // Octopus speaks revision 1.
-            return Err(MsgrError::protocol("peer does not support msgr2 revision 1"));
+            return Err(MsgrError::protocol(
+                "peer does not support msgr2 revision 1",
+            ));
         }
         self.peer_banner = Some(peer);
         self.state = HandshakeState::Hello;
@@ -274,7 +284,10 @@ impl<'a> ClientHandshake<'a> {
     }
 
     fn unexpected(&self, tag: Tag) -> MsgrError {
-        MsgrError::protocol(format!("unexpected {tag:?} frame in state {:?}", self.state))
+        MsgrError::protocol(format!(
+            "unexpected {tag:?} frame in state {:?}",
+            self.state
+        ))
     }
 
     fn handle_frame(&mut self, frame: Frame) -> Result<(), MsgrError> {
@@ -296,8 +309,12 @@ impl<'a> ClientHandshake<'a> {
             }
             (HandshakeState::Auth, Tag::AuthBadMethod) => {
                 let b = AuthBadMethod::from_payload(&payload).map_err(bad(tag))?;
-                self.auth
-                    .handle_bad_method(b.method, b.result, &b.allowed_methods, &b.allowed_modes)?;
+                self.auth.handle_bad_method(
+                    b.method,
+                    b.result,
+                    &b.allowed_methods,
+                    &b.allowed_modes,
+                )?;
                 self.send_auth_request()
             }
             (HandshakeState::Auth, Tag::AuthDone) => {
@@ -307,7 +324,9 @@ impl<'a> ClientHandshake<'a> {
             (HandshakeState::AuthSignature, Tag::AuthSignature) => {
                 let sig = AuthSignature::from_payload(&payload).map_err(bad(tag))?;
                 let sent = self.pre_auth_tx.take().unwrap_or_default();
-                if self.cfg.verify_signature && sig.sha256 != signature(&self.keys.session_key, &sent) {
+                if self.cfg.verify_signature
+                    && sig.sha256 != signature(&self.keys.session_key, &sent)
+                {
                     return Err(MsgrError::SignatureMismatch);
                 }
                 self.send_client_ident()
@@ -343,10 +362,15 @@ impl<'a> ClientHandshake<'a> {
             .ok_or_else(|| {
                 AuthFailure::new(
                     AuthFailureReason::UnsupportedMode,
-                    format!("server chose mode {} but we offered {:?}", done.con_mode, self.offered_modes),
+                    format!(
+                        "server chose mode {} but we offered {:?}",
+                        done.con_mode, self.offered_modes
+                    ),
                 )
             })?;
-        self.keys = self.auth.handle_done(done.global_id, done.con_mode, &done.payload)?;
+        self.keys = self
+            .auth
+            .handle_done(done.global_id, done.con_mode, &done.payload)?;
         self.global_id = done.global_id;
         self.mode = mode;
         // Our signature covers every byte received up to and including
@@ -357,9 +381,14 @@ impl<'a> ClientHandshake<'a> {
             sha256: signature(&self.keys.session_key, covered),
         };
         if mode == ConMode::Secure {
-            self.codec.enable_secure(&self.keys.connection_secret, false).map_err(|_| {
-                AuthFailure::new(AuthFailureReason::BadReply, "connection secret too short for secure mode")
-            })?;
+            self.codec
+                .enable_secure(&self.keys.connection_secret, false)
+                .map_err(|_| {
+                    AuthFailure::new(
+                        AuthFailureReason::BadReply,
+                        "connection secret too short for secure mode",
+                    )
+                })?;
         }
         // The signature frame itself is not part of what the peer signs.
         let tx_log = self.pre_auth_tx.take();
@@ -444,7 +473,8 @@ pub fn signature(session_key: &[u8], data: &[u8]) -> [u8; 32] {
     if session_key.is_empty() {
         return [0; 32];
     }
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(session_key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(session_key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -561,7 +591,9 @@ impl Session {
                     return Err(MsgrError::PeerReset { full: r.full });
                 }
                 other => {
-                    return Err(MsgrError::protocol(format!("unexpected {other:?} frame in an open session")));
+                    return Err(MsgrError::protocol(format!(
+                        "unexpected {other:?} frame in an open session"
+                    )));
                 }
             }
         }

@@ -52,9 +52,15 @@ pub(crate) fn handlers_from_secret(secret: &[u8], is_server: bool) -> Option<(Se
         bytes: secret[KEY_LEN..KEY_LEN + NONCE_LEN].try_into().ok()?,
     };
     let second = NonceState {
-        bytes: secret[KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN].try_into().ok()?,
+        bytes: secret[KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN]
+            .try_into()
+            .ok()?,
     };
-    let (rx_nonce, tx_nonce) = if is_server { (second, first) } else { (first, second) };
+    let (rx_nonce, tx_nonce) = if is_server {
+        (second, first)
+    } else {
+        (first, second)
+    };
     Some((
         SecureRx {
             cipher: cipher.clone(),

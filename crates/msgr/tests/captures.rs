@@ -5,7 +5,9 @@ use ceph_msgr::auth::{AuthClient, AuthFailure, AuthKeys};
 use ceph_msgr::frame::{Banner, Frame, FrameCodec, Tag};
 use ceph_msgr::message::Message;
 use ceph_msgr::payload::*;
-use ceph_msgr::protocol::{ClientHandshake, HandshakeConfig, HandshakeState, HandshakeStatus, SessionEvent};
+use ceph_msgr::protocol::{
+    ClientHandshake, HandshakeConfig, HandshakeState, HandshakeStatus, SessionEvent,
+};
 use ceph_types::EntityAddrType;
 
 fn read(name: &str) -> Vec<u8> {
@@ -21,10 +23,19 @@ fn frames(name: &str, plaintext_only: bool) -> (Banner, Vec<Frame>, usize) {
     let mut codec = FrameCodec::default();
     let mut out = Vec::new();
     while !buf.is_empty() {
-        if plaintext_only && out.iter().any(|f: &Frame| f.tag == Tag::AuthDone || f.tag == Tag::AuthRequestMore) {
+        if plaintext_only
+            && out
+                .iter()
+                .any(|f: &Frame| f.tag == Tag::AuthDone || f.tag == Tag::AuthRequestMore)
+        {
             break;
         }
-        out.push(codec.decode(&mut buf).unwrap().expect("capture holds whole frames"));
+        out.push(
+            codec
+                .decode(&mut buf)
+                .unwrap()
+                .expect("capture holds whole frames"),
+        );
     }
     (banner, out, buf.len())
 }
@@ -55,12 +66,24 @@ fn crc_captures_parse_completely_and_payloads_decode() {
         let (_, c2s, _) = frames(&format!("{conn}.c2s.bin"), false);
         assert_eq!(
             &tags(&c2s)[..5],
-            [Tag::Hello, Tag::AuthRequest, Tag::AuthRequestMore, Tag::AuthSignature, Tag::ClientIdent]
+            [
+                Tag::Hello,
+                Tag::AuthRequest,
+                Tag::AuthRequestMore,
+                Tag::AuthSignature,
+                Tag::ClientIdent
+            ]
         );
         let (_, s2c, _) = frames(&format!("{conn}.s2c.bin"), false);
         assert_eq!(
             &tags(&s2c)[..5],
-            [Tag::Hello, Tag::AuthReplyMore, Tag::AuthDone, Tag::AuthSignature, Tag::ServerIdent]
+            [
+                Tag::Hello,
+                Tag::AuthReplyMore,
+                Tag::AuthDone,
+                Tag::AuthSignature,
+                Tag::ServerIdent
+            ]
         );
     }
 }
@@ -101,13 +124,19 @@ fn decoded_payloads_have_the_recorded_values() {
 fn secure_captures_parse_until_encryption_starts() {
     for conn in ["secure.conn0", "secure.conn1"] {
         let (_, c2s, left) = frames(&format!("{conn}.c2s.bin"), true);
-        assert_eq!(tags(&c2s), [Tag::Hello, Tag::AuthRequest, Tag::AuthRequestMore]);
+        assert_eq!(
+            tags(&c2s),
+            [Tag::Hello, Tag::AuthRequest, Tag::AuthRequestMore]
+        );
         assert!(left > 0, "encrypted frames follow");
         let req = AuthRequest::from_payload(c2s[1].payload()).unwrap();
         assert_eq!(req.preferred_modes, vec![2]);
         let (_, s2c, _) = frames(&format!("{conn}.s2c.bin"), true);
         assert_eq!(tags(&s2c), [Tag::Hello, Tag::AuthReplyMore, Tag::AuthDone]);
-        assert_eq!(AuthDone::from_payload(s2c[2].payload()).unwrap().con_mode, 2);
+        assert_eq!(
+            AuthDone::from_payload(s2c[2].payload()).unwrap().con_mode,
+            2
+        );
     }
 }
 
@@ -131,7 +160,12 @@ impl AuthClient for ScriptedAuth {
     fn handle_reply_more(&mut self, _payload: &[u8]) -> Result<Vec<u8>, AuthFailure> {
         Ok(self.more.remove(0))
     }
-    fn handle_done(&mut self, global_id: u64, con_mode: u32, _payload: &[u8]) -> Result<AuthKeys, AuthFailure> {
+    fn handle_done(
+        &mut self,
+        global_id: u64,
+        con_mode: u32,
+        _payload: &[u8],
+    ) -> Result<AuthKeys, AuthFailure> {
         self.done = Some((global_id, con_mode));
         // No session key: CephX is not run here, so the replay cannot
         // check AUTH_SIGNATURE (see the synthetic tests for that).
@@ -145,7 +179,16 @@ fn chunks(conn: &str) -> Vec<(bool, usize)> {
         .lines()
         .map(|l| {
             let dir_s2c = l.contains("\"s2c\"");
-            let len = l.split("\"len\": ").nth(1).unwrap().split(',').next().unwrap().trim().parse().unwrap();
+            let len = l
+                .split("\"len\": ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
             (dir_s2c, len)
         })
         .collect()
@@ -158,10 +201,18 @@ fn replay_monitor_side_reaches_ready_and_delivers_messages() {
         let ident = ClientIdent::from_payload(c2s[4].payload()).unwrap();
         let mut auth = ScriptedAuth {
             initial: AuthRequest::from_payload(c2s[1].payload()).unwrap().payload,
-            more: vec![AuthRequestMore::from_payload(c2s[2].payload()).unwrap().payload],
+            more: vec![
+                AuthRequestMore::from_payload(c2s[2].payload())
+                    .unwrap()
+                    .payload,
+            ],
             done: None,
         };
-        let mut cfg = HandshakeConfig::client(ident.target_addr, ident.supported_features, ident.required_features);
+        let mut cfg = HandshakeConfig::client(
+            ident.target_addr,
+            ident.supported_features,
+            ident.required_features,
+        );
         cfg.nonce = ident.addrs.addrs[0].nonce;
         cfg.gid = Some(ident.gid);
         cfg.global_seq = ident.global_seq;
@@ -190,7 +241,10 @@ fn replay_monitor_side_reaches_ready_and_delivers_messages() {
         let recorded = read(&format!("{conn}.c2s.bin"));
         let mut ours = BytesMut::from(&sent[..]);
         let mut theirs = BytesMut::from(&recorded[..]);
-        assert_eq!(Banner::parse(&mut ours).unwrap(), Banner::parse(&mut theirs).unwrap());
+        assert_eq!(
+            Banner::parse(&mut ours).unwrap(),
+            Banner::parse(&mut theirs).unwrap()
+        );
         let (mut c1, mut c2) = (FrameCodec::default(), FrameCodec::default());
         let mut n = 0;
         while let Some(f) = c1.decode(&mut ours).unwrap() {
@@ -207,14 +261,19 @@ fn replay_monitor_side_reaches_ready_and_delivers_messages() {
 
         let (mut session, info) = hs.into_session().unwrap();
         assert_eq!(Some((info.global_id, 1)), auth.done);
-        assert_eq!(info.my_addr_seen_by_peer.addr.unwrap().ip().to_string(), "127.0.0.1");
+        assert_eq!(
+            info.my_addr_seen_by_peer.addr.unwrap().ip().to_string(),
+            "127.0.0.1"
+        );
         let mut events = session.receive(&s2c[at..]).unwrap();
         events.extend(session.receive(&[]).unwrap());
         let (_, s2c_frames, _) = frames(&format!("{conn}.s2c.bin"), false);
         let expected = s2c_frames.iter().filter(|f| f.tag == Tag::Message).count();
         assert_eq!(events.len(), expected);
         for (i, e) in events.iter().enumerate() {
-            let SessionEvent::Message(m) = e else { panic!("not a message") };
+            let SessionEvent::Message(m) = e else {
+                panic!("not a message")
+            };
             assert_eq!(m.seq, i as u64 + 1);
         }
         assert_eq!(session.in_seq(), expected as u64);

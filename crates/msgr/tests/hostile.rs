@@ -50,7 +50,10 @@ fn round_trips_in_both_modes_fed_byte_by_byte() {
                 }
             }
             let f = got.expect("frame decoded");
-            let used = segs.iter().rposition(|s| !s.0.is_empty()).map_or(1, |i| i + 1);
+            let used = segs
+                .iter()
+                .rposition(|s| !s.0.is_empty())
+                .map_or(1, |i| i + 1);
             assert_eq!(f.segments.len(), used);
             for (i, s) in f.segments.iter().enumerate() {
                 assert_eq!(s.as_ref(), segs[i].0, "secure={secure} segment {i}");
@@ -66,7 +69,10 @@ fn secure_frames_are_not_plaintext_and_tampering_is_caught() {
     assert!(!wire.windows(6).any(|w| w == b"secret"));
     let mut bad = wire.clone();
     bad[40] ^= 1;
-    assert_eq!(rx.decode(&mut BytesMut::from(&bad[..])), Err(FrameError::Decrypt));
+    assert_eq!(
+        rx.decode(&mut BytesMut::from(&bad[..])),
+        Err(FrameError::Decrypt)
+    );
 }
 
 fn crc_frame(tag: Tag, payload: &[u8]) -> Vec<u8> {
@@ -89,13 +95,17 @@ fn bad_crcs_are_rejected() {
     let wire = crc_frame(Tag::Ack, &5u64.to_le_bytes());
     let mut bad_pre = wire.clone();
     bad_pre[5] ^= 0x80;
-    let err = FrameCodec::default().decode(&mut BytesMut::from(&bad_pre[..])).unwrap_err();
+    let err = FrameCodec::default()
+        .decode(&mut BytesMut::from(&bad_pre[..]))
+        .unwrap_err();
     assert!(matches!(err, FrameError::BadPreambleCrc { .. }));
     assert!(matches!(MsgrError::from(err), MsgrError::BadCrc(_)));
 
     let mut bad_seg = wire.clone();
     bad_seg[PREAMBLE_LEN] ^= 1;
-    let err = FrameCodec::default().decode(&mut BytesMut::from(&bad_seg[..])).unwrap_err();
+    let err = FrameCodec::default()
+        .decode(&mut BytesMut::from(&bad_seg[..]))
+        .unwrap_err();
     assert!(matches!(err, FrameError::BadSegmentCrc { index: 0, .. }));
 
     let multi = FrameCodec::default()
@@ -104,7 +114,9 @@ fn bad_crcs_are_rejected() {
     let mut bad_tail = multi.clone();
     let n = bad_tail.len();
     bad_tail[n - 14] ^= 1; // last byte of segment 1
-    let err = FrameCodec::default().decode(&mut BytesMut::from(&bad_tail[..])).unwrap_err();
+    let err = FrameCodec::default()
+        .decode(&mut BytesMut::from(&bad_tail[..]))
+        .unwrap_err();
     assert!(matches!(err, FrameError::BadSegmentCrc { index: 1, .. }));
 }
 
@@ -129,17 +141,35 @@ fn huge_lengths_fail_from_the_preamble_alone() {
         codec.decode(&mut buf),
         Err(FrameError::SegmentTooLong { index: 0, .. })
     ));
-    assert!(buf.capacity() < 1 << 20, "nothing sized by the hostile length");
+    assert!(
+        buf.capacity() < 1 << 20,
+        "nothing sized by the hostile length"
+    );
 }
 
 #[test]
 fn unknown_tags_and_bad_counts_are_rejected() {
     let d = |p: Vec<u8>| FrameCodec::default().decode(&mut BytesMut::from(&p[..]));
-    assert_eq!(d(raw_preamble(0, 1, [0; 4])), Err(FrameError::UnknownTag(0)));
-    assert_eq!(d(raw_preamble(99, 1, [0; 4])), Err(FrameError::UnknownTag(99)));
-    assert_eq!(d(raw_preamble(1, 0, [0; 4])), Err(FrameError::BadSegmentCount(0)));
-    assert_eq!(d(raw_preamble(1, 5, [0; 4])), Err(FrameError::BadSegmentCount(5)));
-    assert_eq!(d(raw_preamble(17, 2, [1, 0, 0, 0])), Err(FrameError::EmptyLastSegment));
+    assert_eq!(
+        d(raw_preamble(0, 1, [0; 4])),
+        Err(FrameError::UnknownTag(0))
+    );
+    assert_eq!(
+        d(raw_preamble(99, 1, [0; 4])),
+        Err(FrameError::UnknownTag(99))
+    );
+    assert_eq!(
+        d(raw_preamble(1, 0, [0; 4])),
+        Err(FrameError::BadSegmentCount(0))
+    );
+    assert_eq!(
+        d(raw_preamble(1, 5, [0; 4])),
+        Err(FrameError::BadSegmentCount(5))
+    );
+    assert_eq!(
+        d(raw_preamble(17, 2, [1, 0, 0, 0])),
+        Err(FrameError::EmptyLastSegment)
+    );
 }
 
 #[test]
@@ -151,12 +181,21 @@ fn banners_are_checked() {
     .encode();
     assert_eq!(Banner::parse(&mut BytesMut::from(&good[..5])), Ok(None));
     assert_eq!(
-        Banner::parse(&mut BytesMut::from(&good[..])).unwrap().unwrap().supported,
+        Banner::parse(&mut BytesMut::from(&good[..]))
+            .unwrap()
+            .unwrap()
+            .supported,
         1
     );
     // msgr1 banner and HTTP are refused at the first wrong byte.
-    assert_eq!(Banner::parse(&mut BytesMut::from(&b"ceph v027"[..])), Err(FrameError::BadBanner));
-    assert_eq!(Banner::parse(&mut BytesMut::from(&b"HTTP"[..])), Err(FrameError::BadBanner));
+    assert_eq!(
+        Banner::parse(&mut BytesMut::from(&b"ceph v027"[..])),
+        Err(FrameError::BadBanner)
+    );
+    assert_eq!(
+        Banner::parse(&mut BytesMut::from(&b"HTTP"[..])),
+        Err(FrameError::BadBanner)
+    );
     let mut short = good;
     short[8] = 4;
     assert_eq!(

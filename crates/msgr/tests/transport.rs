@@ -69,7 +69,10 @@ impl Peer {
         }
     }
     async fn send<P: ControlPayload>(&mut self, p: &P) {
-        let bytes = self.codec.encode(P::TAG, &[(&p.to_payload(), align::DEFAULT)]).unwrap();
+        let bytes = self
+            .codec
+            .encode(P::TAG, &[(&p.to_payload(), align::DEFAULT)])
+            .unwrap();
         self.write(&bytes).await;
     }
     async fn write(&mut self, bytes: &[u8]) {
@@ -90,7 +93,14 @@ async fn serve(listener: TcpListener, corrupt_signature: bool) -> Result<(), Str
         rx_log: Vec::new(),
         tx_log: Vec::new(),
     };
-    p.write(&Banner { supported: 1, required: 0 }.encode()).await;
+    p.write(
+        &Banner {
+            supported: 1,
+            required: 0,
+        }
+        .encode(),
+    )
+    .await;
     while p.buf.len() < 26 {
         p.fill().await;
     }
@@ -99,14 +109,26 @@ async fn serve(listener: TcpListener, corrupt_signature: bool) -> Result<(), Str
     assert_eq!(hello.entity_type, 8);
     let mut seen = hello.peer_addr;
     seen.addr = Some(client);
-    p.send(&Hello { entity_type: 1, peer_addr: seen }).await;
+    p.send(&Hello {
+        entity_type: 1,
+        peer_addr: seen,
+    })
+    .await;
     let req = AuthRequest::from_payload(p.frame().await.payload()).unwrap();
     assert_eq!(req.payload, b"hi");
-    p.send(&AuthReplyMore { payload: b"abc".to_vec() }).await;
+    p.send(&AuthReplyMore {
+        payload: b"abc".to_vec(),
+    })
+    .await;
     let more = AuthRequestMore::from_payload(p.frame().await.payload()).unwrap();
     assert_eq!(more.payload, b"cba");
     let mode = req.preferred_modes[0];
-    p.send(&AuthDone { global_id: 4242, con_mode: mode, payload: vec![] }).await;
+    p.send(&AuthDone {
+        global_id: 4242,
+        con_mode: mode,
+        payload: vec![],
+    })
+    .await;
     let client_sent = p.rx_log.len() - p.buf.len();
     let expected_from_client = signature(KEY, &p.tx_log);
     if mode == 2 {
@@ -154,11 +176,21 @@ async fn serve(listener: TcpListener, corrupt_signature: bool) -> Result<(), Str
     }
 }
 
-async fn run(mode: u32, corrupt: bool) -> (Result<Connection, MsgrError>, tokio::task::JoinHandle<Result<(), String>>) {
+async fn run(
+    mode: u32,
+    corrupt: bool,
+) -> (
+    Result<Connection, MsgrError>,
+    tokio::task::JoinHandle<Result<(), String>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(serve(listener, corrupt));
-    let opts = ConnectOptions::new("client.admin".parse::<EntityName>().unwrap(), u64::MAX >> 4, 0);
+    let opts = ConnectOptions::new(
+        "client.admin".parse::<EntityName>().unwrap(),
+        u64::MAX >> 4,
+        0,
+    );
     let mut auth = TestAuth { mode };
     (Connection::connect(addr, &opts, &mut auth).await, server)
 }
@@ -182,7 +214,10 @@ async fn connects_and_exchanges_messages_in_both_modes() {
             }
             e => panic!("{e:?}"),
         }
-        assert_eq!(conn.recv().await.unwrap(), Event::KeepaliveAck(UTime::new(7, 8)));
+        assert_eq!(
+            conn.recv().await.unwrap(),
+            Event::KeepaliveAck(UTime::new(7, 8))
+        );
     }
 }
 
@@ -202,6 +237,8 @@ async fn a_non_msgr2_peer_is_refused() {
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     });
     let opts = ConnectOptions::new("client.admin".parse::<EntityName>().unwrap(), 0, 0);
-    let err = Connection::connect(addr, &opts, &mut TestAuth { mode: 1 }).await.unwrap_err();
+    let err = Connection::connect(addr, &opts, &mut TestAuth { mode: 1 })
+        .await
+        .unwrap_err();
     assert!(matches!(err, MsgrError::NotMsgr2(_)), "{err}");
 }
