@@ -1,0 +1,475 @@
+//! [`ClientConfig`]: everything a monitor client needs, gathered from the
+//! built-in defaults, the environment, the conf file and the command line,
+//! in Ceph's order of precedence (later wins):
+//!
+//! 1. built-in defaults (Ceph 16.2.15's),
+//! 2. `CEPH_KEYRING` (Ceph's "env" level, below the file),
+//! 3. the conf file: `[TYPE.ID]` over `[TYPE]` over `[global]`,
+//! 4. the command line: [`ConfigSources::overrides`], then the dedicated
+//!    `keyring` and `mon_host` fields.
+//!
+//! `CEPH_ARGS` is not read here: split it with [`crate::split_args`] and put
+//! its words in front of the command line before parsing that.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ceph_types::{EntityAddrVec, EntityName, EntityType};
+
+use crate::conffile::{ConfFile, ConfLoadError};
+use crate::meta::{expand_meta, short_hostname, MetaVars};
+use crate::monhost::{mon_addrs_from_sections, parse_mon_host_with, system_resolver, MonHostError, Resolver};
+use crate::values::{
+    parse_auth_methods, parse_float, parse_float_secs, parse_int, parse_modes, parse_secs,
+    parse_uint, AuthMethod, ConnectionMode, ValueError,
+};
+
+/// Conf files tried when neither `-c` nor `CEPH_CONF` names one, in Ceph's
+/// order. (Ceph lists `$data_dir/config` first, but skips it for clients.)
+pub const DEFAULT_CONF_SEARCH: &str = "/etc/ceph/$cluster.conf, $home/.ceph/$cluster.conf, $cluster.conf";
+
+/// Keyrings tried when no `keyring` is configured: the first that can be
+/// opened is used.
+pub const DEFAULT_KEYRING_SEARCH: &str =
+    "/etc/ceph/$cluster.$name.keyring,/etc/ceph/$cluster.keyring,/etc/ceph/keyring,/etc/ceph/keyring.bin";
+
+/// Largest `keyfile` read: a base64 key is about 40 bytes.
+const MAX_KEYFILE_BYTES: u64 = 64 << 10;
+
+/// Built-in defaults (Ceph 16.2.15) of the options this crate types, plus a
+/// few that other values refer to as `$option`.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("auth_client_required", "cephx, none"),
+    ("client_mount_timeout", "300"),
+    ("keyring", DEFAULT_KEYRING_SEARCH),
+    ("mon_client_directed_command_retry", "2"),
+    ("mon_client_hunt_interval", "3"),
+    ("mon_client_hunt_interval_backoff", "1.5"),
+    ("mon_client_hunt_interval_max_multiple", "10"),
+    ("mon_client_hunt_interval_min_multiple", "1"),
+    ("mon_client_hunt_parallel", "3"),
+    ("mon_client_log_interval", "1"),
+    ("mon_client_ping_interval", "10"),
+    ("mon_client_ping_timeout", "30"),
+    ("mon_dns_srv_name", "ceph-mon"),
+    ("ms_client_mode", "crc secure"),
+    ("ms_mon_client_mode", "secure crc"),
+    ("rados_mon_op_timeout", "0"),
+    ("run_dir", "/var/run/ceph"),
+];
+
+/// Option names whose values are secrets: kept out of [`ClientConfig::get`]
+/// and out of `Debug` output.
+const SECRET_OPTIONS: &[&str] = &["key"];
+
+/// The environment variables configuration reads. Tests build one by hand;
+/// [`Environment::from_process`] reads the real one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// `CEPH_CONF`: conf file search list used when `-c` is not given.
+    pub ceph_conf: Option<String>,
+    /// `CEPH_KEYRING`: keyring search list, below the conf file in precedence.
+    pub ceph_keyring: Option<String>,
+    /// `HOME`, for `$home`.
+    pub home: Option<String>,
+}
+
+impl Environment {
+    /// Reads `CEPH_CONF`, `CEPH_KEYRING` and `HOME` (non-UTF-8 values are
+    /// treated as unset).
+    pub fn from_process() -> Self {
+        Environment {
+            ceph_conf: std::env::var("CEPH_CONF").ok(),
+            ceph_keyring: std::env::var("CEPH_KEYRING").ok(),
+            home: std::env::var("HOME").ok(),
+        }
+    }
+}
+
+/// What the command line said; everything is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// `-c`: a conf file, or a comma-separated list to search. A missing file
+    /// here is an error, unlike in the default search.
+    pub conf_path: Option<String>,
+    /// `--cluster` (default: from the `-c` file name `NAME.conf`, else `ceph`).
+    pub cluster: Option<String>,
+    /// `-n` / `--name`: `TYPE.ID`. Wins over `id`.
+    pub name: Option<String>,
+    /// `-i` / `--id`: the ID of a `client.ID`.
+    pub id: Option<String>,
+    /// `-k` / `--keyring`: keyring search list.
+    pub keyring: Option<String>,
+    /// `-m`: monitor addresses, as in `mon_host`.
+    pub mon_host: Option<String>,
+    /// Any other `--option value` pairs, in command-line order (names in any
+    /// spelling: `mon-client-hunt-parallel`, `mon client hunt parallel`).
+    pub overrides: Vec<(String, String)>,
+    /// The environment; `None` reads the process's.
+    pub env: Option<Environment>,
+}
+
+/// A secret (a base64 CephX key). `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; keep it out of logs.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A conf file was found but could not be read or parsed.
+    #[error("config file: {0}")]
+    Conf(#[from] ConfLoadError),
+    /// `-c` named files of which none exists.
+    #[error("unable to open a config file from the search list {0}")]
+    ConfNotFound(String),
+    /// The entity name is not `TYPE.ID`.
+    #[error("bad entity name {name:?}: {reason}")]
+    BadName { name: String, reason: String },
+    /// An option has a value its type does not allow.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// `mon_host` or a `mon addr` could not be used.
+    #[error(transparent)]
+    MonHost(#[from] MonHostError),
+    /// Neither `mon_host`, `-m` nor any `[mon.NAME]` `mon addr` names a monitor.
+    #[error("no monitors specified to connect to (set mon_host in the config file or use -m)")]
+    NoMonitors,
+    /// The `keyfile` could not be read.
+    #[error("cannot read keyfile {path}: {source}")]
+    Keyfile {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The configuration a monitor client runs with.
+///
+/// ```no_run
+/// use ceph_config::{ClientConfig, ConfigSources};
+/// let cfg = ClientConfig::load(ConfigSources {
+///     conf_path: Some("/etc/ceph/ceph.conf".into()),
+///     id: Some("admin".into()),
+///     ..Default::default()
+/// })?;
+/// println!("{} talks to {} monitors", cfg.name, cfg.mon_addrs.len());
+/// # Ok::<(), ceph_config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Cluster name (`$cluster`).
+    pub cluster: String,
+    /// Who we authenticate as.
+    pub name: EntityName,
+    /// The conf file that was read, if any.
+    pub conf_path: Option<PathBuf>,
+    /// One address vector per initial monitor.
+    pub mon_addrs: Vec<EntityAddrVec>,
+    /// The first keyring of the search list that can be opened.
+    pub keyring_path: Option<PathBuf>,
+    /// The keyring search list, expanded (for "no keyring found" messages).
+    pub keyring_search: Vec<PathBuf>,
+    /// A key given directly by `key` or by the contents of `keyfile` (which
+    /// wins, as in Ceph); used in place of a keyring entry.
+    pub key: Option<Secret>,
+    /// First wait before trying another monitor.
+    pub mon_client_hunt_interval: Duration,
+    /// Factor applied to the hunt interval after each failed round.
+    pub mon_client_hunt_interval_backoff: f64,
+    /// Lower bound of the hunt interval, as a multiple of the base.
+    pub mon_client_hunt_interval_min_multiple: f64,
+    /// Upper bound of the hunt interval, as a multiple of the base.
+    pub mon_client_hunt_interval_max_multiple: f64,
+    /// Monitors contacted at once while hunting.
+    pub mon_client_hunt_parallel: u64,
+    /// Keepalive period once connected.
+    pub mon_client_ping_interval: Duration,
+    /// Silence after which the monitor session is considered dead.
+    pub mon_client_ping_timeout: Duration,
+    /// How often queued log entries are sent.
+    pub mon_client_log_interval: Duration,
+    /// Retries of a command sent to one specific monitor.
+    pub mon_client_directed_command_retry: i64,
+    /// Time allowed to authenticate and get the first maps.
+    pub client_mount_timeout: Duration,
+    /// Timeout of monitor operations; zero means none.
+    pub rados_mon_op_timeout: Duration,
+    /// Connection modes offered to any peer, preferred first.
+    pub ms_client_mode: Vec<ConnectionMode>,
+    /// Connection modes offered to monitors, preferred first.
+    pub ms_mon_client_mode: Vec<ConnectionMode>,
+    /// Authentication methods we accept, preferred first (`auth_supported`
+    /// replaces this when set, as in Ceph).
+    pub auth_client_required: Vec<AuthMethod>,
+    /// Every option value in effect, metavariables expanded (secrets left out).
+    values: BTreeMap<String, String>,
+}
+
+impl ClientConfig {
+    /// Loads configuration, resolving monitor host names with the system
+    /// resolver.
+    pub fn load(sources: ConfigSources) -> Result<Self, ConfigError> {
+        Self::load_with_resolver(sources, &system_resolver)
+    }
+
+    /// [`ClientConfig::load`] with a chosen host-name resolver.
+    pub fn load_with_resolver(
+        sources: ConfigSources,
+        resolve: Resolver<'_>,
+    ) -> Result<Self, ConfigError> {
+        let env = sources.env.clone().unwrap_or_else(Environment::from_process);
+        let name = entity_name(&sources)?;
+        let mut vars = MetaVars {
+            cluster: sources.cluster.clone().unwrap_or_else(|| "ceph".into()),
+            entity_type: name.ty.to_string(),
+            id: name.id.clone(),
+            host: short_hostname(),
+            pid: std::process::id(),
+            home: env.home.clone().unwrap_or_default(),
+        };
+
+        let (conf, conf_path) = find_conf(&sources, &env, &vars)?;
+        if sources.cluster.is_none() && sources.conf_path.is_some() {
+            if let Some(path) = &conf_path {
+                vars.cluster = cluster_from_conf_path(path);
+            }
+        }
+
+        // Raw values, lowest precedence first.
+        let mut raw: BTreeMap<String, String> = DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(k) = &env.ceph_keyring {
+            raw.insert("keyring".into(), k.clone());
+        }
+        let name_text = name.to_string();
+        for section in ["global", name.ty.as_str(), name_text.as_str()] {
+            for (k, v) in conf.section(section) {
+                raw.insert(k.to_string(), v.to_string());
+            }
+        }
+        for (k, v) in &sources.overrides {
+            raw.insert(ConfFile::normalize_key(k.trim_start_matches('-')), v.clone());
+        }
+        if let Some(k) = &sources.keyring {
+            raw.insert("keyring".into(), k.clone());
+        }
+        if let Some(m) = &sources.mon_host {
+            raw.insert("mon_host".into(), m.clone());
+        }
+
+        // `$key` must not copy the secret into another, visible option.
+        let lookup = |n: &str| {
+            if SECRET_OPTIONS.contains(&n) {
+                None
+            } else {
+                raw.get(n).cloned()
+            }
+        };
+        let expand = |v: &str| expand_meta(v, &vars, &lookup);
+        let values: BTreeMap<String, String> =
+            raw.iter().map(|(k, v)| (k.clone(), expand(v))).collect();
+        let value = |n: &str| values.get(n).map(String::as_str).unwrap_or("");
+
+        let mon_host = value("mon_host").trim();
+        let mon_addrs = if !mon_host.is_empty() {
+            parse_mon_host_with(mon_host, resolve)?
+        } else {
+            mon_addrs_from_sections(&conf, &expand)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect()
+        };
+        if mon_addrs.is_empty() {
+            return Err(ConfigError::NoMonitors);
+        }
+
+        let keyring_search: Vec<PathBuf> = split_paths(value("keyring")).map(PathBuf::from).collect();
+        let keyring_path = keyring_search
+            .iter()
+            .find(|p| std::fs::File::open(p).is_ok())
+            .cloned();
+        let mut key = values
+            .get("key")
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .map(Secret::new);
+        let keyfile = value("keyfile").trim();
+        if !keyfile.is_empty() {
+            key = Some(read_keyfile(Path::new(keyfile))?);
+        }
+
+        let auth_methods = match value("auth_supported").trim() {
+            "" => parse_auth_methods("auth_client_required", value("auth_client_required"))?,
+            supported => parse_auth_methods("auth_supported", supported)?,
+        };
+
+        let n = |opt: &'static str| (opt, value(opt));
+        let float = |opt| {
+            let (o, v) = n(opt);
+            parse_float(o, v)
+        };
+        let float_secs = |opt| {
+            let (o, v) = n(opt);
+            parse_float_secs(o, v)
+        };
+        let secs = |opt| {
+            let (o, v) = n(opt);
+            parse_secs(o, v)
+        };
+        let modes = |opt| {
+            let (o, v) = n(opt);
+            parse_modes(o, v)
+        };
+
+        let mut config = ClientConfig {
+            mon_client_hunt_interval: float_secs("mon_client_hunt_interval")?,
+            mon_client_hunt_interval_backoff: float("mon_client_hunt_interval_backoff")?,
+            mon_client_hunt_interval_min_multiple: float("mon_client_hunt_interval_min_multiple")?,
+            mon_client_hunt_interval_max_multiple: float("mon_client_hunt_interval_max_multiple")?,
+            mon_client_hunt_parallel: parse_uint(
+                "mon_client_hunt_parallel",
+                value("mon_client_hunt_parallel"),
+            )?,
+            mon_client_ping_interval: float_secs("mon_client_ping_interval")?,
+            mon_client_ping_timeout: float_secs("mon_client_ping_timeout")?,
+            mon_client_log_interval: float_secs("mon_client_log_interval")?,
+            mon_client_directed_command_retry: parse_int(
+                "mon_client_directed_command_retry",
+                value("mon_client_directed_command_retry"),
+            )?,
+            client_mount_timeout: secs("client_mount_timeout")?,
+            rados_mon_op_timeout: secs("rados_mon_op_timeout")?,
+            ms_client_mode: modes("ms_client_mode")?,
+            ms_mon_client_mode: modes("ms_mon_client_mode")?,
+            auth_client_required: auth_methods,
+            cluster: vars.cluster.clone(),
+            name,
+            conf_path,
+            mon_addrs,
+            keyring_path,
+            keyring_search,
+            key,
+            values: BTreeMap::new(),
+        };
+        let mut values = values;
+        for secret in SECRET_OPTIONS {
+            values.remove(*secret);
+        }
+        config.values = values;
+        Ok(config)
+    }
+
+    /// The value in effect for any option (any spelling of its name), with
+    /// metavariables expanded: set by the command line, the conf file or the
+    /// environment, else a built-in default this crate knows. Secrets (`key`)
+    /// are not available here; see [`ClientConfig::key`].
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(&ConfFile::normalize_key(name))
+            .map(String::as_str)
+    }
+}
+
+/// `--name` wins over `--id`; the default is `client.admin`.
+fn entity_name(sources: &ConfigSources) -> Result<EntityName, ConfigError> {
+    let name = if let Some(n) = &sources.name {
+        n.parse::<EntityName>().map_err(|e| ConfigError::BadName {
+            name: n.clone(),
+            reason: e.reason,
+        })?
+    } else {
+        EntityName::new(
+            EntityType::Client,
+            sources.id.clone().unwrap_or_else(|| "admin".into()),
+        )
+    };
+    if name.id.is_empty() {
+        return Err(ConfigError::BadName {
+            name: name.to_string(),
+            reason: "empty id".into(),
+        });
+    }
+    Ok(name)
+}
+
+/// Splits a search list (Ceph separates with `,` `;` `=` and blanks).
+fn split_paths(list: &str) -> impl Iterator<Item = &str> {
+    list.split(|c: char| matches!(c, ',' | ';' | '=') || c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+}
+
+/// Finds and reads the conf file: `-c`, else `CEPH_CONF`, else the default
+/// search list; the first file that exists is used. Only a missing `-c` file
+/// is an error; otherwise no file means defaults only.
+fn find_conf(
+    sources: &ConfigSources,
+    env: &Environment,
+    vars: &MetaVars,
+) -> Result<(ConfFile, Option<PathBuf>), ConfigError> {
+    let list = sources
+        .conf_path
+        .as_deref()
+        .or(env.ceph_conf.as_deref())
+        .unwrap_or(DEFAULT_CONF_SEARCH);
+    let no_options = |_: &str| None;
+    for candidate in split_paths(list) {
+        let path = PathBuf::from(expand_meta(candidate, vars, &no_options));
+        match ConfFile::load(&path) {
+            Ok(conf) => return Ok((conf, Some(path))),
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if sources.conf_path.is_some() {
+        return Err(ConfigError::ConfNotFound(list.to_string()));
+    }
+    Ok((ConfFile::default(), None))
+}
+
+/// `/some/dir/NAME.conf` → `NAME`; a file not named `*.conf` → `ceph`.
+fn cluster_from_conf_path(path: &Path) -> String {
+    let base = path
+        .file_name()
+        .map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match base.find(".conf") {
+        Some(end) => base[..end].to_string(),
+        None => "ceph".into(),
+    }
+}
+
+fn read_keyfile(path: &Path) -> Result<Secret, ConfigError> {
+    use std::io::Read;
+    let err = |source| ConfigError::Keyfile {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEYFILE_BYTES).read_to_string(&mut text))
+        .map_err(err)?;
+    Ok(Secret::new(text.trim()))
+}
