@@ -194,6 +194,16 @@ impl EntityAddr {
         })
     }
 
+    /// The address as the 28-byte Linux sockaddr union Ceph keeps in
+    /// memory (family in host order, i.e. little-endian here).
+    pub(crate) fn sockaddr_bytes(&self) -> [u8; SOCKADDR_UNION_LEN] {
+        let (family, data, _) = sockaddr_parts(self.addr);
+        let mut out = [0u8; SOCKADDR_UNION_LEN];
+        out[..2].copy_from_slice(&family.to_le_bytes());
+        out[2..].copy_from_slice(&data);
+        out
+    }
+
     fn encode_legacy(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[0; 4]);
         out.extend_from_slice(&self.nonce.to_le_bytes());

@@ -8,10 +8,12 @@
 pub mod addr;
 pub mod entity;
 pub mod features;
+pub mod monmap;
 pub mod time;
 
 pub use addr::{EntityAddr, EntityAddrType, EntityAddrVec};
 pub use entity::{EntityInst, EntityName, EntityNameT, EntityType};
+pub use monmap::{FeatureBitset, MonFeature, MonInfo, MonMap};
 pub use time::{UTime, Uuid};
 
 /// A text form that could not be parsed: what was being parsed, the input
