@@ -20,7 +20,11 @@ use std::time::{Duration, SystemTime};
 
 use ceph_denc::{Blob, Decode, Decoder, Encode};
 
-use crate::crypto::{challenge_key, decode_decrypt, decrypt_payload, encode_encrypt, CryptoKey};
+use crate::crypto::{
+    challenge_key, decode_decrypt, decrypt_payload, encode_encrypt, CryptoKey, KEY_USAGE_AUTHORIZE,
+    KEY_USAGE_AUTHORIZE_CHALLENGE, KEY_USAGE_AUTHORIZE_REPLY, KEY_USAGE_AUTH_CONNECTION_SECRET,
+    KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
+};
 use crate::error::{AuthError, Result};
 use crate::types::*;
 use crate::{EntityName, UTime};
@@ -156,12 +160,13 @@ impl Authorizer {
             ..CephXAuthorize::default()
         };
         if !challenge.is_empty() {
-            let ch: CephXAuthorizeChallenge = decrypt_payload(&self.session_key, challenge)?;
+            let ch: CephXAuthorizeChallenge =
+                decrypt_payload(&self.session_key, KEY_USAGE_AUTHORIZE_CHALLENGE, challenge)?;
             msg.have_challenge = true;
             msg.server_challenge_plus_one = ch.server_challenge.wrapping_add(1);
         }
         let mut payload = self.base.clone();
-        encode_encrypt(&self.session_key, &msg, &mut payload)?;
+        encode_encrypt(&self.session_key, KEY_USAGE_AUTHORIZE, &msg, &mut payload)?;
         self.payload = payload;
         Ok(())
     }
@@ -170,7 +175,8 @@ impl Authorizer {
     /// it carries (empty if none).
     pub fn verify_reply(&self, reply: &[u8]) -> Result<Vec<u8>> {
         let mut d = Decoder::new(reply);
-        let r: CephXAuthorizeReply = decode_decrypt(&self.session_key, &mut d)?;
+        let r: CephXAuthorizeReply =
+            decode_decrypt(&self.session_key, KEY_USAGE_AUTHORIZE_REPLY, &mut d)?;
         if r.nonce_plus_one != self.nonce.wrapping_add(1) {
             return Err(AuthError::BadKey("authorizer reply nonce mismatch".into()));
         }
@@ -339,7 +345,11 @@ impl CephxClient {
             let secret_bl = d.bytes("connection secret")?;
             let extra = d.bytes("extra tickets")?;
             if !secret_bl.is_empty() {
-                let blob: Blob = decode_decrypt(&session_key, &mut Decoder::new(secret_bl))?;
+                let blob: Blob = decode_decrypt(
+                    &session_key,
+                    KEY_USAGE_AUTH_CONNECTION_SECRET,
+                    &mut Decoder::new(secret_bl),
+                )?;
                 connection_secret = blob.0;
             }
             if !extra.is_empty() {
@@ -372,7 +382,7 @@ impl CephxClient {
         for _ in 0..count {
             let service_id = d.u32("service id")?;
             let _ticket_v = d.u8("service ticket version")?;
-            let st: CephXServiceTicket = decode_decrypt(secret, d)?;
+            let st: CephXServiceTicket = decode_decrypt(secret, KEY_USAGE_TICKET_SESSION_KEY, d)?;
             let ticket_encrypted = d.bool("ticket encrypted")?;
             let ticket_bl = if ticket_encrypted {
                 // A renewed ticket comes encrypted with the previous session key
@@ -381,7 +391,7 @@ impl CephxClient {
                     .tickets
                     .get(&service_id)
                     .ok_or(AuthError::UnknownService(service_id))?;
-                let blob: Blob = decode_decrypt(&old.session_key, d)?;
+                let blob: Blob = decode_decrypt(&old.session_key, KEY_USAGE_TICKET_BLOB, d)?;
                 blob.0
             } else {
                 d.bytes("service ticket")?.to_vec()

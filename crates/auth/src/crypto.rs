@@ -26,6 +26,22 @@ pub const CIPHER_AES256KRB5: u16 = 2;
 const AES_IV: [u8; 16] = *b"cephsageyudagreg";
 /// Length of an `aes` key; Ceph uses the first 16 bytes of the secret.
 const AES_KEY_LEN: usize = 16;
+/// Length of an `aes256k` key.
+const AES256K_KEY_LEN: usize = 32;
+
+/// Key usage: the connection secret in AUTH_DONE (auth session key).
+pub const KEY_USAGE_AUTH_CONNECTION_SECRET: u32 = 0x03;
+/// Key usage: the client's part of a ticket reply (`CephXServiceTicket`).
+pub const KEY_USAGE_TICKET_SESSION_KEY: u32 = 0x04;
+/// Key usage: a ticket blob encrypted with the previous session key.
+pub const KEY_USAGE_TICKET_BLOB: u32 = 0x05;
+/// Key usage: the encrypted `CephXAuthorize` of an authorizer.
+pub const KEY_USAGE_AUTHORIZE: u32 = 0x10;
+/// Key usage: a service's `CephXAuthorizeChallenge`.
+pub const KEY_USAGE_AUTHORIZE_CHALLENGE: u32 = 0x11;
+/// Key usage: a service's `CephXAuthorizeReply`.
+pub const KEY_USAGE_AUTHORIZE_REPLY: u32 = 0x12;
+
 /// Magic number that starts every encrypted CephX envelope.
 pub const AUTH_ENC_MAGIC: u64 = 0xff00_9cad_8826_aa55;
 
@@ -39,8 +55,8 @@ type AesCbcDec = cbc::Decryptor<aes::Aes128>;
 /// let key = CryptoKey::from_base64("AQCtgwprcghQMhAAzlSVz8lamy41d8MITlpQAg==").unwrap();
 /// assert_eq!(key.secret().len(), 16);
 /// assert_eq!(format!("{key:?}"), "CryptoKey { cipher: 1, secret: <redacted> }");
-/// let ct = key.encrypt(b"hello").unwrap();
-/// assert_eq!(key.decrypt(&ct).unwrap(), b"hello");
+/// let ct = key.encrypt(0, b"hello").unwrap();
+/// assert_eq!(key.decrypt(0, &ct).unwrap(), b"hello");
 /// ```
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct CryptoKey {
@@ -114,28 +130,48 @@ impl CryptoKey {
         self.secret.is_empty()
     }
 
-    fn aes_key(&self) -> Result<&[u8]> {
-        match self.cipher {
-            CIPHER_AES if self.secret.len() >= AES_KEY_LEN => Ok(&self.secret[..AES_KEY_LEN]),
-            CIPHER_AES => Err(AuthError::BadKey(format!(
-                "aes key needs {AES_KEY_LEN} bytes, has {}",
+    /// Checks that the key suits its cipher.
+    fn check(&self) -> Result<()> {
+        let need = match self.cipher {
+            CIPHER_AES => AES_KEY_LEN,
+            CIPHER_AES256KRB5 => AES256K_KEY_LEN,
+            other => return Err(AuthError::UnsupportedCipher(other, cipher_name(other))),
+        };
+        if self.secret.len() < need {
+            return Err(AuthError::BadKey(format!(
+                "{} key needs {need} bytes, has {}",
+                cipher_name(self.cipher),
                 self.secret.len()
-            ))),
-            other => Err(AuthError::UnsupportedCipher(other, cipher_name(other))),
+            )));
         }
+        Ok(())
     }
 
-    /// Encrypts raw bytes with this key's cipher.
-    pub fn encrypt(&self, plain: &[u8]) -> Result<Vec<u8>> {
-        let key = self.aes_key()?;
+    /// Encrypts raw bytes with this key's cipher. `usage` (one of the
+    /// `KEY_USAGE_*` constants) only matters to `aes256k`, which derives a
+    /// separate key for each usage.
+    pub fn encrypt(&self, usage: u32, plain: &[u8]) -> Result<Vec<u8>> {
+        self.check()?;
+        if self.cipher == CIPHER_AES256KRB5 {
+            let confounder: [u8; 16] = rand::random();
+            return Ok(crate::krb5::encrypt(&self.secret, usage, confounder, plain));
+        }
+        let key = &self.secret[..AES_KEY_LEN];
         let enc = AesCbcEnc::new_from_slices(key, &AES_IV)
             .map_err(|_| AuthError::BadKey("aes key length".into()))?;
         Ok(enc.encrypt_padded_vec_mut::<Pkcs7>(plain))
     }
 
-    /// Decrypts raw bytes; a wrong key usually shows up as bad padding.
-    pub fn decrypt(&self, cipher_text: &[u8]) -> Result<Vec<u8>> {
-        let key = self.aes_key()?;
+    /// Decrypts raw bytes. A wrong key shows up as a bad tag (`aes256k`)
+    /// or, usually, as bad padding (`aes`).
+    pub fn decrypt(&self, usage: u32, cipher_text: &[u8]) -> Result<Vec<u8>> {
+        self.check()?;
+        if self.cipher == CIPHER_AES256KRB5 {
+            return crate::krb5::decrypt(&self.secret, usage, cipher_text).ok_or_else(|| {
+                AuthError::BadKey("aes256k integrity check failed (wrong key?)".into())
+            });
+        }
+        let key = &self.secret[..AES_KEY_LEN];
         if cipher_text.is_empty() || cipher_text.len() % 16 != 0 {
             return Err(AuthError::BadKey(format!(
                 "ciphertext length {} is not a positive multiple of 16",
@@ -175,21 +211,26 @@ impl Encode for CryptoKey {
 /// Encrypts `value` inside CephX's envelope (`u8 1`, `u64 AUTH_ENC_MAGIC`,
 /// the encoded value) and returns the bare ciphertext (Ceph's
 /// `encode_encrypt_enc_bl`).
-pub fn encrypt_payload<T: Encode + ?Sized>(key: &CryptoKey, value: &T) -> Result<Vec<u8>> {
+pub fn encrypt_payload<T: Encode + ?Sized>(
+    key: &CryptoKey,
+    usage: u32,
+    value: &T,
+) -> Result<Vec<u8>> {
     let mut plain = vec![1u8];
     AUTH_ENC_MAGIC.encode(&mut plain, 0);
     value.encode(&mut plain, 0);
-    key.encrypt(&plain)
+    key.encrypt(usage, &plain)
 }
 
 /// Like [`encrypt_payload`], then appends the ciphertext as a length-prefixed
 /// blob to `out` (Ceph's `encode_encrypt`).
 pub fn encode_encrypt<T: Encode + ?Sized>(
     key: &CryptoKey,
+    usage: u32,
     value: &T,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let ct = encrypt_payload(key, value)?;
+    let ct = encrypt_payload(key, usage, value)?;
     encode_bytes(out, &ct);
     Ok(())
 }
@@ -197,8 +238,8 @@ pub fn encode_encrypt<T: Encode + ?Sized>(
 /// Decrypts a bare envelope ciphertext and decodes the value inside
 /// (Ceph's `decode_decrypt_enc_bl`). Bytes after the value are ignored,
 /// as Ceph does.
-pub fn decrypt_payload<T: Decode>(key: &CryptoKey, cipher_text: &[u8]) -> Result<T> {
-    let plain = key.decrypt(cipher_text)?;
+pub fn decrypt_payload<T: Decode>(key: &CryptoKey, usage: u32, cipher_text: &[u8]) -> Result<T> {
+    let plain = key.decrypt(usage, cipher_text)?;
     let mut d = Decoder::new(&plain);
     let _struct_v = d.u8("enc envelope version")?;
     let magic = d.u64("enc envelope magic")?;
@@ -212,22 +253,32 @@ pub fn decrypt_payload<T: Decode>(key: &CryptoKey, cipher_text: &[u8]) -> Result
 
 /// Reads a length-prefixed envelope ciphertext from `d` and decrypts it
 /// (Ceph's `decode_decrypt`).
-pub fn decode_decrypt<T: Decode>(key: &CryptoKey, d: &mut Decoder<'_>) -> Result<T> {
+pub fn decode_decrypt<T: Decode>(key: &CryptoKey, usage: u32, d: &mut Decoder<'_>) -> Result<T> {
     let ct = d.bytes("encrypted blob")?;
-    decrypt_payload(key, ct)
+    decrypt_payload(key, usage, ct)
 }
 
 /// The 64-bit proof of key possession a client sends in
-/// `CephXAuthenticate::key`: the challenge pair encrypted under the client's
-/// key, the length-prefixed ciphertext folded by XOR of its whole
-/// little-endian 64-bit words.
+/// `CephXAuthenticate::key`, folded by XOR of whole little-endian 64-bit
+/// words from a digest of the challenge pair (`CephXChallengeBlob`): for
+/// `aes`, the length-prefixed envelope ciphertext under the client's key;
+/// for `aes256k`, HMAC-SHA256 keyed by the raw secret.
 pub fn challenge_key(key: &CryptoKey, server_challenge: u64, client_challenge: u64) -> Result<u64> {
     let blob = crate::types::CephXChallengeBlob {
         server_challenge,
         client_challenge,
     };
-    let mut enc = Vec::new();
-    encode_encrypt(key, &blob, &mut enc)?;
+    let enc = if key.cipher == CIPHER_AES256KRB5 {
+        key.check()?;
+        let mut m = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&key.secret)
+            .expect("HMAC takes any key length");
+        hmac::Mac::update(&mut m, &blob.to_bytes(0));
+        hmac::Mac::finalize(m).into_bytes().to_vec()
+    } else {
+        let mut enc = Vec::new();
+        encode_encrypt(key, 0, &blob, &mut enc)?;
+        enc
+    };
     Ok(enc
         .chunks_exact(8)
         .map(|w| u64::from_le_bytes(w.try_into().expect("8-byte chunk")))
@@ -247,38 +298,47 @@ mod tests {
         let k = key();
         for n in [0usize, 1, 15, 16, 17, 100] {
             let plain = vec![0xa5u8; n];
-            let ct = k.encrypt(&plain).unwrap();
+            let ct = k.encrypt(0, &plain).unwrap();
             assert_eq!(ct.len(), (n / 16 + 1) * 16);
-            assert_eq!(k.decrypt(&ct).unwrap(), plain);
+            assert_eq!(k.decrypt(0, &ct).unwrap(), plain);
         }
     }
 
     #[test]
     fn wrong_key_is_bad_key() {
-        let ct = encrypt_payload(&key(), &7u64).unwrap();
+        let ct = encrypt_payload(&key(), 4, &7u64).unwrap();
         let other = CryptoKey::new(CIPHER_AES, UTime::default(), vec![9; 16]);
         assert!(matches!(
-            decrypt_payload::<u64>(&other, &ct),
+            decrypt_payload::<u64>(&other, 4, &ct),
             Err(AuthError::BadKey(_))
         ));
-        assert_eq!(decrypt_payload::<u64>(&key(), &ct).unwrap(), 7);
+        assert_eq!(decrypt_payload::<u64>(&key(), 4, &ct).unwrap(), 7);
     }
 
     #[test]
     fn bad_ciphertext_lengths_are_errors() {
-        assert!(key().decrypt(&[]).is_err());
-        assert!(key().decrypt(&[0; 15]).is_err());
+        assert!(key().decrypt(0, &[]).is_err());
+        assert!(key().decrypt(0, &[0; 15]).is_err());
     }
 
     #[test]
     fn short_and_foreign_keys_are_rejected() {
         let short = CryptoKey::new(CIPHER_AES, UTime::default(), vec![1; 8]);
-        assert!(matches!(short.encrypt(b"x"), Err(AuthError::BadKey(_))));
-        let k2 = CryptoKey::new(CIPHER_AES256KRB5, UTime::default(), vec![1; 32]);
+        assert!(matches!(short.encrypt(0, b"x"), Err(AuthError::BadKey(_))));
+        let short256 = CryptoKey::new(CIPHER_AES256KRB5, UTime::default(), vec![1; 16]);
         assert!(matches!(
-            k2.encrypt(b"x"),
-            Err(AuthError::UnsupportedCipher(2, "aes256k"))
+            short256.encrypt(0, b"x"),
+            Err(AuthError::BadKey(_))
         ));
+        let unknown = CryptoKey::new(7, UTime::default(), vec![1; 32]);
+        assert!(matches!(
+            unknown.encrypt(0, b"x"),
+            Err(AuthError::UnsupportedCipher(7, "unknown"))
+        ));
+        let k256 = CryptoKey::new(CIPHER_AES256KRB5, UTime::default(), vec![1; 32]);
+        let ct = encrypt_payload(&k256, 0x10, &9u64).unwrap();
+        assert_eq!(decrypt_payload::<u64>(&k256, 0x10, &ct).unwrap(), 9);
+        assert!(decrypt_payload::<u64>(&k256, 0x11, &ct).is_err());
     }
 
     #[test]

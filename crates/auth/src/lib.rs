@@ -10,6 +10,7 @@ pub mod client;
 pub mod crypto;
 pub mod error;
 pub mod keyring;
+mod krb5;
 pub mod types;
 
 pub use ceph_types::{EntityName, UTime};

@@ -6,7 +6,10 @@
 use std::time::{Duration, SystemTime};
 
 use ceph_auth::client::{SERVICE_AUTH, SERVICE_MGR, SERVICE_MON, SERVICE_OSD};
-use ceph_auth::crypto::{challenge_key, encode_encrypt, CIPHER_AES256KRB5};
+use ceph_auth::crypto::{
+    challenge_key, encode_encrypt, CIPHER_AES256KRB5, KEY_USAGE_AUTHORIZE,
+    KEY_USAGE_AUTHORIZE_CHALLENGE, KEY_USAGE_AUTHORIZE_REPLY, KEY_USAGE_TICKET_SESSION_KEY,
+};
 use ceph_auth::types::*;
 use ceph_auth::{AuthError, CephxClient, CryptoKey, EntityName, Keyring, UTime};
 use ceph_denc::{Decode, Decoder, Encode};
@@ -299,15 +302,42 @@ fn truncated_and_corrupted_payloads_are_errors() {
 }
 
 #[test]
-fn tentacle_aes256k_key_is_reported_unsupported() {
-    let key = admin_key("tentacle");
-    assert_eq!(key.cipher(), CIPHER_AES256KRB5);
-    assert_eq!(key.secret().len(), 32);
-    let s = session("tentacle.conn0");
-    let mut c = CephxClient::new(admin(), key);
-    let err = c.handle_reply_more(&s.reply_more).unwrap_err();
-    assert_eq!(err, AuthError::UnsupportedCipher(2, "aes256k"));
-    assert!(err.to_string().contains("unsupported cipher"));
+fn tentacle_aes256k_exchange_replays() {
+    for conn in ["tentacle.conn0", "tentacle.conn1"] {
+        let key = admin_key("tentacle");
+        assert_eq!(key.cipher(), CIPHER_AES256KRB5);
+        assert_eq!(key.secret().len(), 32);
+        let s = session(conn);
+        let server = CephXServerChallenge::decode_all(&s.reply_more).unwrap();
+        let a = recorded_authenticate(&s);
+        assert_eq!(
+            challenge_key(&key, server.server_challenge, a.client_challenge).unwrap(),
+            a.key
+        );
+        let mut c = replaying_client("tentacle", &s);
+        assert_eq!(c.initial_auth_payload(), s.request);
+        assert_eq!(c.handle_reply_more(&s.reply_more).unwrap(), s.request_more);
+        let out = c.handle_done(s.done_global_id, &s.done).unwrap();
+        assert_eq!(out.session_key.cipher(), CIPHER_AES256KRB5);
+        assert_eq!(out.session_key.secret().len(), 32);
+        assert_eq!(s.done_con_mode, 2);
+        assert!(!out.connection_secret.is_empty());
+        let got: u32 = out.tickets.keys().fold(0, |a, b| a | b);
+        assert_eq!(got, a.other_keys, "{conn}");
+        // Authorizers with aes256k session keys round-trip under their usage.
+        if let Some(t) = out.tickets.get(&SERVICE_OSD) {
+            let mut auth = c.build_authorizer(SERVICE_OSD).unwrap();
+            let ch = ceph_auth::crypto::encrypt_payload(
+                &t.session_key,
+                KEY_USAGE_AUTHORIZE_CHALLENGE,
+                &CephXAuthorizeChallenge {
+                    server_challenge: 1,
+                },
+            )
+            .unwrap();
+            auth.add_challenge(&ch).unwrap();
+        }
+    }
 }
 
 /// A stand-in monitor answering MAuth requests, built from our encoders:
@@ -331,7 +361,13 @@ fn monitor_ticket_reply(auth_session_key: &CryptoKey, services: &[(u32, CryptoKe
                 ..UTime::default()
             },
         };
-        encode_encrypt(auth_session_key, &st, &mut out).unwrap();
+        encode_encrypt(
+            auth_session_key,
+            KEY_USAGE_TICKET_SESSION_KEY,
+            &st,
+            &mut out,
+        )
+        .unwrap();
         out.push(0);
         let blob = CephXTicketBlob {
             secret_id: 7,
@@ -361,7 +397,8 @@ fn service_tickets_and_authorizers_over_the_session() {
     assert_eq!(d.u32("service").unwrap(), SERVICE_AUTH);
     let ticket = CephXTicketBlob::decode(&mut d).unwrap();
     assert_eq!(ticket, out.tickets[&SERVICE_AUTH].ticket);
-    let msg: CephXAuthorize = ceph_auth::crypto::decode_decrypt(&out.session_key, &mut d).unwrap();
+    let msg: CephXAuthorize =
+        ceph_auth::crypto::decode_decrypt(&out.session_key, KEY_USAGE_AUTHORIZE, &mut d).unwrap();
     assert!(!msg.have_challenge);
     assert_eq!(
         CephXServiceTicketRequest::decode(&mut d).unwrap().keys,
@@ -389,6 +426,7 @@ fn service_tickets_and_authorizers_over_the_session() {
     let first = a.payload.clone();
     let challenge = ceph_auth::crypto::encrypt_payload(
         &new_osd_key,
+        KEY_USAGE_AUTHORIZE_CHALLENGE,
         &CephXAuthorizeChallenge {
             server_challenge: 41,
         },
@@ -398,7 +436,8 @@ fn service_tickets_and_authorizers_over_the_session() {
     let mut d = Decoder::new(&a.payload);
     d.skip(1 + 8 + 4, "head").unwrap();
     CephXTicketBlob::decode(&mut d).unwrap();
-    let m: CephXAuthorize = ceph_auth::crypto::decode_decrypt(&new_osd_key, &mut d).unwrap();
+    let m: CephXAuthorize =
+        ceph_auth::crypto::decode_decrypt(&new_osd_key, KEY_USAGE_AUTHORIZE, &mut d).unwrap();
     assert!(m.have_challenge);
     assert_eq!(m.server_challenge_plus_one, 42);
     assert_ne!(first, a.payload);
@@ -406,6 +445,7 @@ fn service_tickets_and_authorizers_over_the_session() {
     let mut reply = Vec::new();
     encode_encrypt(
         &new_osd_key,
+        KEY_USAGE_AUTHORIZE_REPLY,
         &CephXAuthorizeReply {
             nonce_plus_one: m.nonce + 1,
             connection_secret: vec![9; 64],
@@ -417,6 +457,7 @@ fn service_tickets_and_authorizers_over_the_session() {
     let mut wrong = Vec::new();
     encode_encrypt(
         &new_osd_key,
+        KEY_USAGE_AUTHORIZE_REPLY,
         &CephXAuthorizeReply {
             nonce_plus_one: m.nonce,
             connection_secret: vec![],
