@@ -242,3 +242,59 @@ impl Encode for EntityInst {
         self.addr.encode(out, features);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_name_parse_errors_say_what_is_wrong() {
+        let no_dot = "admin".parse::<EntityName>().unwrap_err();
+        assert!(no_dot.to_string().contains("no '.'"), "{no_dot}");
+        let bad_type = "user.admin".parse::<EntityName>().unwrap_err();
+        assert!(
+            bad_type
+                .to_string()
+                .contains("unknown entity type \"user\""),
+            "{bad_type}"
+        );
+        // The id may itself contain dots; only the first one splits.
+        let n: EntityName = "client.rgw.host1".parse().unwrap();
+        assert_eq!((n.ty, n.id.as_str()), (EntityType::Client, "rgw.host1"));
+    }
+
+    #[test]
+    fn entity_name_wire_form() {
+        let n = EntityName::new(EntityType::Mgr, "x");
+        assert_eq!(n.to_bytes(0), [0x10, 0, 0, 0, 1, 0, 0, 0, b'x']);
+        assert_eq!(EntityName::decode_all(&n.to_bytes(0)).unwrap(), n);
+        // Unknown type codes survive a round trip.
+        let odd = EntityName::decode_all(&[0x40, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        assert_eq!(odd.ty, EntityType::Other(0x40));
+        assert_eq!(odd.to_bytes(0)[0], 0x40);
+    }
+
+    #[test]
+    fn entity_name_t_text_and_wire() {
+        let n: EntityNameT = "osd.12".parse().unwrap();
+        assert_eq!(n, EntityNameT::new(EntityType::Osd, 12));
+        assert_eq!(n.to_bytes(0), [4, 12, 0, 0, 0, 0, 0, 0, 0]);
+        assert!("osd.x".parse::<EntityNameT>().is_err());
+        assert!("12".parse::<EntityNameT>().is_err());
+    }
+
+    #[test]
+    fn type_codes_and_names_agree() {
+        for ty in [
+            EntityType::Mon,
+            EntityType::Mds,
+            EntityType::Osd,
+            EntityType::Client,
+            EntityType::Mgr,
+            EntityType::Auth,
+        ] {
+            assert_eq!(EntityType::from_code(ty.code()), ty);
+            assert_eq!(EntityType::from_name(ty.as_str()), Some(ty));
+        }
+    }
+}

@@ -721,3 +721,83 @@ impl EntityAddrVec {
         a
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{CEPH_FEATURE_SERVER_NAUTILUS, CLIENT_FEATURES_ALL};
+
+    fn info(name: &str, addrs: &str) -> MonInfo {
+        MonInfo::new(name, addrs.parse().unwrap())
+    }
+
+    #[test]
+    fn legacy_ranks_follow_addresses_then_names() {
+        let mut m = MonMap::default();
+        m.add(info("c", "v1:10.0.0.1:6789/0"));
+        m.add(info("a", "v1:10.0.0.2:6789/0"));
+        m.add(info("b", "v1:10.0.0.1:6789/0"));
+        assert_eq!(m.ranks(), ["b", "c", "a"]);
+        assert_eq!(m.by_rank(2).unwrap().name, "a");
+    }
+
+    #[test]
+    fn mon_info_for_pre_nautilus_peers_has_one_v1_address() {
+        let mut i = info("a", "[v2:10.0.0.1:3300/0]");
+        i.crush_loc.insert("host".into(), "h1".into());
+        let bytes = i.to_bytes(CLIENT_FEATURES_ALL & !CEPH_FEATURE_SERVER_NAUTILUS);
+        assert_eq!(bytes[0], 2);
+        let back = MonInfo::decode_all(&bytes).unwrap();
+        // Version 2 carries neither weight nor crush location to the reader.
+        assert_eq!(back.public_addrs.to_string(), "v1:10.0.0.1:6789/0");
+        assert!(back.crush_loc.is_empty());
+        let full = MonInfo::decode_all(&i.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        assert_eq!(full.crush_loc, i.crush_loc);
+    }
+
+    #[test]
+    fn json_lists_sets_and_crush_location_like_ceph() {
+        let mut m = MonMap::default();
+        let mut a = info("a", "[v2:10.0.0.1:3300/0,v1:10.0.0.1:6789/0]");
+        a.crush_loc.insert("root".into(), "default".into());
+        a.crush_loc.insert("host".into(), "h1".into());
+        m.add(a);
+        m.removed_ranks.extend([1, 3]);
+        m.disallowed_leaders.insert("a".into());
+        m.persistent_features = MonFeature(MonFeature::KRAKEN | MonFeature::PACIFIC | 1 << 40);
+        let j = m.to_json();
+        assert_eq!(j["removed_ranks: "], "1,3");
+        assert_eq!(j["disallowed_leaders: "], "a");
+        assert_eq!(j["mons"][0]["crush_location"], "{host=h1,root=default}");
+        assert_eq!(j["mons"][0]["addr"], "10.0.0.1:6789/0");
+        assert_eq!(
+            j["mons"][0]["public_addrs"]["addrvec"][0]["addr"],
+            "10.0.0.1:3300"
+        );
+        assert_eq!(
+            j["features"]["persistent"],
+            json!(["kraken", "pacific", "unknown"])
+        );
+        assert_eq!(j["min_mon_release_name"], "unknown");
+    }
+
+    #[test]
+    fn release_inference_and_names() {
+        assert_eq!(
+            MonFeature(MonFeature::KRAKEN | MonFeature::OCTOPUS).infer_release(),
+            15
+        );
+        assert_eq!(MonFeature(0).infer_release(), 0);
+        assert_eq!(release_name(16), "pacific");
+        assert_eq!(release_name(20), "tentacle");
+        assert_eq!(release_name(200), "unknown");
+    }
+
+    #[test]
+    fn ranks_naming_missing_monitors_are_rejected() {
+        let mut m = MonMap::default();
+        m.add(info("a", "v1:10.0.0.1:6789/0"));
+        m.ranks.push("ghost".into());
+        assert!(MonMap::decode_all(&m.to_bytes(CLIENT_FEATURES_ALL)).is_err());
+    }
+}
