@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what building and testing need: Ceph's monitor and CLI (for the
+# testbed), a C toolchain (for linking), and checks for cargo. Idempotent:
+# apt-get runs only when something is missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Debian packages we need, each with a file or command that proves it is there.
+declare -A PROBE=(
+  [ceph-mon]=/usr/bin/ceph-mon
+  [ceph-common]=/usr/bin/ceph-authtool
+  [python3-rados]=/usr/lib/python3/dist-packages/rados.cpython-*.so
+  [build-essential]=/usr/bin/cc
+  [pkg-config]=/usr/bin/pkg-config
+)
+
+is_installed() {
+  local pkg=$1
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
+  else
+    # Not Debian: accept the probe file if present.
+    compgen -G "${PROBE[$pkg]}" >/dev/null
+  fi
+}
+
+missing=()
+for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: missing ${missing[*]} and no apt-get; install them by hand" >&2
+    exit 1
+  fi
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo -n)
+  else
+    echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: system packages present"
+fi
+
+# cargo may live in ~/.cargo/bin without being on PATH (non-login shells).
+if ! command -v cargo >/dev/null 2>&1 && [[ -f "$HOME/.cargo/env" ]]; then
+  # shellcheck disable=SC1091
+  source "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install Rust (https://rustup.rs)" >&2
+  exit 1
+fi
+for tool in ceph-mon ceph monmaptool ceph-authtool; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "install-deps: $tool still missing after install" >&2
+    exit 1
+  }
+done
+echo "install-deps: $(cargo --version), $(ceph-mon --version | cut -d' ' -f1-3)"
