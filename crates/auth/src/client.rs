@@ -400,7 +400,8 @@ impl CephxClient {
             let validity = utime_to_duration(st.validity);
             // Renew with a quarter of the validity (whole seconds) left.
             let margin = Duration::from_secs(u64::from(st.validity.sec) / 4);
-            let expires = now + validity;
+            // A clock near the end of time must not panic.
+            let expires = now.checked_add(validity).unwrap_or(now);
             self.tickets.insert(
                 service_id,
                 ServiceTicket {
@@ -409,7 +410,7 @@ impl CephxClient {
                     ticket,
                     validity,
                     expires,
-                    renew_after: expires - margin,
+                    renew_after: expires.checked_sub(margin).unwrap_or(now),
                 },
             );
             received.push(service_id);
