@@ -21,7 +21,9 @@ use ceph_types::{EntityAddrVec, EntityName, EntityType};
 
 use crate::conffile::{ConfFile, ConfLoadError};
 use crate::meta::{expand_meta, short_hostname, MetaVars};
-use crate::monhost::{mon_addrs_from_sections, parse_mon_host_with, system_resolver, MonHostError, Resolver};
+use crate::monhost::{
+    mon_addrs_from_sections, parse_mon_host_with, system_resolver, MonHostError, Resolver,
+};
 use crate::values::{
     parse_auth_methods, parse_float, parse_float_secs, parse_int, parse_modes, parse_secs,
     parse_uint, AuthMethod, ConnectionMode, ValueError,
@@ -29,7 +31,8 @@ use crate::values::{
 
 /// Conf files tried when neither `-c` nor `CEPH_CONF` names one, in Ceph's
 /// order. (Ceph lists `$data_dir/config` first, but skips it for clients.)
-pub const DEFAULT_CONF_SEARCH: &str = "/etc/ceph/$cluster.conf, $home/.ceph/$cluster.conf, $cluster.conf";
+pub const DEFAULT_CONF_SEARCH: &str =
+    "/etc/ceph/$cluster.conf, $home/.ceph/$cluster.conf, $cluster.conf";
 
 /// Keyrings tried when no `keyring` is configured: the first that can be
 /// opened is used.
@@ -238,7 +241,10 @@ impl ClientConfig {
         sources: ConfigSources,
         resolve: Resolver<'_>,
     ) -> Result<Self, ConfigError> {
-        let env = sources.env.clone().unwrap_or_else(Environment::from_process);
+        let env = sources
+            .env
+            .clone()
+            .unwrap_or_else(Environment::from_process);
         let name = entity_name(&sources)?;
         let mut vars = MetaVars {
             cluster: sources.cluster.clone().unwrap_or_else(|| "ceph".into()),
@@ -271,7 +277,10 @@ impl ClientConfig {
             }
         }
         for (k, v) in &sources.overrides {
-            raw.insert(ConfFile::normalize_key(k.trim_start_matches('-')), v.clone());
+            raw.insert(
+                ConfFile::normalize_key(k.trim_start_matches('-')),
+                v.clone(),
+            );
         }
         if let Some(k) = &sources.keyring {
             raw.insert("keyring".into(), k.clone());
@@ -306,7 +315,8 @@ impl ClientConfig {
             return Err(ConfigError::NoMonitors);
         }
 
-        let keyring_search: Vec<PathBuf> = split_paths(value("keyring")).map(PathBuf::from).collect();
+        let keyring_search: Vec<PathBuf> =
+            split_paths(value("keyring")).map(PathBuf::from).collect();
         let keyring_path = keyring_search
             .iter()
             .find(|p| std::fs::File::open(p).is_ok())

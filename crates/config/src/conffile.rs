@@ -278,11 +278,9 @@ impl<'a> Parser<'a> {
 
     /// Consumes `\n`, `\r\n` or a lone `\r`.
     fn eat_eol(&mut self) {
-        if self.rest.next_if_eq(&'\r').is_some() {
-            self.rest.next_if_eq(&'\n');
-        } else {
-            self.rest.next_if_eq(&'\n');
-        }
+        // `\r` then `\n`, either optional: covers all three endings.
+        self.rest.next_if_eq(&'\r');
+        self.rest.next_if_eq(&'\n');
         self.line += 1;
         self.column = 1;
     }

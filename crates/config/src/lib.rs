@@ -13,17 +13,17 @@ mod monhost;
 mod values;
 
 pub use args::{ceph_args_from_env, split_args, ArgsError};
-pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
-pub use meta::{expand_meta, short_hostname, MetaVars};
-pub use values::{
-    parse_auth_methods, parse_float, parse_float_secs, parse_int, parse_modes, parse_secs,
-    parse_uint, split_list, AuthMethod, ConnectionMode, ValueError,
-};
 pub use client::{
     ClientConfig, ConfigError, ConfigSources, Environment, Secret, DEFAULT_CONF_SEARCH,
     DEFAULT_KEYRING_SEARCH,
 };
+pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
+pub use meta::{expand_meta, short_hostname, MetaVars};
 pub use monhost::{
     mon_addrs_from_sections, parse_mon_host, parse_mon_host_with, system_resolver, MonHostError,
     Resolver, MON_PORT_LEGACY, MON_PORT_MSGR2,
+};
+pub use values::{
+    parse_auth_methods, parse_float, parse_float_secs, parse_int, parse_modes, parse_secs,
+    parse_uint, split_list, AuthMethod, ConnectionMode, ValueError,
 };

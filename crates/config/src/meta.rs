@@ -51,7 +51,11 @@ const MAX_DEPTH: usize = 32;
 ///     "/run/ceph/ceph-client.admin.42.asok"
 /// );
 /// ```
-pub fn expand_meta(value: &str, vars: &MetaVars, option: &dyn Fn(&str) -> Option<String>) -> String {
+pub fn expand_meta(
+    value: &str,
+    vars: &MetaVars,
+    option: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let mut stack = Vec::new();
     expand(value, vars, option, &mut stack)
 }
@@ -148,10 +152,17 @@ mod tests {
         // The same line ceph-conf 16.2.15 expanded to
         // /x/t.client.admin.vm.6679.client.admin.keyring
         assert_eq!(
-            expand_meta("/x/$cluster.$name.$host.$pid.$type.$id.keyring", &vars(), &none),
+            expand_meta(
+                "/x/$cluster.$name.$host.$pid.$type.$id.keyring",
+                &vars(),
+                &none
+            ),
             "/x/t.client.admin.vm.6679.client.admin.keyring"
         );
-        assert_eq!(expand_meta("${cluster}-${type}", &vars(), &none), "t-client");
+        assert_eq!(
+            expand_meta("${cluster}-${type}", &vars(), &none),
+            "t-client"
+        );
         assert_eq!(expand_meta("$home/.ceph", &vars(), &none), "/hh/.ceph");
     }
 

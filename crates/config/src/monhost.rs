@@ -86,6 +86,11 @@ pub fn parse_mon_host_with(
     {
         let mut rest = item;
         while !rest.is_empty() {
+            // Empty entries (`a,,b`, a leading comma) are skipped.
+            if let Some(r) = rest.strip_prefix(',') {
+                rest = r;
+                continue;
+            }
             let entry = rest;
             if let Some((addr, after)) = scan_addr(rest, None) {
                 push(disambiguate(addr));

@@ -151,7 +151,9 @@ fn malformed_lines_report_line_and_column() {
     assert_eq!((e.line, e.column), (1, 4));
 
     // Display carries the position.
-    assert!(error("[global]\n\n\nbad line\n").to_string().starts_with("line 4, column 1"));
+    assert!(error("[global]\n\n\nbad line\n")
+        .to_string()
+        .starts_with("line 4, column 1"));
 }
 
 #[test]
@@ -177,7 +179,11 @@ fn hostile_inputs_do_not_panic() {
     let long = format!("[global]\nk = {}\n", "v".repeat(4 << 20));
     assert_eq!(parse(&long).get("global", "k").map(str::len), Some(4 << 20));
     // A very long key, a long section name, many sections.
-    let c = parse(&format!("[{}]\n{} = 1\n", "s".repeat(100_000), "k".repeat(100_000)));
+    let c = parse(&format!(
+        "[{}]\n{} = 1\n",
+        "s".repeat(100_000),
+        "k".repeat(100_000)
+    ));
     assert_eq!(c.sections().next().map(str::len), Some(100_000));
     let many: String = (0..20_000).map(|i| format!("[s{i}]\nk = {i}\n")).collect();
     assert_eq!(parse(&many).sections().count(), 20_000);
@@ -230,7 +236,10 @@ fn load_reads_files_and_refuses_huge_ones() {
     let e = ConfFile::load(&bad).unwrap_err();
     assert!(!e.is_not_found());
     let shown = e.to_string();
-    assert!(shown.contains("bad.conf") && shown.contains("line 2"), "{shown}");
+    assert!(
+        shown.contains("bad.conf") && shown.contains("line 2"),
+        "{shown}"
+    );
 
     let huge = dir.path().join("huge.conf");
     let f = std::fs::File::create(&huge).unwrap();
@@ -254,9 +263,15 @@ fn real_world_files() {
         .starts_with("[v2:192.168.122.11:3300/0,v1:192.168.122.11:6789/0] [v2:192.168.122.12"));
 
     let deploy = parse(include_str!("data/ceph-deploy.conf"));
-    assert_eq!(deploy.get("global", "mon_host"), Some("10.0.0.1,10.0.0.2,10.0.0.3"));
+    assert_eq!(
+        deploy.get("global", "mon_host"),
+        Some("10.0.0.1,10.0.0.2,10.0.0.3")
+    );
     assert_eq!(deploy.get("global", "public_network"), Some("10.0.0.0/24"));
-    assert_eq!(deploy.get("client.rgw.node1", "rgw_frontends"), Some("beast port=7480"));
+    assert_eq!(
+        deploy.get("client.rgw.node1", "rgw_frontends"),
+        Some("beast port=7480")
+    );
     assert_eq!(
         deploy.get("client.rgw.node1", "log_file"),
         Some("/var/log/ceph/$cluster-$name.log")
@@ -273,9 +288,15 @@ fn real_world_files() {
     );
     assert_eq!(vstart.get("global", "osd_failsafe_full_ratio"), Some(".99"));
     assert_eq!(
-        vstart.get("global", "enable_experimental_unrecoverable_data_corrupting_features"),
+        vstart.get(
+            "global",
+            "enable_experimental_unrecoverable_data_corrupting_features"
+        ),
         Some("*")
     );
     assert_eq!(vstart.get("mon", "mon_client_hunt_interval"), Some("1.5"));
-    assert_eq!(vstart.get("client", "rgw_crypt_s3_kms_backend"), Some("testing"));
+    assert_eq!(
+        vstart.get("client", "rgw_crypt_s3_kms_backend"),
+        Some("testing")
+    );
 }
