@@ -200,3 +200,21 @@ fn mon_that_cannot_bind_exits_with_its_log_tail() {
     // start() relies on this phrase to retry with new ports.
     assert!(text.contains("unable to bind"), "{text}");
 }
+
+#[test]
+fn clusters_started_in_parallel_get_distinct_ports() {
+    let handles: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(|| Cluster::start(ClusterSpec::with_mons(1)).unwrap()))
+        .collect();
+    let clusters: Vec<Cluster> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut ports = std::collections::HashSet::new();
+    for cluster in &clusters {
+        assert_eq!(cluster.quorum_names().unwrap(), ["a"]);
+        let mon = cluster.mon("a").unwrap();
+        assert!(ports.insert(mon.v2_addr.port()));
+        assert!(ports.insert(mon.v1_addr.port()));
+        assert!((20000..32000).contains(&mon.v2_addr.port()));
+    }
+    let fsids: std::collections::HashSet<&str> = clusters.iter().map(|c| c.fsid()).collect();
+    assert_eq!(fsids.len(), 3);
+}
