@@ -24,7 +24,7 @@
 
 mod runtime;
 
-pub use runtime::CephRuntime;
+pub use runtime::{host_release, CephRuntime};
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -438,9 +438,8 @@ impl Cluster {
         let mut attempt = 1;
         loop {
             match Self::start_once(&spec, runtime.clone()) {
-                Err(Error::PortInUse { name, logs }) if attempt < attempts => {
-                    eprintln!("testbed: mon {name} lost a port race, retrying (attempt {attempt})");
-                    let _ = logs;
+                Err(Error::PortInUse { name, .. }) if attempt < attempts => {
+                    eprintln!("testbed: mon.{name} lost a port race, retrying (attempt {attempt})");
                     attempt += 1;
                 }
                 other => return other,
