@@ -27,10 +27,10 @@ enum Commands {
         /// Also write ceph.conf and ceph.client.admin.keyring here.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Extra [global] option, KEY=VALUE (repeatable).
+        /// Extra option for the global section, KEY=VALUE (repeatable).
         #[arg(long = "global", value_parser = parse_option)]
         global_options: Vec<(String, String)>,
-        /// Extra [mon] option, KEY=VALUE (repeatable).
+        /// Extra option for the mon section, KEY=VALUE (repeatable).
         #[arg(long = "mon-option", value_parser = parse_option)]
         mon_options: Vec<(String, String)>,
         /// Seconds to wait for the initial quorum.
