@@ -115,6 +115,93 @@ pub struct ConfigSources {
     pub env: Option<Environment>,
 }
 
+/// Options besides the dedicated flags that [`ConfigSources::from_args`]
+/// takes as `--OPTION VALUE`.
+const EXTRA_CLI_OPTIONS: &[&str] = &["auth_supported", "fsid", "key", "keyfile", "mon_host"];
+
+/// A command line that [`ConfigSources::from_args`] could not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("option {flag} needs a value")]
+pub struct MissingValue {
+    /// The flag as written.
+    pub flag: String,
+}
+
+impl ConfigSources {
+    /// Takes Ceph's generic client flags out of `args` and returns them with
+    /// the arguments left over, in order: `-c`/`--conf`, `--cluster`,
+    /// `-n`/`--name`, `-i`/`--id`, `-k`/`--keyring`, `-K`/`--keyfile`,
+    /// `-m`/`--mon-host`, and `--OPTION VALUE` for the options this crate
+    /// knows (those of [`ClientConfig`] and a few more). Long flags take
+    /// `--flag value` or `--flag=value`, with `-` and `_` alike. Parsing
+    /// stops at `--`, which is left in the rest. Put the words of
+    /// `CEPH_ARGS` ([`crate::ceph_args_from_env`]) first, as Ceph does.
+    ///
+    /// ```
+    /// use ceph_config::ConfigSources;
+    /// let args = ["-c", "/etc/ceph/x.conf", "--id=admin", "mon", "dump", "--mon-client-hunt-parallel", "2"];
+    /// let (src, rest) = ConfigSources::from_args(args.iter().map(|s| s.to_string())).unwrap();
+    /// assert_eq!(src.conf_path.as_deref(), Some("/etc/ceph/x.conf"));
+    /// assert_eq!(src.id.as_deref(), Some("admin"));
+    /// assert_eq!(src.overrides, [("mon_client_hunt_parallel".to_string(), "2".to_string())]);
+    /// assert_eq!(rest, ["mon", "dump"]);
+    /// ```
+    pub fn from_args(
+        args: impl IntoIterator<Item = String>,
+    ) -> Result<(ConfigSources, Vec<String>), MissingValue> {
+        let mut sources = ConfigSources::default();
+        let mut rest = Vec::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            if arg == "--" {
+                rest.push(arg);
+                rest.extend(args.by_ref());
+                break;
+            }
+            // `flag` is the long name in normal form, or the short flag.
+            let (flag, inline) = if let Some(long) = arg.strip_prefix("--") {
+                match long.split_once('=') {
+                    Some((f, v)) => (ConfFile::normalize_key(f), Some(v.to_string())),
+                    None => (ConfFile::normalize_key(long), None),
+                }
+            } else if matches!(arg.as_str(), "-c" | "-n" | "-i" | "-k" | "-K" | "-m") {
+                (arg.clone(), None)
+            } else {
+                rest.push(arg);
+                continue;
+            };
+            let known_option = DEFAULTS.iter().any(|(k, _)| *k == flag)
+                || EXTRA_CLI_OPTIONS.contains(&flag.as_str());
+            let slot = match flag.as_str() {
+                "-c" | "conf" => Some(&mut sources.conf_path),
+                "cluster" => Some(&mut sources.cluster),
+                "-n" | "name" => Some(&mut sources.name),
+                "-i" | "id" => Some(&mut sources.id),
+                "-k" | "keyring" => Some(&mut sources.keyring),
+                "-m" | "mon_host" => Some(&mut sources.mon_host),
+                _ => None,
+            };
+            if slot.is_none() && !known_option && flag != "-K" {
+                // Not ours: the caller's own flag.
+                rest.push(arg);
+                continue;
+            }
+            let value = match inline {
+                Some(v) => v,
+                None => args
+                    .next()
+                    .ok_or_else(|| MissingValue { flag: arg.clone() })?,
+            };
+            match slot {
+                Some(slot) => *slot = Some(value),
+                None if flag == "-K" => sources.overrides.push(("keyfile".into(), value)),
+                None => sources.overrides.push((flag, value)),
+            }
+        }
+        Ok((sources, rest))
+    }
+}
+
 /// A secret (a base64 CephX key). `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -482,3 +482,89 @@ fn real_world_files_load() {
     assert_eq!(mon.mon_client_hunt_interval, Duration::from_millis(1500));
     assert_eq!(mon.get("mon_data"), Some("/ceph/build/dev/mon.a"));
 }
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn from_args_takes_generic_flags_and_leaves_the_rest() {
+    let (src, rest) = ConfigSources::from_args(strings(&[
+        "--conf=/a.conf",
+        "--cluster",
+        "east",
+        "-n",
+        "client.x",
+        "-i",
+        "y",
+        "-k",
+        "/k",
+        "-K",
+        "/kf",
+        "-m",
+        "1.2.3.4",
+        "--format",
+        "json",
+        "mon",
+        "dump",
+        "--client-mount-timeout",
+        "10s",
+        "--ms_mon_client_mode=secure",
+        "--fsid",
+        "abc",
+        "-f",
+        "plain",
+        "--",
+        "-m",
+        "x",
+    ]))
+    .unwrap();
+    assert_eq!(src.conf_path.as_deref(), Some("/a.conf"));
+    assert_eq!(src.cluster.as_deref(), Some("east"));
+    assert_eq!(src.name.as_deref(), Some("client.x"));
+    assert_eq!(src.id.as_deref(), Some("y"));
+    assert_eq!(src.keyring.as_deref(), Some("/k"));
+    assert_eq!(src.mon_host.as_deref(), Some("1.2.3.4"));
+    assert_eq!(
+        src.overrides,
+        [
+            ("keyfile".to_string(), "/kf".to_string()),
+            ("client_mount_timeout".to_string(), "10s".to_string()),
+            ("ms_mon_client_mode".to_string(), "secure".to_string()),
+            ("fsid".to_string(), "abc".to_string()),
+        ]
+    );
+    assert_eq!(
+        rest,
+        ["--format", "json", "mon", "dump", "-f", "plain", "--", "-m", "x"]
+    );
+
+    // Words that merely look like option names are not flags.
+    let (src, rest) =
+        ConfigSources::from_args(strings(&["auth", "get", "name", "keyring"])).unwrap();
+    assert!(src.name.is_none() && src.keyring.is_none());
+    assert_eq!(rest, ["auth", "get", "name", "keyring"]);
+
+    let e = ConfigSources::from_args(strings(&["status", "--id"])).unwrap_err();
+    assert_eq!(e.flag, "--id");
+    assert!(ConfigSources::from_args(strings(&["-m"])).is_err());
+}
+
+#[test]
+fn ceph_args_words_go_first_and_the_command_line_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "ceph.conf",
+        "[global]\nmon_host = 10.0.0.1:6789\n",
+    );
+    let env_words =
+        ceph_config::split_args("--id 'from env' --mon-client-hunt-parallel 7").unwrap();
+    let argv = strings(&["-c", conf.to_str().unwrap(), "--id", "cli", "status"]);
+    let (mut src, rest) = ConfigSources::from_args(env_words.into_iter().chain(argv)).unwrap();
+    assert_eq!(rest, ["status"]);
+    src.env = Some(clean_env());
+    let c = load(src);
+    assert_eq!(c.name.id, "cli");
+    assert_eq!(c.mon_client_hunt_parallel, 7);
+}
