@@ -9,7 +9,12 @@
 pub enum ArgsError {
     /// A quote was opened at this byte offset and never closed.
     #[error("unterminated {quote} quote starting at offset {offset}")]
-    UnterminatedQuote { quote: char, offset: usize },
+    UnterminatedQuote {
+        /// The quote character.
+        quote: char,
+        /// Byte offset of the opening quote.
+        offset: usize,
+    },
 }
 
 /// Splits `text` into arguments: blanks separate words; `'...'` keeps its

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use ceph_types::{EntityAddrVec, EntityName, EntityType};
 
-use crate::conffile::{ConfFile, ConfLoadError};
+use crate::conffile::{ConfFile, ConfLoadError, SECRET_OPTIONS};
 use crate::meta::{expand_meta, short_hostname, MetaVars};
 use crate::monhost::{
     mon_addrs_from_sections, parse_mon_host_with, system_resolver, MonHostError, Resolver,
@@ -64,10 +64,6 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("run_dir", "/var/run/ceph"),
 ];
 
-/// Option names whose values are secrets: kept out of [`ClientConfig::get`]
-/// and out of `Debug` output.
-const SECRET_OPTIONS: &[&str] = &["key"];
-
 /// The environment variables configuration reads. Tests build one by hand;
 /// [`Environment::from_process`] reads the real one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,8 +88,9 @@ impl Environment {
     }
 }
 
-/// What the command line said; everything is optional.
-#[derive(Debug, Clone, Default)]
+/// What the command line said; everything is optional. `Debug` redacts the
+/// value of a `key` override.
+#[derive(Clone, Default)]
 pub struct ConfigSources {
     /// `-c`: a conf file, or a comma-separated list to search. A missing file
     /// here is an error, unlike in the default search.
@@ -113,6 +110,32 @@ pub struct ConfigSources {
     pub overrides: Vec<(String, String)>,
     /// The environment; `None` reads the process's.
     pub env: Option<Environment>,
+}
+
+impl fmt::Debug for ConfigSources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let overrides: Vec<(&str, &str)> = self
+            .overrides
+            .iter()
+            .map(|(k, v)| {
+                if SECRET_OPTIONS.contains(&ConfFile::normalize_key(k).as_str()) {
+                    (k.as_str(), "<redacted>")
+                } else {
+                    (k.as_str(), v.as_str())
+                }
+            })
+            .collect();
+        f.debug_struct("ConfigSources")
+            .field("conf_path", &self.conf_path)
+            .field("cluster", &self.cluster)
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .field("keyring", &self.keyring)
+            .field("mon_host", &self.mon_host)
+            .field("overrides", &overrides)
+            .field("env", &self.env)
+            .finish()
+    }
 }
 
 /// Options besides the dedicated flags that [`ConfigSources::from_args`]
@@ -235,7 +258,12 @@ pub enum ConfigError {
     ConfNotFound(String),
     /// The entity name is not `TYPE.ID`.
     #[error("bad entity name {name:?}: {reason}")]
-    BadName { name: String, reason: String },
+    BadName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An option has a value its type does not allow.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -248,7 +276,9 @@ pub enum ConfigError {
     /// The `keyfile` could not be read.
     #[error("cannot read keyfile {path}: {source}")]
     Keyfile {
+        /// The keyfile path.
         path: String,
+        /// The read error.
         #[source]
         source: io::Error,
     },

@@ -43,17 +43,24 @@ pub enum ConfLoadError {
     /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The read error.
         #[source]
         source: std::io::Error,
     },
     /// The file is larger than [`MAX_CONF_FILE_BYTES`].
     #[error("{path} is larger than {MAX_CONF_FILE_BYTES} bytes")]
-    TooLarge { path: String },
+    TooLarge {
+        /// The file.
+        path: String,
+    },
     /// The file is not a valid conf file.
     #[error("{path}: {source}")]
     Parse {
+        /// The file.
         path: String,
+        /// Where and why parsing failed.
         #[source]
         source: ConfParseError,
     },
@@ -76,7 +83,7 @@ impl ConfLoadError {
 /// assert_eq!(conf.lookup(&["client.admin", "client", "global"], "keyring"), Some("/k"));
 /// # Ok::<(), ceph_config::ConfParseError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConfFile {
     sections: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -191,6 +198,31 @@ impl ConfFile {
             .entry(section.to_string())
             .or_default()
             .insert(Self::normalize_key(key), value.to_string());
+    }
+}
+
+/// Option names whose values are secrets, redacted by `Debug`.
+pub(crate) const SECRET_OPTIONS: &[&str] = &["key"];
+
+impl fmt::Debug for ConfFile {
+    /// Like a derived `Debug`, but the value of a `key` option is redacted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sections = f.debug_map();
+        for (name, lines) in &self.sections {
+            let shown: BTreeMap<&str, &str> = lines
+                .iter()
+                .map(|(k, v)| {
+                    let v = if SECRET_OPTIONS.contains(&k.as_str()) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    };
+                    (k.as_str(), v)
+                })
+                .collect();
+            sections.entry(name, &shown);
+        }
+        sections.finish()
     }
 }
 

@@ -35,10 +35,20 @@ pub const MON_PORT_LEGACY: u16 = 6789;
 pub enum MonHostError {
     /// The token is neither an address, an address vector nor a host name.
     #[error("bad monitor address {token:?}: {reason}")]
-    BadToken { token: String, reason: String },
+    BadToken {
+        /// The entry (truncated if long).
+        token: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A host name did not resolve.
     #[error("cannot resolve monitor host {host:?}: {reason}")]
-    Resolve { host: String, reason: String },
+    Resolve {
+        /// The host name.
+        host: String,
+        /// The resolver's error.
+        reason: String,
+    },
     /// The list named no monitor at all.
     #[error("no monitor addresses in {0:?}")]
     Empty(String),

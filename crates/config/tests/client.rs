@@ -568,3 +568,22 @@ fn ceph_args_words_go_first_and_the_command_line_wins() {
     assert_eq!(c.name.id, "cli");
     assert_eq!(c.mon_client_hunt_parallel, 7);
 }
+
+#[test]
+fn debug_output_never_shows_a_key() {
+    let secret = "AQBz7FdnAAAAABAA0Ve7mXvKBCn0uOyWmcaPLw==";
+    let (src, _) = ConfigSources::from_args(strings(&["--key", secret, "-m", "1.2.3.4"])).unwrap();
+    let shown = format!("{src:?}");
+    assert!(
+        !shown.contains(secret) && shown.contains("1.2.3.4"),
+        "{shown}"
+    );
+
+    let conf =
+        ceph_config::ConfFile::parse(&format!("[client.admin]\nkey = {secret}\nkeyring = /k\n"))
+            .unwrap();
+    let shown = format!("{conf:?}");
+    assert!(!shown.contains(secret) && shown.contains("/k"), "{shown}");
+    // The value itself is still there for whoever asks.
+    assert_eq!(conf.get("client.admin", "key"), Some(secret));
+}
