@@ -205,7 +205,12 @@ impl<'a> Decoder<'a> {
 
 /// Appends `struct_v, compat_v, len` and the body written by `body`,
 /// patching `len` once the body's size is known.
-pub fn encode_envelope(out: &mut Vec<u8>, struct_v: u8, compat_v: u8, body: impl FnOnce(&mut Vec<u8>)) {
+pub fn encode_envelope(
+    out: &mut Vec<u8>,
+    struct_v: u8,
+    compat_v: u8,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
     out.push(struct_v);
     out.push(compat_v);
     let len_at = out.len();
@@ -476,14 +481,18 @@ mod tests {
     fn envelope_rejects_newer_compat() {
         let mut out = Vec::new();
         encode_envelope(&mut out, 5, 4, |_| {});
-        let err = Decoder::new(&out).envelope("t", 3, |_, _| Ok(())).unwrap_err();
+        let err = Decoder::new(&out)
+            .envelope("t", 3, |_, _| Ok(()))
+            .unwrap_err();
         assert!(matches!(err, DecodeError::TooNew { compat: 4, .. }));
     }
 
     #[test]
     fn envelope_len_past_end_is_short() {
         let buf = [1u8, 1, 0xff, 0xff, 0xff, 0xff, 0];
-        let err = Decoder::new(&buf).envelope("t", 1, |_, _| Ok(())).unwrap_err();
+        let err = Decoder::new(&buf)
+            .envelope("t", 1, |_, _| Ok(()))
+            .unwrap_err();
         assert!(matches!(err, DecodeError::Short { .. }));
     }
 
