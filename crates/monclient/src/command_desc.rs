@@ -92,10 +92,7 @@ pub enum MatchError {
     /// Some signatures start with these words but the arguments do not fit:
     /// the reason for the closest, and the usage lines of all of them.
     #[error("Invalid command: {reason}\n{}", usages.join("\n"))]
-    Invalid {
-        reason: String,
-        usages: Vec<String>,
-    },
+    Invalid { reason: String, usages: Vec<String> },
     /// No signature starts with these words.
     #[error("no valid command found; {} closest matches:\n{}", closest.len(), closest.join("\n"))]
     NoMatch { closest: Vec<String> },
@@ -138,8 +135,8 @@ fn parse_arg(obj: &Map<String, Value>) -> Result<ArgDesc, MatchError> {
 impl CommandTable {
     /// Parses the JSON `get_command_descriptions` returns.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MatchError> {
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|e| MatchError::BadDescriptions(e.to_string()))?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| MatchError::BadDescriptions(e.to_string()))?;
         let obj = v
             .as_object()
             .ok_or_else(|| MatchError::BadDescriptions("not an object".into()))?;
@@ -210,7 +207,12 @@ impl CommandTable {
             .commands
             .iter()
             .map(|c| {
-                let shared = c.prefix().iter().zip(words).take_while(|(a, b)| **a == b.as_str()).count();
+                let shared = c
+                    .prefix()
+                    .iter()
+                    .zip(words)
+                    .take_while(|(a, b)| **a == b.as_str())
+                    .count();
                 (shared, c)
             })
             .filter(|(s, _)| *s > 0)
@@ -263,7 +265,9 @@ fn bind(cmd: &CommandDesc, rest: &[String]) -> Result<Map<String, Value>, String
                         Some(v) => v,
                         None => {
                             i += 1;
-                            rest.get(i).cloned().ok_or_else(|| format!("--{name} needs a value"))?
+                            rest.get(i)
+                                .cloned()
+                                .ok_or_else(|| format!("--{name} needs a value"))?
                         }
                     };
                     convert(a, &v)?
@@ -316,7 +320,10 @@ fn bind(cmd: &CommandDesc, rest: &[String]) -> Result<Map<String, Value>, String
 
 fn put(out: &mut Map<String, Value>, a: &ArgDesc, v: Value) {
     if a.many {
-        match out.entry(a.name.clone()).or_insert_with(|| Value::Array(vec![])) {
+        match out
+            .entry(a.name.clone())
+            .or_insert_with(|| Value::Array(vec![]))
+        {
             Value::Array(list) => list.push(v),
             other => *other = Value::Array(vec![v]),
         }
@@ -418,7 +425,10 @@ fn convert(a: &ArgDesc, w: &str) -> Result<Value, String> {
 
 /// `ip`, `ip:port`, `[v6]:port`, with `/nonce` for entity addresses.
 fn valid_addr(w: &str, allow_nonce: bool) -> bool {
-    let w = w.strip_prefix("v1:").or_else(|| w.strip_prefix("v2:")).unwrap_or(w);
+    let w = w
+        .strip_prefix("v1:")
+        .or_else(|| w.strip_prefix("v2:"))
+        .unwrap_or(w);
     let (addr, nonce) = match w.rsplit_once('/') {
         Some((a, n)) if allow_nonce => (a, Some(n)),
         Some(_) => return false,
@@ -484,10 +494,19 @@ mod tests {
 
     #[test]
     fn optional_choice_and_plain_prefix() {
-        assert_eq!(json("health detail"), serde_json::json!({"prefix": "health", "detail": "detail"}));
+        assert_eq!(
+            json("health detail"),
+            serde_json::json!({"prefix": "health", "detail": "detail"})
+        );
         assert_eq!(json("health"), serde_json::json!({"prefix": "health"}));
-        assert_eq!(json("health mute X 1h"), serde_json::json!({"prefix": "health mute", "code": "X", "ttl": "1h"}));
-        assert_eq!(json("mon dump 3"), serde_json::json!({"prefix": "mon dump", "epoch": 3}));
+        assert_eq!(
+            json("health mute X 1h"),
+            serde_json::json!({"prefix": "health mute", "code": "X", "ttl": "1h"})
+        );
+        assert_eq!(
+            json("mon dump 3"),
+            serde_json::json!({"prefix": "mon dump", "epoch": 3})
+        );
     }
 
     #[test]
@@ -516,17 +535,29 @@ mod tests {
             json("osd down 1 2 3"),
             serde_json::json!({"prefix": "osd down", "ids": ["1", "2", "3"]})
         );
-        assert_eq!(json("osd reweight osd.3 0.5"), serde_json::json!({"prefix": "osd reweight", "id": 3, "weight": 0.5}));
+        assert_eq!(
+            json("osd reweight osd.3 0.5"),
+            serde_json::json!({"prefix": "osd reweight", "id": 3, "weight": 0.5})
+        );
         assert!(table().words_to_json(&words("osd reweight 3 1.5")).is_err());
     }
 
     #[test]
     fn errors_like_ceph() {
-        let e = table().words_to_json(&words("osd pool create")).unwrap_err();
-        assert!(matches!(&e, MatchError::Invalid { reason, .. } if reason.contains("pool")), "{e}");
-        let e = table().words_to_json(&words("osd pool create p1 8 8 replicated ok extra")).unwrap_err();
+        let e = table()
+            .words_to_json(&words("osd pool create"))
+            .unwrap_err();
+        assert!(
+            matches!(&e, MatchError::Invalid { reason, .. } if reason.contains("pool")),
+            "{e}"
+        );
+        let e = table()
+            .words_to_json(&words("osd pool create p1 8 8 replicated ok extra"))
+            .unwrap_err();
         assert!(matches!(e, MatchError::Invalid { .. }));
-        let e = table().words_to_json(&words("osd pool create p1 8 8 replicated bad/chars")).unwrap_err();
+        let e = table()
+            .words_to_json(&words("osd pool create p1 8 8 replicated bad/chars"))
+            .unwrap_err();
         assert!(matches!(e, MatchError::Invalid { .. }));
         let e = table().words_to_json(&words("frobnicate")).unwrap_err();
         assert!(matches!(e, MatchError::NoMatch { .. }));

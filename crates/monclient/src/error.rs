@@ -36,7 +36,7 @@ pub enum MonError {
     MonDne(String),
     /// Nothing answered in time.
     #[error("timed out after {0:?} {1}")]
-    TimedOut(Duration, &'static str),
+    TimedOut(Duration, String),
     /// No monitor could be reached (every address failed).
     #[error("no monitor could be reached: {0}")]
     MonUnavailable(String),

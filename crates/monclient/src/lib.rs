@@ -1,4 +1,16 @@
-//! Client for Ceph monitors.
+//! An async client for Ceph monitors, speaking msgr2 and CephX.
+//!
+//! [`MonClient`] is the handle most programs want; [`core::Core`] is the
+//! I/O-free state machine behind it (hunting, keepalives, resends), usable
+//! on its own with simulated time.
+
+pub mod cephx;
+pub mod client;
 pub mod command_desc;
+pub mod core;
 pub mod error;
 pub mod messages;
+
+pub use client::{MonClient, MonClientOptions, Status};
+pub use core::{CommandReply, MapVersions, SessionConfig, SessionState};
+pub use error::MonError;

@@ -24,9 +24,18 @@ fn every_published_signature_parses() {
 fn issue_examples() {
     let t = table();
     assert_eq!(to_json(&t, "status").unwrap(), json!({"prefix": "status"}));
-    assert_eq!(to_json(&t, "mon dump").unwrap(), json!({"prefix": "mon dump"}));
-    assert_eq!(to_json(&t, "health detail").unwrap(), json!({"prefix": "health", "detail": "detail"}));
-    assert_eq!(to_json(&t, "quorum_status").unwrap(), json!({"prefix": "quorum_status"}));
+    assert_eq!(
+        to_json(&t, "mon dump").unwrap(),
+        json!({"prefix": "mon dump"})
+    );
+    assert_eq!(
+        to_json(&t, "health detail").unwrap(),
+        json!({"prefix": "health", "detail": "detail"})
+    );
+    assert_eq!(
+        to_json(&t, "quorum_status").unwrap(),
+        json!({"prefix": "quorum_status"})
+    );
     assert_eq!(
         to_json(&t, "osd pool create p1 32").unwrap(),
         json!({"prefix": "osd pool create", "pool": "p1", "pg_num": 32})
@@ -51,7 +60,10 @@ fn unknown_command_lists_closest() {
     match to_json(&t, "osd pool frobnicate") {
         Err(MatchError::NoMatch { closest }) => {
             assert!(!closest.is_empty() && closest.len() <= 10);
-            assert!(closest.iter().all(|u| u.starts_with("osd pool")), "{closest:?}");
+            assert!(
+                closest.iter().all(|u| u.starts_with("osd pool")),
+                "{closest:?}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -1,0 +1,531 @@
+//! The async monitor client: one tokio task owns the [`Core`] state
+//! machine and every connection; [`MonClient`] handles talk to it over a
+//! channel.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ceph_auth::CryptoKey;
+use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, Sender};
+use ceph_msgr::error::MsgrError;
+use ceph_msgr::message::Message;
+use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
+use ceph_types::{EntityAddrVec, EntityName, MonMap, UTime};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::cephx::{CephxAuth, MODE_CRC};
+use crate::core::{
+    Action, CommandReply, ConnId, Core, InMessage, MapVersions, SessionConfig, SessionState,
+};
+use crate::error::MonError;
+
+/// Services to get tickets for along with authentication.
+const WANT_SERVICES: u32 = 0x01 | 0x04 | 0x10; // mon, osd, mgr
+
+/// How to reach and authenticate to the monitors.
+#[derive(Debug, Clone)]
+pub struct MonClientOptions {
+    /// Who we are (`client.admin`).
+    pub name: EntityName,
+    /// Our CephX key.
+    pub key: CryptoKey,
+    /// The monitors to start from (`mon_host`).
+    pub mon_addrs: Vec<EntityAddrVec>,
+    /// Session lifecycle tunables.
+    pub session: SessionConfig,
+    /// Limit for one connection attempt (TCP connect + handshake + auth).
+    pub attempt_timeout: Duration,
+    /// Limit for [`MonClient::connect`] to have a session and a MonMap
+    /// (`client_mount_timeout`).
+    pub connect_timeout: Duration,
+    /// Seed for the random choice of monitors; `None` = from the OS.
+    pub seed: Option<u64>,
+}
+
+impl MonClientOptions {
+    pub fn new(name: EntityName, key: CryptoKey, mon_addrs: Vec<EntityAddrVec>) -> Self {
+        MonClientOptions {
+            name,
+            key,
+            mon_addrs,
+            session: SessionConfig::default(),
+            attempt_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(300),
+            seed: None,
+        }
+    }
+}
+
+enum Request {
+    Command {
+        cmd: Vec<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+        reply: oneshot::Sender<Result<CommandReply, MonError>>,
+    },
+    GetVersion {
+        what: String,
+        timeout: Option<Duration>,
+        reply: oneshot::Sender<Result<MapVersions, MonError>>,
+    },
+    Subscribe {
+        what: String,
+        start: u64,
+        onetime: bool,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// What the handles can read without asking the task.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub state: SessionState,
+    pub monmap: Option<Arc<MonMap>>,
+    pub global_id: u64,
+    /// Why the last connection attempt failed, if it did.
+    pub last_error: Option<Arc<MonError>>,
+}
+
+/// A handle to the monitor client. Clone it freely; the client shuts down
+/// when [`MonClient::shutdown`] is called or every handle is dropped.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ceph_monclient::MonError> {
+/// use ceph_monclient::{MonClient, MonClientOptions};
+/// let key = ceph_auth::CryptoKey::from_base64("AQBzNW5mAAAAABAAdD0bJbWKbzBMAw6lHqKCZA==").unwrap();
+/// let opts = MonClientOptions::new(
+///     "client.admin".parse().unwrap(),
+///     key,
+///     vec!["[v2:127.0.0.1:3300,v1:127.0.0.1:6789]".parse().unwrap()],
+/// );
+/// let client = MonClient::connect(opts).await?;
+/// let reply = client.command(r#"{"prefix": "mon dump", "format": "json"}"#, Vec::new()).await?;
+/// println!("{}", String::from_utf8_lossy(&reply.outbl));
+/// client.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MonClient {
+    requests: mpsc::UnboundedSender<Request>,
+    status: watch::Receiver<Status>,
+}
+
+impl MonClient {
+    /// Starts the client and waits until it has an authenticated session
+    /// and a MonMap, at most `connect_timeout`.
+    pub async fn connect(opts: MonClientOptions) -> Result<MonClient, MonError> {
+        let timeout = opts.connect_timeout;
+        let client = Self::start(opts)?;
+        let mut status = client.status.clone();
+        let ready = async {
+            loop {
+                {
+                    let s = status.borrow_and_update();
+                    if matches!(s.state, SessionState::Active { .. }) && s.monmap.is_some() {
+                        return Ok(());
+                    }
+                    if s.state == SessionState::Shutdown {
+                        return Err(MonError::ShuttingDown);
+                    }
+                    // The monitors refused our credentials: retrying will
+                    // not help, so say so now rather than at the timeout.
+                    if let Some(MonError::Auth(why)) = s.last_error.as_deref() {
+                        return Err(MonError::Auth(why.clone()));
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        let result = match tokio::time::timeout(timeout, ready).await {
+            Ok(Ok(())) => return Ok(client),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                let last = client.status.borrow().last_error.clone();
+                let context = match last {
+                    Some(e) => format!("connecting to the monitors (last error: {e})"),
+                    None => "connecting to the monitors".to_string(),
+                };
+                Err(MonError::TimedOut(timeout, context))
+            }
+        };
+        client.shutdown().await;
+        result
+    }
+
+    /// Starts the client without waiting for a session; requests queue
+    /// until one is up.
+    pub fn start(opts: MonClientOptions) -> Result<MonClient, MonError> {
+        let seed = opts.seed.unwrap_or_else(rand::random);
+        let core = Core::new(opts.session.clone(), &opts.mon_addrs, seed)?;
+        let (req_tx, req_rx) = mpsc::unbounded_channel();
+        let (status_tx, status_rx) = watch::channel(Status {
+            state: SessionState::Hunting,
+            monmap: None,
+            global_id: 0,
+            last_error: None,
+        });
+        let driver = Driver {
+            core,
+            opts,
+            status: status_tx,
+            conns: HashMap::new(),
+            attempts: HashMap::new(),
+            last_error: None,
+            last_error_changed: false,
+            published_epoch: None,
+        };
+        tokio::spawn(driver.run(req_rx));
+        Ok(MonClient {
+            requests: req_tx,
+            status: status_rx,
+        })
+    }
+
+    /// Runs a monitor command (a JSON object, as the `ceph` CLI sends) with
+    /// input data, on the quorum. A non-zero `retval` in the reply is the
+    /// command's own failure, not an error of the client.
+    pub async fn command(
+        &self,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+    ) -> Result<CommandReply, MonError> {
+        self.command_with_timeout(cmd, inbl, None).await
+    }
+
+    /// [`MonClient::command`] with its own deadline.
+    pub async fn command_with_timeout(
+        &self,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<CommandReply, MonError> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(Request::Command {
+                cmd: vec![cmd.into()],
+                inbl,
+                timeout,
+                reply: tx,
+            })
+            .map_err(|_| MonError::ShuttingDown)?;
+        rx.await.map_err(|_| MonError::ShuttingDown)?
+    }
+
+    /// The newest and oldest epochs the monitors hold of `what` (`osdmap`,
+    /// `monmap`, `mgrmap`, `fsmap`).
+    pub async fn get_version(
+        &self,
+        what: &str,
+        timeout: Option<Duration>,
+    ) -> Result<MapVersions, MonError> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(Request::GetVersion {
+                what: what.into(),
+                timeout,
+                reply: tx,
+            })
+            .map_err(|_| MonError::ShuttingDown)?;
+        rx.await.map_err(|_| MonError::ShuttingDown)?
+    }
+
+    /// Subscribes to a map or log (`monmap`, `osdmap`, `mgrmap`, `config`,
+    /// `log-info`, ...) from epoch `start`.
+    pub fn subscribe(&self, what: &str, start: u64, onetime: bool) -> Result<(), MonError> {
+        self.requests
+            .send(Request::Subscribe {
+                what: what.into(),
+                start,
+                onetime,
+            })
+            .map_err(|_| MonError::ShuttingDown)
+    }
+
+    /// The session state, MonMap and global id as of now.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// The newest MonMap.
+    pub fn monmap(&self) -> Option<Arc<MonMap>> {
+        self.status.borrow().monmap.clone()
+    }
+
+    /// Fails everything pending with `ShuttingDown`, closes every
+    /// connection, and waits for the task to finish.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(Request::Shutdown { done: tx }).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+enum ConnEvent {
+    Connected {
+        conn: ConnId,
+        connection: Connection,
+    },
+    Failed {
+        conn: ConnId,
+        error: MonError,
+    },
+    Event {
+        conn: ConnId,
+        event: Event,
+    },
+}
+
+struct Driver {
+    core: Core,
+    opts: MonClientOptions,
+    status: watch::Sender<Status>,
+    conns: HashMap<ConnId, (Sender, JoinHandle<()>)>,
+    attempts: HashMap<ConnId, JoinHandle<()>>,
+    last_error: Option<Arc<MonError>>,
+    last_error_changed: bool,
+    published_epoch: Option<u32>,
+}
+
+/// Maps a messenger failure to the client's error kinds.
+fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {
+    match e {
+        MsgrError::Io(io) => MonError::Io(io),
+        MsgrError::Timeout(what) => MonError::TimedOut(attempt_timeout, what.to_string()),
+        MsgrError::Auth(f) => {
+            let errno = f.errno.map(i32::abs).unwrap_or(13);
+            MonError::Auth(match errno {
+                1 | 13 => {
+                    "the monitor refused our credentials (wrong key, or an entity it does not know)"
+                        .into()
+                }
+                _ => format!("the monitor refused us: {f}"),
+            })
+        }
+        e => MonError::Protocol(e.to_string()),
+    }
+}
+
+impl Driver {
+    async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) {
+        let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<ConnEvent>();
+        let mut pending_cmds: HashMap<u64, oneshot::Sender<Result<CommandReply, MonError>>> =
+            HashMap::new();
+        let mut pending_versions: HashMap<u64, oneshot::Sender<Result<MapVersions, MonError>>> =
+            HashMap::new();
+        let mut shutdown_waiters: Vec<oneshot::Sender<()>> = Vec::new();
+        self.core.start(Instant::now().into_std());
+        loop {
+            while let Some(action) = self.core.poll_action() {
+                match action {
+                    Action::Connect { conn, addr } => self.spawn_attempt(conn, addr, ev_tx.clone()),
+                    Action::Send { conn, tid, body } => {
+                        if let Some((sender, _)) = self.conns.get(&conn) {
+                            let mut msg = Message::new(
+                                body.ty,
+                                body.version,
+                                body.compat_version,
+                                body.front,
+                            );
+                            msg.tid = tid;
+                            msg.data = body.data.into();
+                            // A failed send means the connection is gone;
+                            // its Closed event follows.
+                            let _ = sender.send(msg);
+                        }
+                    }
+                    Action::Keepalive { conn } => {
+                        if let Some((sender, _)) = self.conns.get(&conn) {
+                            let _ = sender.keepalive(UTime::now());
+                        }
+                    }
+                    Action::Close { conn } => {
+                        if let Some((_, reader)) = self.conns.remove(&conn) {
+                            reader.abort();
+                        }
+                        if let Some(attempt) = self.attempts.remove(&conn) {
+                            attempt.abort();
+                        }
+                    }
+                    Action::CommandDone { tid, result } => {
+                        if let Some(tx) = pending_cmds.remove(&tid) {
+                            let _ = tx.send(result);
+                        }
+                    }
+                    Action::VersionDone { tid, result } => {
+                        if let Some(tx) = pending_versions.remove(&tid) {
+                            let _ = tx.send(result);
+                        }
+                    }
+                }
+            }
+            self.publish();
+            if self.core.state() == SessionState::Shutdown {
+                for w in shutdown_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+                // Keep answering until every handle is gone.
+                match requests.recv().await {
+                    Some(Request::Shutdown { done }) => {
+                        let _ = done.send(());
+                    }
+                    Some(Request::Command { reply, .. }) => {
+                        let _ = reply.send(Err(MonError::ShuttingDown));
+                    }
+                    Some(Request::GetVersion { reply, .. }) => {
+                        let _ = reply.send(Err(MonError::ShuttingDown));
+                    }
+                    Some(Request::Subscribe { .. }) => {}
+                    None => return,
+                }
+                continue;
+            }
+            let deadline = self.core.poll_timeout().map(Instant::from_std);
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                req = requests.recv() => {
+                    let now = Instant::now().into_std();
+                    match req {
+                        None => self.core.shutdown(),
+                        Some(Request::Command { cmd, inbl, timeout, reply }) => {
+                            let tid = self.core.start_command(cmd, inbl, timeout, now);
+                            pending_cmds.insert(tid, reply);
+                        }
+                        Some(Request::GetVersion { what, timeout, reply }) => {
+                            let tid = self.core.start_get_version(&what, timeout, now);
+                            pending_versions.insert(tid, reply);
+                        }
+                        Some(Request::Subscribe { what, start, onetime }) => self.core.subscribe(&what, start, onetime),
+                        Some(Request::Shutdown { done }) => {
+                            shutdown_waiters.push(done);
+                            self.core.shutdown();
+                        }
+                    }
+                }
+                Some(ev) = ev_rx.recv() => self.on_conn_event(ev, &ev_tx),
+                _ = sleep => self.core.handle_timeout(Instant::now().into_std()),
+            }
+        }
+    }
+
+    fn spawn_attempt(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        events: mpsc::UnboundedSender<ConnEvent>,
+    ) {
+        let mut opts = ConnectOptions::new(
+            self.opts.name.clone(),
+            CLIENT_FEATURES_ALL,
+            CLIENT_FEATURES_REQUIRED,
+        );
+        opts.connect_timeout = self.opts.attempt_timeout;
+        let attempt_timeout = self.opts.attempt_timeout;
+        let mut auth = CephxAuth::new(
+            &self.opts.name,
+            self.opts.key.clone(),
+            WANT_SERVICES,
+            vec![MODE_CRC],
+        );
+        let task = tokio::spawn(async move {
+            let ev = match Connection::connect(addr, &opts, &mut auth).await {
+                Ok(connection) => ConnEvent::Connected { conn, connection },
+                Err(e) => ConnEvent::Failed {
+                    conn,
+                    error: from_msgr(e, attempt_timeout),
+                },
+            };
+            let _ = events.send(ev);
+        });
+        self.attempts.insert(conn, task);
+    }
+
+    fn on_conn_event(&mut self, ev: ConnEvent, events: &mpsc::UnboundedSender<ConnEvent>) {
+        let now = Instant::now().into_std();
+        match ev {
+            ConnEvent::Connected { conn, connection } => {
+                self.attempts.remove(&conn);
+                let global_id = connection.global_id();
+                let (sender, mut rx) = connection.split();
+                let events = events.clone();
+                let reader = tokio::spawn(async move {
+                    while let Some(event) = rx.recv().await {
+                        let closed = matches!(event, Event::Closed(_));
+                        if events.send(ConnEvent::Event { conn, event }).is_err() || closed {
+                            break;
+                        }
+                    }
+                });
+                self.conns.insert(conn, (sender, reader));
+                self.core.handle_connected(conn, global_id, now);
+            }
+            ConnEvent::Failed { conn, error } => {
+                self.attempts.remove(&conn);
+                self.core.handle_closed(conn, &error, now);
+                self.last_error = Some(Arc::new(error));
+                self.last_error_changed = true;
+            }
+            ConnEvent::Event { conn, event } => match event {
+                Event::Message(m) => {
+                    self.core.handle_message(
+                        conn,
+                        InMessage {
+                            ty: m.ty,
+                            version: m.version,
+                            tid: m.tid,
+                            front: &m.front,
+                            data: &m.data,
+                        },
+                        now,
+                    );
+                }
+                Event::KeepaliveAck(_) => self.core.handle_keepalive_ack(conn, now),
+                Event::Closed(reason) => {
+                    self.conns.remove(&conn);
+                    let error = match reason {
+                        CloseReason::Error(e) => MonError::Protocol(e),
+                        CloseReason::PeerClosed | CloseReason::Local => MonError::SessionReset,
+                    };
+                    self.core.handle_closed(conn, &error, now);
+                }
+            },
+        }
+    }
+
+    fn publish(&mut self) {
+        let state = self.core.state();
+        let epoch = self.core.monmap().map(|m| m.epoch);
+        let global_id = self.core.global_id();
+        let changed = {
+            let cur = self.status.borrow();
+            cur.state != state
+                || self.published_epoch != epoch
+                || cur.global_id != global_id
+                || self.last_error_changed
+        };
+        if changed {
+            self.published_epoch = epoch;
+            self.last_error_changed = false;
+            let monmap = self.core.monmap().cloned().map(Arc::new);
+            self.status.send_replace(Status {
+                state,
+                monmap,
+                global_id,
+                last_error: self.last_error.clone(),
+            });
+        }
+    }
+}

@@ -1,0 +1,1116 @@
+//! The monitor client as a state machine, with no I/O and no clock of its
+//! own: it is fed events (a connection came up, a message arrived, a
+//! connection closed, time passed, the user asked for something) with the
+//! current time, and answers with [`Action`]s for its driver to carry out.
+//! Every rule (hunting, backoff, keepalive timeout, resends, deadlines) can
+//! so be tested with simulated time.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ceph_denc::Decode;
+use ceph_types::{EntityAddrVec, MonMap};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::MonError;
+use crate::messages::{
+    msg_type, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck, MonMapMsg,
+    MonSubscribe, SubscribeItem,
+};
+
+/// Identifies one connection attempt / session for the driver.
+pub type ConnId = u64;
+
+/// Tunables of the session lifecycle (Ceph option names in brackets).
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Base interval between hunting rounds [mon_client_hunt_interval].
+    pub hunt_interval: Duration,
+    /// Growth of the hunt interval after each reopen
+    /// [mon_client_hunt_interval_backoff].
+    pub hunt_backoff: f64,
+    /// [mon_client_hunt_interval_min_multiple]
+    pub hunt_min_multiple: f64,
+    /// [mon_client_hunt_interval_max_multiple]
+    pub hunt_max_multiple: f64,
+    /// Connections tried at once while hunting; 0 = all [mon_client_hunt_parallel].
+    pub hunt_parallel: usize,
+    /// How often a keepalive is sent [mon_client_ping_interval].
+    pub ping_interval: Duration,
+    /// A session whose keepalives went unanswered this long is dropped
+    /// [mon_client_ping_timeout].
+    pub ping_timeout: Duration,
+    /// Deadline for every command without its own [rados_mon_op_timeout];
+    /// `None` waits for ever.
+    pub command_timeout: Option<Duration>,
+    /// How many times one command is sent before it fails with
+    /// `SessionReset`.
+    pub max_command_attempts: u32,
+    /// Host name sent with subscriptions.
+    pub hostname: String,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            hunt_interval: Duration::from_secs(3),
+            hunt_backoff: 1.5,
+            hunt_min_multiple: 1.0,
+            hunt_max_multiple: 10.0,
+            hunt_parallel: 3,
+            ping_interval: Duration::from_secs(1),
+            ping_timeout: Duration::from_millis(2500),
+            command_timeout: None,
+            max_command_attempts: 10,
+            hostname: String::new(),
+        }
+    }
+}
+
+/// One monitor we may talk to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonEntry {
+    pub name: String,
+    pub rank: Option<usize>,
+    pub addr: SocketAddr,
+    pub priority: u16,
+    pub weight: u16,
+}
+
+/// The answer to a monitor command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandReply {
+    /// 0 or a negative errno.
+    pub retval: i32,
+    /// The status string (`ceph` prints it on stderr).
+    pub outs: String,
+    /// The output (`ceph` prints it on stdout).
+    pub outbl: Vec<u8>,
+}
+
+/// Newest and oldest epochs of a map, from `get_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapVersions {
+    pub newest: u64,
+    pub oldest: u64,
+}
+
+/// What the driver must do.
+#[derive(Debug)]
+pub enum Action {
+    /// Open and authenticate a connection to `addr`, then report
+    /// `handle_connected` or `handle_closed` for `conn`.
+    Connect { conn: ConnId, addr: SocketAddr },
+    /// Send a message on an established connection.
+    Send { conn: ConnId, tid: u64, body: Body },
+    /// Send a KEEPALIVE2 on an established connection.
+    Keepalive { conn: ConnId },
+    /// Drop a connection (or abandon an attempt).
+    Close { conn: ConnId },
+    /// A command finished.
+    CommandDone {
+        tid: u64,
+        result: Result<CommandReply, MonError>,
+    },
+    /// A `get_version` request finished.
+    VersionDone {
+        tid: u64,
+        result: Result<MapVersions, MonError>,
+    },
+}
+
+/// A received message, as the core needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct InMessage<'a> {
+    pub ty: u16,
+    pub version: u16,
+    pub tid: u64,
+    pub front: &'a [u8],
+    pub data: &'a [u8],
+}
+
+/// Where the session stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// No session; connection attempts are under way.
+    Hunting,
+    /// Talking to this monitor.
+    Active { mon: String, addr: SocketAddr },
+    /// Shut down; every request fails.
+    Shutdown,
+}
+
+struct Attempt {
+    mon: MonEntry,
+    started: Instant,
+}
+
+struct Active {
+    conn: ConnId,
+    mon: MonEntry,
+    since: Instant,
+    last_ack: Instant,
+    next_ping: Instant,
+}
+
+struct PendingCommand {
+    cmd: Vec<String>,
+    inbl: Vec<u8>,
+    attempts: u32,
+    deadline: Option<Instant>,
+    /// The session it was last sent on.
+    sent_on: Option<ConnId>,
+}
+
+struct PendingVersion {
+    what: String,
+    deadline: Option<Instant>,
+    sent_on: Option<ConnId>,
+}
+
+struct SubState {
+    item: SubscribeItem,
+    /// Sent on the current session, not changed since.
+    sent: bool,
+}
+
+/// The monitor client's whole state.
+pub struct Core {
+    cfg: SessionConfig,
+    rng: StdRng,
+    mons: Vec<MonEntry>,
+    monmap: Option<MonMap>,
+    monmap_epoch: u32,
+    fsid: [u8; 16],
+    attempts: HashMap<ConnId, Attempt>,
+    tried: HashSet<SocketAddr>,
+    active: Option<Active>,
+    shutdown: bool,
+    had_session: bool,
+    hunt_multiple: f64,
+    hunt_round_deadline: Option<Instant>,
+    next_conn: ConnId,
+    next_tid: u64,
+    commands: BTreeMap<u64, PendingCommand>,
+    versions: BTreeMap<u64, PendingVersion>,
+    subs: BTreeMap<String, SubState>,
+    actions: VecDeque<Action>,
+    global_id: u64,
+}
+
+impl Core {
+    /// A client that will hunt among `initial` (from mon_host) until a
+    /// MonMap names the monitors. `seed` drives every random choice.
+    pub fn new(cfg: SessionConfig, initial: &[EntityAddrVec], seed: u64) -> Result<Self, MonError> {
+        let mons: Vec<MonEntry> = initial
+            .iter()
+            .enumerate()
+            .filter_map(|(i, av)| {
+                let addr = av.v2()?.addr?;
+                Some(MonEntry {
+                    name: format!("noname-{}", (b'a' + (i % 26) as u8) as char),
+                    rank: None,
+                    addr,
+                    priority: 0,
+                    weight: 0,
+                })
+            })
+            .collect();
+        if mons.is_empty() {
+            return Err(MonError::Config(
+                "no monitor address with a msgr2 (v2) endpoint in mon_host".into(),
+            ));
+        }
+        let mut subs = BTreeMap::new();
+        subs.insert(
+            "monmap".to_string(),
+            SubState {
+                item: SubscribeItem::default(),
+                sent: false,
+            },
+        );
+        let hunt_multiple = cfg.hunt_min_multiple.max(1.0);
+        Ok(Core {
+            cfg,
+            rng: StdRng::seed_from_u64(seed),
+            mons,
+            monmap: None,
+            monmap_epoch: 0,
+            fsid: [0; 16],
+            attempts: HashMap::new(),
+            tried: HashSet::new(),
+            active: None,
+            shutdown: false,
+            had_session: false,
+            hunt_multiple,
+            hunt_round_deadline: None,
+            next_conn: 1,
+            next_tid: 1,
+            commands: BTreeMap::new(),
+            versions: BTreeMap::new(),
+            subs,
+            actions: VecDeque::new(),
+            global_id: 0,
+        })
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    /// The next action for the driver, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn state(&self) -> SessionState {
+        if self.shutdown {
+            SessionState::Shutdown
+        } else if let Some(a) = &self.active {
+            SessionState::Active {
+                mon: a.mon.name.clone(),
+                addr: a.mon.addr,
+            }
+        } else {
+            SessionState::Hunting
+        }
+    }
+
+    /// The newest MonMap received, if any.
+    pub fn monmap(&self) -> Option<&MonMap> {
+        self.monmap.as_ref()
+    }
+
+    /// True once a session is up and a MonMap has arrived on it.
+    pub fn is_ready(&self) -> bool {
+        self.active.is_some() && self.monmap.is_some()
+    }
+
+    /// The global_id the monitors gave us (0 before the first session).
+    pub fn global_id(&self) -> u64 {
+        self.global_id
+    }
+
+    /// When the current session was established.
+    pub fn session_since(&self) -> Option<Instant> {
+        self.active.as_ref().map(|a| a.since)
+    }
+
+    /// The current hunt backoff multiple.
+    pub fn hunt_multiple(&self) -> f64 {
+        self.hunt_multiple
+    }
+
+    /// Starts hunting; call once.
+    pub fn start(&mut self, now: Instant) {
+        self.start_hunt_round(now);
+    }
+
+    /// When the driver must call [`Core::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shutdown {
+            return None;
+        }
+        let mut t: Option<Instant> = None;
+        let mut consider = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t| t.min(x)));
+            }
+        };
+        consider(self.hunt_round_deadline);
+        consider(self.active.as_ref().map(|a| a.next_ping));
+        // Checked at its own deadline, not at the next ping, so a silent
+        // monitor costs exactly ping_timeout.
+        consider(
+            self.active
+                .as_ref()
+                .map(|a| a.last_ack + self.cfg.ping_timeout),
+        );
+        for c in self.commands.values() {
+            consider(c.deadline);
+        }
+        for v in self.versions.values() {
+            consider(v.deadline);
+        }
+        t
+    }
+
+    fn hunt_interval(&self) -> Duration {
+        self.cfg.hunt_interval.mul_f64(self.hunt_multiple)
+    }
+
+    /// Chooses up to `hunt_parallel` monitors not yet tried: the lowest
+    /// priority value first, then a shuffle weighted by `weight`.
+    fn pick_mons(&mut self) -> Vec<MonEntry> {
+        let mut left: Vec<MonEntry> = self
+            .mons
+            .iter()
+            .filter(|m| !self.tried.contains(&m.addr))
+            .cloned()
+            .collect();
+        if left.is_empty() {
+            self.tried.clear();
+            left = self.mons.clone();
+        }
+        let best = left.iter().map(|m| m.priority).min().unwrap_or(0);
+        left.retain(|m| m.priority == best);
+        let want = match self.cfg.hunt_parallel {
+            0 => left.len(),
+            n => n.min(left.len()),
+        };
+        let mut picked = Vec::with_capacity(want);
+        while picked.len() < want {
+            let total: u64 = left.iter().map(|m| m.weight as u64).sum();
+            let i = if total == 0 {
+                self.rng.gen_range(0..left.len())
+            } else {
+                let mut x = self.rng.gen_range(0..total);
+                left.iter()
+                    .position(|m| {
+                        if x < m.weight as u64 {
+                            true
+                        } else {
+                            x -= m.weight as u64;
+                            false
+                        }
+                    })
+                    .unwrap_or(0)
+            };
+            picked.push(left.swap_remove(i));
+        }
+        picked
+    }
+
+    fn start_hunt_round(&mut self, now: Instant) {
+        for conn in self.attempts.drain().map(|(c, _)| c).collect::<Vec<_>>() {
+            self.actions.push_back(Action::Close { conn });
+        }
+        for mon in self.pick_mons() {
+            let conn = self.next_conn;
+            self.next_conn += 1;
+            self.tried.insert(mon.addr);
+            tracing::debug!(mon = %mon.name, addr = %mon.addr, conn, "hunting: trying monitor");
+            self.actions.push_back(Action::Connect {
+                conn,
+                addr: mon.addr,
+            });
+            self.attempts.insert(conn, Attempt { mon, started: now });
+        }
+        // Jitter so that many clients do not retry in lockstep.
+        let jitter = self.rng.gen_range(0.9..1.1);
+        self.hunt_round_deadline = Some(now + self.hunt_interval().mul_f64(jitter));
+    }
+
+    /// Drops the session (if any) and hunts for a new one.
+    fn reopen(&mut self, now: Instant, why: &str) {
+        if let Some(a) = self.active.take() {
+            tracing::info!(mon = %a.mon.name, reason = why, "monitor session lost, hunting");
+            self.actions.push_back(Action::Close { conn: a.conn });
+            self.tried.clear();
+            self.tried.insert(a.mon.addr);
+        }
+        if self.had_session {
+            self.hunt_multiple =
+                (self.hunt_multiple * self.cfg.hunt_backoff).min(self.cfg.hunt_max_multiple);
+            tracing::debug!(multiple = self.hunt_multiple, "hunt backoff");
+        }
+        for s in self.subs.values_mut() {
+            s.sent = false;
+        }
+        self.start_hunt_round(now);
+    }
+
+    /// A connection finished its handshake and authentication.
+    pub fn handle_connected(&mut self, conn: ConnId, global_id: u64, now: Instant) {
+        let Some(attempt) = self.attempts.remove(&conn) else {
+            // Lost the race or was abandoned.
+            self.actions.push_back(Action::Close { conn });
+            return;
+        };
+        if self.shutdown || self.active.is_some() {
+            self.actions.push_back(Action::Close { conn });
+            return;
+        }
+        tracing::info!(
+            mon = %attempt.mon.name,
+            addr = %attempt.mon.addr,
+            took_ms = now.duration_since(attempt.started).as_millis() as u64,
+            "monitor session established"
+        );
+        for other in self.attempts.drain().map(|(c, _)| c).collect::<Vec<_>>() {
+            self.actions.push_back(Action::Close { conn: other });
+        }
+        self.hunt_round_deadline = None;
+        self.global_id = global_id;
+        self.had_session = true;
+        self.tried.clear();
+        self.active = Some(Active {
+            conn,
+            mon: attempt.mon,
+            since: now,
+            last_ack: now,
+            next_ping: now + self.cfg.ping_interval,
+        });
+        self.send_subscriptions();
+        self.resend_all();
+    }
+
+    /// A connection or connection attempt ended.
+    pub fn handle_closed(&mut self, conn: ConnId, why: &MonError, now: Instant) {
+        if let Some(a) = self.attempts.remove(&conn) {
+            tracing::debug!(mon = %a.mon.name, error = %why, "connection attempt failed");
+            if self.active.is_none() && self.attempts.is_empty() && !self.shutdown {
+                // Every attempt of this round failed: try the next ones now
+                // if any are left, else wait out the round.
+                if self.mons.iter().any(|m| !self.tried.contains(&m.addr)) {
+                    self.start_hunt_round(now);
+                }
+            }
+            return;
+        }
+        if self.active.as_ref().is_some_and(|a| a.conn == conn) && !self.shutdown {
+            self.reopen(now, &why.to_string());
+        }
+    }
+
+    /// A KEEPALIVE2_ACK arrived.
+    pub fn handle_keepalive_ack(&mut self, conn: ConnId, now: Instant) {
+        if let Some(a) = self.active.as_mut().filter(|a| a.conn == conn) {
+            a.last_ack = now;
+        }
+    }
+
+    /// Time passed: keepalives, their timeout, hunting rounds, deadlines.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shutdown {
+            return;
+        }
+        self.expire_requests(now);
+        if let Some(a) = &self.active {
+            // last_ack starts at the session's start, so a fresh session
+            // gets a whole ping_timeout before it can be judged dead.
+            let silent = now.saturating_duration_since(a.last_ack);
+            if silent >= self.cfg.ping_timeout {
+                tracing::warn!(mon = %a.mon.name, silent_ms = silent.as_millis() as u64, "keepalive timeout");
+                self.reopen(now, "keepalive timeout");
+                return;
+            }
+        }
+        if let Some(a) = self.active.as_mut() {
+            if now >= a.next_ping {
+                a.next_ping = now + self.cfg.ping_interval;
+                let conn = a.conn;
+                self.actions.push_back(Action::Keepalive { conn });
+                // A healthy tick decays the backoff.
+                self.hunt_multiple =
+                    (self.hunt_multiple / self.cfg.hunt_backoff).max(self.cfg.hunt_min_multiple);
+            }
+        } else if self.hunt_round_deadline.is_some_and(|d| now >= d) {
+            if self.had_session {
+                self.hunt_multiple =
+                    (self.hunt_multiple * self.cfg.hunt_backoff).min(self.cfg.hunt_max_multiple);
+            }
+            self.start_hunt_round(now);
+        }
+    }
+
+    fn expire_requests(&mut self, now: Instant) {
+        let expired: Vec<u64> = self
+            .commands
+            .iter()
+            .filter(|(_, c)| c.deadline.is_some_and(|d| now >= d))
+            .map(|(t, _)| *t)
+            .collect();
+        for tid in expired {
+            self.commands.remove(&tid);
+            let after = self.cfg.command_timeout.unwrap_or_default();
+            self.actions.push_back(Action::CommandDone {
+                tid,
+                result: Err(MonError::TimedOut(
+                    after,
+                    "waiting for a command reply".into(),
+                )),
+            });
+        }
+        let expired: Vec<u64> = self
+            .versions
+            .iter()
+            .filter(|(_, v)| v.deadline.is_some_and(|d| now >= d))
+            .map(|(t, _)| *t)
+            .collect();
+        for tid in expired {
+            self.versions.remove(&tid);
+            self.actions.push_back(Action::VersionDone {
+                tid,
+                result: Err(MonError::TimedOut(
+                    Duration::ZERO,
+                    "waiting for a version reply".into(),
+                )),
+            });
+        }
+    }
+
+    /// Queues a monitor command; it is sent now if a session is up, else
+    /// as soon as one is. Returns its tid.
+    pub fn start_command(
+        &mut self,
+        cmd: Vec<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+        now: Instant,
+    ) -> u64 {
+        let tid = self.alloc_tid();
+        if self.shutdown {
+            self.actions.push_back(Action::CommandDone {
+                tid,
+                result: Err(MonError::ShuttingDown),
+            });
+            return tid;
+        }
+        let deadline = timeout.or(self.cfg.command_timeout).map(|t| now + t);
+        self.commands.insert(
+            tid,
+            PendingCommand {
+                cmd,
+                inbl,
+                attempts: 0,
+                deadline,
+                sent_on: None,
+            },
+        );
+        self.send_command(tid);
+        tid
+    }
+
+    /// Asks for the newest and oldest epochs of `what` (osdmap, monmap,
+    /// mgrmap, fsmap).
+    pub fn start_get_version(
+        &mut self,
+        what: &str,
+        timeout: Option<Duration>,
+        now: Instant,
+    ) -> u64 {
+        let tid = self.alloc_tid();
+        if self.shutdown {
+            self.actions.push_back(Action::VersionDone {
+                tid,
+                result: Err(MonError::ShuttingDown),
+            });
+            return tid;
+        }
+        self.versions.insert(
+            tid,
+            PendingVersion {
+                what: what.to_string(),
+                deadline: timeout.map(|t| now + t),
+                sent_on: None,
+            },
+        );
+        self.send_version(tid);
+        tid
+    }
+
+    fn alloc_tid(&mut self) -> u64 {
+        let t = self.next_tid;
+        self.next_tid += 1;
+        t
+    }
+
+    fn send_command(&mut self, tid: u64) {
+        let Some(a) = &self.active else { return };
+        let conn = a.conn;
+        let Some(c) = self.commands.get_mut(&tid) else {
+            return;
+        };
+        if c.sent_on == Some(conn) {
+            return;
+        }
+        c.attempts += 1;
+        if c.attempts > self.cfg.max_command_attempts {
+            self.commands.remove(&tid);
+            self.actions.push_back(Action::CommandDone {
+                tid,
+                result: Err(MonError::SessionReset),
+            });
+            return;
+        }
+        c.sent_on = Some(conn);
+        let body = MonCommand {
+            fsid: self.fsid,
+            cmd: c.cmd.clone(),
+            inbl: c.inbl.clone(),
+        }
+        .to_body();
+        self.actions.push_back(Action::Send { conn, tid, body });
+    }
+
+    fn send_version(&mut self, tid: u64) {
+        let Some(a) = &self.active else { return };
+        let conn = a.conn;
+        let Some(v) = self.versions.get_mut(&tid) else {
+            return;
+        };
+        if v.sent_on == Some(conn) {
+            return;
+        }
+        v.sent_on = Some(conn);
+        let body = GetVersion {
+            handle: tid,
+            what: v.what.clone(),
+        }
+        .to_body();
+        self.actions.push_back(Action::Send { conn, tid, body });
+    }
+
+    fn resend_all(&mut self) {
+        let tids: Vec<u64> = self.commands.keys().copied().collect();
+        for tid in tids {
+            self.send_command(tid);
+        }
+        let tids: Vec<u64> = self.versions.keys().copied().collect();
+        for tid in tids {
+            self.send_version(tid);
+        }
+    }
+
+    /// Subscribes to `what` from epoch `start`; `onetime` asks for just the
+    /// next one.
+    pub fn subscribe(&mut self, what: &str, start: u64, onetime: bool) {
+        let item = SubscribeItem { start, onetime };
+        match self.subs.get(what) {
+            Some(s) if s.item == item => return,
+            _ => {}
+        }
+        self.subs
+            .insert(what.to_string(), SubState { item, sent: false });
+        self.send_subscriptions();
+    }
+
+    /// Records that `what` arrived at `epoch`, so a renewal asks for newer.
+    fn got(&mut self, what: &str, epoch: u64) {
+        if let Some(s) = self.subs.get_mut(what) {
+            if s.item.onetime {
+                self.subs.remove(what);
+            } else if s.item.start <= epoch {
+                s.item.start = epoch + 1;
+                // The monitor tracks this itself; no need to resend.
+            }
+        }
+    }
+
+    fn send_subscriptions(&mut self) {
+        let Some(a) = &self.active else { return };
+        let conn = a.conn;
+        if self.subs.values().all(|s| s.sent) {
+            return;
+        }
+        let what = self.subs.iter().map(|(k, s)| (k.clone(), s.item)).collect();
+        for s in self.subs.values_mut() {
+            s.sent = true;
+        }
+        let body = MonSubscribe {
+            what,
+            hostname: self.cfg.hostname.clone(),
+        }
+        .to_body();
+        self.actions.push_back(Action::Send { conn, tid: 0, body });
+    }
+
+    /// A message arrived on `conn`.
+    pub fn handle_message(&mut self, conn: ConnId, msg: InMessage<'_>, now: Instant) {
+        if self.active.as_ref().is_none_or(|a| a.conn != conn) {
+            return;
+        }
+        let ty = msg.ty;
+        let result = match ty {
+            msg_type::MON_MAP => self.on_monmap(msg.front, now),
+            msg_type::MON_COMMAND_ACK => self.on_command_ack(msg.tid, msg.front, msg.data),
+            msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version),
+            _ => {
+                tracing::trace!(ty, "ignoring message");
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(ty, error = %e, "undecodable message from monitor; dropping session");
+            self.reopen(now, "undecodable message");
+        }
+    }
+
+    fn on_monmap(&mut self, front: &[u8], now: Instant) -> Result<(), ceph_denc::DecodeError> {
+        let msg = MonMapMsg::decode(front)?;
+        let map = MonMap::decode_all(&msg.monmap)?;
+        let epoch = map.epoch;
+        self.fsid = map.fsid.0;
+        let mons: Vec<MonEntry> = map
+            .ranks()
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, name)| {
+                let info = map.mon_info.get(name)?;
+                Some(MonEntry {
+                    name: name.clone(),
+                    rank: Some(rank),
+                    addr: info.public_addrs.v2()?.addr?,
+                    priority: info.priority,
+                    weight: info.weight,
+                })
+            })
+            .collect();
+        tracing::debug!(epoch, mons = mons.len(), "got monmap");
+        self.monmap_epoch = epoch;
+        self.monmap = Some(map);
+        self.got("monmap", epoch as u64);
+        if !mons.is_empty() {
+            self.mons = mons;
+        }
+        // A map that no longer has our monitor at the address we use means
+        // we are talking to the wrong one.
+        if let Some(a) = &mut self.active {
+            match self.mons.iter().find(|m| m.addr == a.mon.addr) {
+                Some(m) => a.mon = m.clone(),
+                None => self.reopen(now, "monitor left the monmap"),
+            }
+        }
+        Ok(())
+    }
+
+    fn on_command_ack(
+        &mut self,
+        tid: u64,
+        front: &[u8],
+        data: &[u8],
+    ) -> Result<(), ceph_denc::DecodeError> {
+        let ack = MonCommandAck::decode(front, data)?;
+        if self.commands.remove(&tid).is_some() {
+            self.actions.push_back(Action::CommandDone {
+                tid,
+                result: Ok(CommandReply {
+                    retval: ack.retval,
+                    outs: ack.outs,
+                    outbl: ack.outbl,
+                }),
+            });
+        }
+        Ok(())
+    }
+
+    fn on_version_reply(
+        &mut self,
+        front: &[u8],
+        version: u16,
+    ) -> Result<(), ceph_denc::DecodeError> {
+        let r = GetVersionReply::decode(front, version)?;
+        if self.versions.remove(&r.handle).is_some() {
+            self.actions.push_back(Action::VersionDone {
+                tid: r.handle,
+                result: Ok(MapVersions {
+                    newest: r.newest,
+                    oldest: r.oldest,
+                }),
+            });
+        }
+        Ok(())
+    }
+
+    /// Stops: every pending request fails with `ShuttingDown`, every
+    /// connection is closed.
+    pub fn shutdown(&mut self) {
+        if self.shutdown {
+            return;
+        }
+        self.shutdown = true;
+        for (tid, _) in std::mem::take(&mut self.commands) {
+            self.actions.push_back(Action::CommandDone {
+                tid,
+                result: Err(MonError::ShuttingDown),
+            });
+        }
+        for (tid, _) in std::mem::take(&mut self.versions) {
+            self.actions.push_back(Action::VersionDone {
+                tid,
+                result: Err(MonError::ShuttingDown),
+            });
+        }
+        if let Some(a) = self.active.take() {
+            self.actions.push_back(Action::Close { conn: a.conn });
+        }
+        for conn in self.attempts.drain().map(|(c, _)| c).collect::<Vec<_>>() {
+            self.actions.push_back(Action::Close { conn });
+        }
+        self.hunt_round_deadline = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(n: usize) -> Vec<EntityAddrVec> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "[v2:127.0.0.1:{},v1:127.0.0.1:{}]",
+                    3300 + i * 10,
+                    6789 + i * 10
+                )
+                .parse()
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn core(n: usize) -> (Core, Instant) {
+        let now = Instant::now();
+        let mut c = Core::new(SessionConfig::default(), &addrs(n), 7).unwrap();
+        c.start(now);
+        (c, now)
+    }
+
+    fn drain(c: &mut Core) -> Vec<Action> {
+        std::iter::from_fn(|| c.poll_action()).collect()
+    }
+
+    fn connects(actions: &[Action]) -> Vec<ConnId> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Connect { conn, .. } => Some(*conn),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sends(actions: &[Action]) -> Vec<(ConnId, u16, u64)> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Send { conn, tid, body } => Some((*conn, body.ty, *tid)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hunts_in_parallel_and_first_wins() {
+        let (mut c, now) = core(5);
+        let a = drain(&mut c);
+        let tries = connects(&a);
+        assert_eq!(tries.len(), 3, "hunt_parallel defaults to 3");
+        c.handle_connected(tries[1], 4242, now + Duration::from_millis(5));
+        let a = drain(&mut c);
+        let closed: Vec<ConnId> = a
+            .iter()
+            .filter_map(|a| match a {
+                Action::Close { conn } => Some(*conn),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(closed.len(), 2);
+        assert!(!closed.contains(&tries[1]));
+        assert_eq!(sends(&a), vec![(tries[1], msg_type::MON_SUBSCRIBE, 0)]);
+        assert_eq!(c.global_id(), 4242);
+        assert!(matches!(c.state(), SessionState::Active { .. }));
+        // A loser finishing late is closed, not adopted.
+        c.handle_connected(tries[0], 1, now + Duration::from_millis(6));
+        assert!(matches!(drain(&mut c)[..], [Action::Close { conn }] if conn == tries[0]));
+    }
+
+    #[test]
+    fn commands_wait_for_a_session_and_are_resent_after_a_reset() {
+        let (mut c, now) = core(3);
+        let first = connects(&drain(&mut c));
+        let tid = c.start_command(vec!["{\"prefix\":\"status\"}".into()], vec![], None, now);
+        assert!(
+            sends(&drain(&mut c)).is_empty(),
+            "nothing is sent while hunting"
+        );
+        c.handle_connected(first[0], 1, now);
+        let s = sends(&drain(&mut c));
+        assert!(s.contains(&(first[0], msg_type::MON_COMMAND, tid)));
+        // The session dies: hunting again, and the command goes out on the next one.
+        c.handle_closed(first[0], &MonError::SessionReset, now);
+        let retry = connects(&drain(&mut c));
+        assert!(!retry.is_empty());
+        c.handle_connected(retry[0], 1, now);
+        let s = sends(&drain(&mut c));
+        assert!(s.contains(&(retry[0], msg_type::MON_COMMAND, tid)), "{s:?}");
+        // The answer completes it exactly once.
+        let ack = MonCommandAck {
+            retval: 0,
+            outs: "ok".into(),
+            cmd: vec![],
+            outbl: b"{}".to_vec(),
+        }
+        .to_body();
+        c.handle_message(
+            retry[0],
+            InMessage {
+                ty: ack.ty,
+                version: 1,
+                tid,
+                front: &ack.front,
+                data: &ack.data,
+            },
+            now,
+        );
+        c.handle_message(
+            retry[0],
+            InMessage {
+                ty: ack.ty,
+                version: 1,
+                tid,
+                front: &ack.front,
+                data: &ack.data,
+            },
+            now,
+        );
+        let done: Vec<_> = drain(&mut c)
+            .into_iter()
+            .filter(|a| matches!(a, Action::CommandDone { .. }))
+            .collect();
+        assert_eq!(done.len(), 1);
+        assert!(
+            matches!(&done[0], Action::CommandDone { tid: t, result: Ok(r) } if *t == tid && r.outs == "ok")
+        );
+    }
+
+    #[test]
+    fn resend_limit_gives_session_reset() {
+        let now = Instant::now();
+        let cfg = SessionConfig {
+            max_command_attempts: 2,
+            ..SessionConfig::default()
+        };
+        let mut c = Core::new(cfg, &addrs(1), 1).unwrap();
+        c.start(now);
+        let tid = c.start_command(vec!["x".into()], vec![], None, now);
+        let mut result = None;
+        for _ in 0..3 {
+            let conn = connects(&drain(&mut c));
+            let conn = match conn.first() {
+                Some(c) => *c,
+                None => {
+                    // Single monitor: the next round starts at the hunt deadline.
+                    c.handle_timeout(c.poll_timeout().unwrap());
+                    connects(&drain(&mut c))[0]
+                }
+            };
+            c.handle_connected(conn, 1, now);
+            for a in drain(&mut c) {
+                if let Action::CommandDone { tid: t, result: r } = a {
+                    assert_eq!(t, tid);
+                    result = Some(r);
+                }
+            }
+            c.handle_closed(conn, &MonError::SessionReset, now);
+        }
+        assert!(matches!(result, Some(Err(MonError::SessionReset))));
+    }
+
+    #[test]
+    fn keepalive_timeout_reopens_and_backoff_grows_then_decays() {
+        let (mut c, t0) = core(3);
+        let conn = connects(&drain(&mut c))[0];
+        c.handle_connected(conn, 1, t0);
+        drain(&mut c);
+        let cfg = c.config().clone();
+        // Acked keepalives keep the session.
+        let mut now = t0;
+        for _ in 0..5 {
+            now = c.poll_timeout().unwrap();
+            c.handle_timeout(now);
+            let a = drain(&mut c);
+            assert!(a.iter().any(|a| matches!(a, Action::Keepalive { .. })));
+            c.handle_keepalive_ack(conn, now);
+        }
+        assert!(matches!(c.state(), SessionState::Active { .. }));
+        // Silence: reopened no later than ping_timeout + one ping interval.
+        let silent_from = now;
+        loop {
+            now = c.poll_timeout().unwrap();
+            c.handle_timeout(now);
+            let a = drain(&mut c);
+            if !connects(&a).is_empty() {
+                assert!(a
+                    .iter()
+                    .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
+                break;
+            }
+        }
+        let took = now - silent_from;
+        assert_eq!(took, cfg.ping_timeout);
+        assert!(matches!(c.state(), SessionState::Hunting));
+        assert_eq!(c.hunt_multiple(), 1.5);
+        // Failing rounds grow it up to the cap.
+        for _ in 0..20 {
+            let now = c.poll_timeout().unwrap();
+            for id in connects(&drain(&mut c)) {
+                c.handle_closed(id, &MonError::SessionReset, now);
+            }
+            c.handle_timeout(now);
+        }
+        assert_eq!(c.hunt_multiple(), cfg.hunt_max_multiple);
+        // A healthy session decays it back to the minimum.
+        let conn = connects(&drain(&mut c))[0];
+        let mut now = c.poll_timeout().unwrap();
+        c.handle_connected(conn, 1, now);
+        for _ in 0..20 {
+            now = c.poll_timeout().unwrap();
+            c.handle_timeout(now);
+            c.handle_keepalive_ack(conn, now);
+        }
+        assert_eq!(c.hunt_multiple(), cfg.hunt_min_multiple);
+    }
+
+    #[test]
+    fn a_fresh_session_is_not_judged_dead_at_once() {
+        let (mut c, t0) = core(1);
+        let conn = connects(&drain(&mut c))[0];
+        c.handle_connected(conn, 1, t0);
+        drain(&mut c);
+        let just_before = t0 + c.config().ping_timeout - Duration::from_millis(1);
+        c.handle_timeout(just_before);
+        assert!(matches!(c.state(), SessionState::Active { .. }));
+    }
+
+    #[test]
+    fn command_deadline_and_shutdown() {
+        let (mut c, t0) = core(1);
+        drain(&mut c);
+        let slow = c.start_command(vec!["a".into()], vec![], Some(Duration::from_secs(2)), t0);
+        let pending = c.start_command(vec!["b".into()], vec![], None, t0);
+        let v = c.start_get_version("osdmap", None, t0);
+        c.handle_timeout(t0 + Duration::from_secs(2));
+        let a = drain(&mut c);
+        assert!(a.iter().any(|a| matches!(a, Action::CommandDone { tid, result: Err(MonError::TimedOut(..)) } if *tid == slow)));
+        c.shutdown();
+        let a = drain(&mut c);
+        assert!(a.iter().any(|a| matches!(a, Action::CommandDone { tid, result: Err(MonError::ShuttingDown) } if *tid == pending)));
+        assert!(a.iter().any(|a| matches!(a, Action::VersionDone { tid, result: Err(MonError::ShuttingDown) } if *tid == v)));
+        let late = c.start_command(vec!["c".into()], vec![], None, t0);
+        assert!(
+            matches!(drain(&mut c)[..], [Action::CommandDone { tid, result: Err(MonError::ShuttingDown) }] if tid == late)
+        );
+        assert_eq!(c.state(), SessionState::Shutdown);
+    }
+
+    #[test]
+    fn parallel_zero_means_all_and_no_v2_is_a_config_error() {
+        let now = Instant::now();
+        let cfg = SessionConfig {
+            hunt_parallel: 0,
+            ..SessionConfig::default()
+        };
+        let mut c = Core::new(cfg, &addrs(5), 3).unwrap();
+        c.start(now);
+        assert_eq!(connects(&drain(&mut c)).len(), 5);
+        let v1_only: Vec<EntityAddrVec> = vec!["v1:127.0.0.1:6789".parse().unwrap()];
+        assert!(matches!(
+            Core::new(SessionConfig::default(), &v1_only, 1),
+            Err(MonError::Config(_))
+        ));
+    }
+}
