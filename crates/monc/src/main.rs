@@ -1,0 +1,330 @@
+//! `monc`: monitor commands in the `ceph` CLI's words and flags, over a
+//! native msgr2 + CephX client.
+
+mod args;
+mod output;
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use ceph_auth::{CryptoKey, Keyring};
+use ceph_config::{ClientConfig, ConfigSources};
+use ceph_monclient::command_desc::{CommandTable, MatchError};
+use ceph_monclient::error::errno;
+use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
+use serde_json::{Map, Value};
+
+use args::{Args, Format};
+
+const USAGE: &str = "\
+usage: monc [options] COMMAND WORDS...   run one monitor command
+       monc [options] --json '{\"prefix\": ...}'
+       monc [options]                    read commands from stdin, one per line
+
+options (as the ceph CLI):
+  -c, --conf FILE          ceph.conf to read (default: $CEPH_CONF, /etc/ceph/$cluster.conf, ...)
+  --cluster NAME           cluster name (default ceph)
+  -n, --name TYPE.ID       entity to authenticate as (default client.admin)
+  -i, --id, --user ID      client ID (client.ID)
+  -k, --keyring FILE       keyring to read
+  -m, --mon-host ADDRS     monitor addresses, as mon_host
+  -f, --format FMT         json, json-pretty, xml, xml-pretty or plain
+  -o, --out-file FILE      write the command's output data to FILE
+  --in-file FILE           send FILE as the command's input data
+  --connect-timeout SECS   give up connecting after SECS (default client_mount_timeout)
+  --json JSON              the command as a JSON object
+  --jsonl                  print one JSON object per command (cmd, retval, outs, outb, start, end)
+  -s                       same as the status command
+  -h, --help               this help, or the signatures matching the command words
+  -v, --version            print the version
+environment: CEPH_ARGS (prepended to the arguments), CEPH_CONF, RUST_LOG";
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let env_args = match ceph_config::ceph_args_from_env() {
+        Ok(a) => a,
+        Err(e) => return fail(errno::EINVAL, &format!("CEPH_ARGS: {e}")),
+    };
+    let args = match Args::parse(env_args, argv) {
+        Ok(a) => a,
+        Err(e) => return fail(errno::EINVAL, &e.to_string()),
+    };
+    if args.version {
+        println!("monc {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if args.help && args.words.is_empty() {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    init_tracing(args.verbose);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(errno::EIO, &format!("cannot start the runtime: {e}")),
+    };
+    let code = rt.block_on(run(args));
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn init_tracing(verbose: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if verbose { "debug" } else { "error" })
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn fail(code: i32, msg: &str) -> ExitCode {
+    eprintln!("monc: {msg}");
+    ExitCode::from(code.clamp(1, 255) as u8)
+}
+
+/// Everything before the first command: configuration, key, session.
+async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
+    let path_str = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let cfg = ClientConfig::load(ConfigSources {
+        conf_path: path_str(&args.conf),
+        cluster: args.cluster.clone(),
+        name: args.name.clone(),
+        id: args.id.clone(),
+        keyring: path_str(&args.keyring),
+        mon_host: args.mon_host.clone(),
+        overrides: args.overrides.clone(),
+        env: None,
+    })
+    .map_err(|e| (errno::EINVAL, e.to_string()))?;
+    let key = load_key(&cfg)?;
+    let mut opts = MonClientOptions::new(cfg.name.clone(), key, cfg.mon_addrs.clone());
+    opts.connect_timeout = args.connect_timeout.unwrap_or(cfg.client_mount_timeout);
+    opts.attempt_timeout = opts.attempt_timeout.min(opts.connect_timeout);
+    opts.session.hunt_parallel = cfg.mon_client_hunt_parallel as usize;
+    opts.session.hostname = ceph_config::short_hostname();
+    if !cfg.rados_mon_op_timeout.is_zero() {
+        opts.session.command_timeout = Some(cfg.rados_mon_op_timeout);
+    }
+    MonClient::connect(opts)
+        .await
+        .map_err(|e| (e.errno(), format!("error connecting to the cluster: {e}")))
+}
+
+fn load_key(cfg: &ClientConfig) -> Result<CryptoKey, (i32, String)> {
+    if let Some(secret) = &cfg.key {
+        return CryptoKey::from_base64(secret.expose().trim())
+            .map_err(|e| (errno::EINVAL, format!("bad key for {}: {e}", cfg.name)));
+    }
+    let Some(path) = &cfg.keyring_path else {
+        let searched: Vec<String> = cfg
+            .keyring_search
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err((
+            errno::ENOENT,
+            format!(
+                "no keyring found for {} (searched {})",
+                cfg.name,
+                searched.join(", ")
+            ),
+        ));
+    };
+    let keyring =
+        Keyring::load(path).map_err(|e| (errno::EINVAL, format!("{}: {e}", path.display())))?;
+    keyring.get(&cfg.name).cloned().ok_or_else(|| {
+        (
+            errno::ENOENT,
+            format!("keyring {} has no key for {}", path.display(), cfg.name),
+        )
+    })
+}
+
+async fn run(args: Args) -> i32 {
+    let client = match connect(&args).await {
+        Ok(c) => c,
+        Err((code, msg)) => {
+            eprintln!("monc: {msg}");
+            return code;
+        }
+    };
+    let mut session = Session {
+        client: &client,
+        args: &args,
+        table: None,
+    };
+    let code = if args.json_cmd.is_some() || !args.words.is_empty() {
+        let cmd = match &args.json_cmd {
+            Some(j) => CommandInput::Json(j.clone()),
+            None => CommandInput::Words(args.words.clone()),
+        };
+        session.run_one(cmd).await
+    } else {
+        session.run_stdin().await
+    };
+    client.shutdown().await;
+    code
+}
+
+enum CommandInput {
+    Words(Vec<String>),
+    Json(String),
+}
+
+struct Session<'a> {
+    client: &'a MonClient,
+    args: &'a Args,
+    table: Option<CommandTable>,
+}
+
+impl Session<'_> {
+    async fn command_table(&mut self) -> Result<&CommandTable, (i32, String)> {
+        if self.table.is_none() {
+            let reply = self
+                .client
+                .command(r#"{"prefix": "get_command_descriptions"}"#, Vec::new())
+                .await
+                .map_err(|e| (e.errno(), e.to_string()))?;
+            if reply.retval < 0 {
+                return Err((
+                    -reply.retval,
+                    format!("get_command_descriptions: {}", reply.outs),
+                ));
+            }
+            let table = CommandTable::from_json(&reply.outbl)
+                .map_err(|e| (errno::EINVAL, e.to_string()))?;
+            self.table = Some(table);
+        }
+        Ok(self.table.as_ref().expect("table was just set"))
+    }
+
+    /// Builds the command's JSON from words or a JSON text.
+    async fn build(&mut self, input: &CommandInput) -> Result<Map<String, Value>, (i32, String)> {
+        let mut cmd = match input {
+            CommandInput::Json(text) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err((errno::EINVAL, format!("--json: not a JSON object: {text}"))),
+            },
+            CommandInput::Words(words) => {
+                let table = self.command_table().await?;
+                table.words_to_json(words).map_err(|e| match e {
+                    MatchError::Invalid { .. } | MatchError::NoMatch { .. } => {
+                        (errno::EINVAL, format!("{e}\nError EINVAL: invalid command"))
+                    }
+                    MatchError::BadDescriptions(_) => (errno::EINVAL, e.to_string()),
+                })?
+            }
+        };
+        if let Some(f) = self.args.format.wire_name() {
+            cmd.entry("format")
+                .or_insert_with(|| Value::String(f.into()));
+        }
+        Ok(cmd)
+    }
+
+    async fn run_one(&mut self, input: CommandInput) -> i32 {
+        let start = std::time::SystemTime::now();
+        let cmd = match self.build(&input).await {
+            Ok(c) => c,
+            Err((code, msg)) => {
+                if self.args.jsonl {
+                    output::jsonl(&Value::Null, -code, &msg, &[], start);
+                } else if msg.contains("Error EINVAL") {
+                    eprintln!("{msg}");
+                } else {
+                    eprintln!("monc: {msg}");
+                }
+                return code;
+            }
+        };
+        let inbl = match &self.args.in_file {
+            Some(p) => match std::fs::read(p) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("monc: cannot read {}: {e}", p.display());
+                    return errno::EIO;
+                }
+            },
+            None => Vec::new(),
+        };
+        let text = Value::Object(cmd.clone()).to_string();
+        let reply = match self.client.command(text, inbl).await {
+            Ok(r) => r,
+            Err(e) => {
+                if self.args.jsonl {
+                    output::jsonl(&Value::Object(cmd), -e.errno(), &e.to_string(), &[], start);
+                } else {
+                    eprintln!("monc: {e}");
+                }
+                return e.errno();
+            }
+        };
+        if self.args.jsonl {
+            output::jsonl(
+                &Value::Object(cmd),
+                reply.retval,
+                &reply.outs,
+                &reply.outbl,
+                start,
+            );
+            return (-reply.retval).max(0);
+        }
+        self.print(&reply)
+    }
+
+    fn print(&self, reply: &CommandReply) -> i32 {
+        if self.args.out_file.as_deref() == Some(std::path::Path::new("-")) {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&reply.outbl);
+            let _ = out.flush();
+        } else if let Some(path) = &self.args.out_file {
+            if let Err(e) = std::fs::write(path, &reply.outbl) {
+                eprintln!("monc: cannot write {}: {e}", path.display());
+                return errno::EIO;
+            }
+        } else {
+            let mut out = std::io::stdout().lock();
+            // As `ceph` does: a blank line before JSON output (old consumers
+            // skip the first line), then the data exactly as it came.
+            if matches!(self.args.format, Format::Json | Format::JsonPretty) {
+                let _ = out.write_all(b"\n");
+            }
+            let _ = out.write_all(&reply.outbl);
+            let _ = out.flush();
+        }
+        output::status(reply.retval, &reply.outs);
+        (-reply.retval).max(0)
+    }
+
+    /// Interactive mode: one command per line over one session.
+    async fn run_stdin(&mut self) -> i32 {
+        let stdin = std::io::stdin();
+        let mut last = 0;
+        for line in stdin.lock().lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line == "quit" || line == "exit" {
+                break;
+            }
+            let input = if line.starts_with('{') {
+                CommandInput::Json(line.to_string())
+            } else {
+                match ceph_config::split_args(line) {
+                    Ok(words) => CommandInput::Words(words),
+                    Err(e) => {
+                        eprintln!("monc: {e}");
+                        last = errno::EINVAL;
+                        continue;
+                    }
+                }
+            };
+            last = self.run_one(input).await;
+        }
+        last
+    }
+}
