@@ -8,10 +8,11 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use ceph_auth::{CryptoKey, Keyring};
-use ceph_config::{ClientConfig, ConfigSources};
+use ceph_config::{ClientConfig, ConfigSources, ConnectionMode};
 use ceph_monclient::command_desc::{CommandTable, MatchError};
 use ceph_monclient::error::errno;
 use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
+use ceph_msgr::frame::ConMode;
 use serde_json::{Map, Value};
 
 use args::{Args, Format};
@@ -75,6 +76,7 @@ fn init_tracing(verbose: bool) {
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -104,6 +106,14 @@ async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
     opts.attempt_timeout = opts.attempt_timeout.min(opts.connect_timeout);
     opts.session.hunt_parallel = cfg.mon_client_hunt_parallel as usize;
     opts.session.hostname = ceph_config::short_hostname();
+    opts.modes = cfg
+        .ms_mon_client_mode
+        .iter()
+        .map(|m| match m {
+            ConnectionMode::Crc => ConMode::Crc,
+            ConnectionMode::Secure => ConMode::Secure,
+        })
+        .collect();
     if !cfg.rados_mon_op_timeout.is_zero() {
         opts.session.command_timeout = Some(cfg.rados_mon_op_timeout);
     }

@@ -2,11 +2,8 @@
 
 use ceph_auth::{AuthError, CephxClient, CryptoKey};
 use ceph_msgr::auth::{AuthClient, AuthFailure, AuthFailureReason, AuthKeys};
+use ceph_msgr::frame::ConMode;
 use ceph_types::EntityName;
-
-/// msgr2 connection modes.
-pub const MODE_CRC: u32 = 1;
-pub const MODE_SECURE: u32 = 2;
 
 /// Drives a [`CephxClient`] from the msgr2 handshake.
 pub struct CephxAuth {
@@ -15,8 +12,9 @@ pub struct CephxAuth {
 }
 
 impl CephxAuth {
-    pub fn new(name: &EntityName, key: CryptoKey, want_services: u32, modes: Vec<u32>) -> Self {
+    pub fn new(name: &EntityName, key: CryptoKey, want_services: u32, modes: Vec<ConMode>) -> Self {
         let client = CephxClient::new(name.clone(), key).with_want_keys(want_services);
+        let modes = modes.into_iter().map(ConMode::wire).collect();
         CephxAuth { client, modes }
     }
 }

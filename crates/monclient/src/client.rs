@@ -10,6 +10,7 @@ use std::time::Duration;
 use ceph_auth::CryptoKey;
 use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, Sender};
 use ceph_msgr::error::MsgrError;
+use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
 use ceph_types::{EntityAddrVec, EntityName, MonMap, UTime};
@@ -17,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::cephx::{CephxAuth, MODE_CRC};
+use crate::cephx::CephxAuth;
 use crate::core::{
     Action, CommandReply, ConnId, Core, InMessage, MapVersions, SessionConfig, SessionState,
 };
@@ -44,6 +45,9 @@ pub struct MonClientOptions {
     pub connect_timeout: Duration,
     /// Seed for the random choice of monitors; `None` = from the OS.
     pub seed: Option<u64>,
+    /// msgr2 connection modes to offer, preferred first
+    /// (`ms_mon_client_mode`; Ceph's default is secure, then crc).
+    pub modes: Vec<ConMode>,
 }
 
 impl MonClientOptions {
@@ -56,6 +60,7 @@ impl MonClientOptions {
             attempt_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(300),
             seed: None,
+            modes: vec![ConMode::Secure, ConMode::Crc],
         }
     }
 }
@@ -438,7 +443,7 @@ impl Driver {
             &self.opts.name,
             self.opts.key.clone(),
             WANT_SERVICES,
-            vec![MODE_CRC],
+            self.opts.modes.clone(),
         );
         let task = tokio::spawn(async move {
             let ev = match Connection::connect(addr, &opts, &mut auth).await {
@@ -458,6 +463,7 @@ impl Driver {
         match ev {
             ConnEvent::Connected { conn, connection } => {
                 self.attempts.remove(&conn);
+                tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
                 let global_id = connection.global_id();
                 let (sender, mut rx) = connection.split();
                 let events = events.clone();
