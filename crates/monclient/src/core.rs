@@ -155,18 +155,19 @@ struct Active {
     next_ping: Instant,
 }
 
-struct PendingCommand {
-    cmd: Vec<String>,
-    inbl: Vec<u8>,
-    attempts: u32,
-    deadline: Option<Instant>,
-    /// The session it was last sent on.
-    sent_on: Option<ConnId>,
+/// What a pending request asks for.
+enum RequestKind {
+    Command { cmd: Vec<String>, inbl: Vec<u8> },
+    Version { what: String },
 }
 
-struct PendingVersion {
-    what: String,
+/// A request waiting for its answer; resent on every new session.
+struct Pending {
+    kind: RequestKind,
+    attempts: u32,
+    timeout: Option<Duration>,
     deadline: Option<Instant>,
+    /// The session it was last sent on.
     sent_on: Option<ConnId>,
 }
 
@@ -193,8 +194,7 @@ pub struct Core {
     hunt_round_deadline: Option<Instant>,
     next_conn: ConnId,
     next_tid: u64,
-    commands: BTreeMap<u64, PendingCommand>,
-    versions: BTreeMap<u64, PendingVersion>,
+    requests: BTreeMap<u64, Pending>,
     subs: BTreeMap<String, SubState>,
     actions: VecDeque<Action>,
     global_id: u64,
@@ -248,8 +248,7 @@ impl Core {
             hunt_round_deadline: None,
             next_conn: 1,
             next_tid: 1,
-            commands: BTreeMap::new(),
-            versions: BTreeMap::new(),
+            requests: BTreeMap::new(),
             subs,
             actions: VecDeque::new(),
             global_id: 0,
@@ -328,11 +327,8 @@ impl Core {
                 .as_ref()
                 .map(|a| a.last_ack + self.cfg.ping_timeout),
         );
-        for c in self.commands.values() {
-            consider(c.deadline);
-        }
-        for v in self.versions.values() {
-            consider(v.deadline);
+        for r in self.requests.values() {
+            consider(r.deadline);
         }
         t
     }
@@ -518,38 +514,32 @@ impl Core {
 
     fn expire_requests(&mut self, now: Instant) {
         let expired: Vec<u64> = self
-            .commands
+            .requests
             .iter()
-            .filter(|(_, c)| c.deadline.is_some_and(|d| now >= d))
+            .filter(|(_, r)| r.deadline.is_some_and(|d| now >= d))
             .map(|(t, _)| *t)
             .collect();
         for tid in expired {
-            self.commands.remove(&tid);
-            let after = self.cfg.command_timeout.unwrap_or_default();
-            self.actions.push_back(Action::CommandDone {
-                tid,
-                result: Err(MonError::TimedOut(
-                    after,
-                    "waiting for a command reply".into(),
-                )),
-            });
+            if let Some(r) = self.requests.remove(&tid) {
+                let after = r.timeout.unwrap_or_default();
+                let why = MonError::TimedOut(after, "waiting for the monitors to answer".into());
+                self.fail(tid, &r.kind, why);
+            }
         }
-        let expired: Vec<u64> = self
-            .versions
-            .iter()
-            .filter(|(_, v)| v.deadline.is_some_and(|d| now >= d))
-            .map(|(t, _)| *t)
-            .collect();
-        for tid in expired {
-            self.versions.remove(&tid);
-            self.actions.push_back(Action::VersionDone {
+    }
+
+    /// Reports a request as failed.
+    fn fail(&mut self, tid: u64, kind: &RequestKind, error: MonError) {
+        self.actions.push_back(match kind {
+            RequestKind::Command { .. } => Action::CommandDone {
                 tid,
-                result: Err(MonError::TimedOut(
-                    Duration::ZERO,
-                    "waiting for a version reply".into(),
-                )),
-            });
-        }
+                result: Err(error),
+            },
+            RequestKind::Version { .. } => Action::VersionDone {
+                tid,
+                result: Err(error),
+            },
+        });
     }
 
     /// Queues a monitor command; it is sent now if a session is up, else
@@ -561,27 +551,8 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let tid = self.alloc_tid();
-        if self.shutdown {
-            self.actions.push_back(Action::CommandDone {
-                tid,
-                result: Err(MonError::ShuttingDown),
-            });
-            return tid;
-        }
-        let deadline = timeout.or(self.cfg.command_timeout).map(|t| now + t);
-        self.commands.insert(
-            tid,
-            PendingCommand {
-                cmd,
-                inbl,
-                attempts: 0,
-                deadline,
-                sent_on: None,
-            },
-        );
-        self.send_command(tid);
-        tid
+        let timeout = timeout.or(self.cfg.command_timeout);
+        self.start_request(RequestKind::Command { cmd, inbl }, timeout, now)
     }
 
     /// Asks for the newest and oldest epochs of `what` (osdmap, monmap,
@@ -592,86 +563,71 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let tid = self.alloc_tid();
+        let kind = RequestKind::Version {
+            what: what.to_string(),
+        };
+        self.start_request(kind, timeout, now)
+    }
+
+    fn start_request(&mut self, kind: RequestKind, timeout: Option<Duration>, now: Instant) -> u64 {
+        let tid = self.next_tid;
+        self.next_tid += 1;
         if self.shutdown {
-            self.actions.push_back(Action::VersionDone {
-                tid,
-                result: Err(MonError::ShuttingDown),
-            });
+            self.fail(tid, &kind, MonError::ShuttingDown);
             return tid;
         }
-        self.versions.insert(
-            tid,
-            PendingVersion {
-                what: what.to_string(),
-                deadline: timeout.map(|t| now + t),
-                sent_on: None,
-            },
-        );
-        self.send_version(tid);
+        let pending = Pending {
+            kind,
+            attempts: 0,
+            timeout,
+            deadline: timeout.map(|t| now + t),
+            sent_on: None,
+        };
+        self.requests.insert(tid, pending);
+        self.send_request(tid);
         tid
     }
 
-    fn alloc_tid(&mut self) -> u64 {
-        let t = self.next_tid;
-        self.next_tid += 1;
-        t
-    }
-
-    fn send_command(&mut self, tid: u64) {
-        let Some(a) = &self.active else { return };
-        let conn = a.conn;
-        let Some(c) = self.commands.get_mut(&tid) else {
+    /// Sends a request on the current session unless it already went out
+    /// there; fails it once it has been sent too many times.
+    fn send_request(&mut self, tid: u64) {
+        let Some(conn) = self.active.as_ref().map(|a| a.conn) else {
             return;
         };
-        if c.sent_on == Some(conn) {
-            return;
-        }
-        c.attempts += 1;
-        if c.attempts > self.cfg.max_command_attempts {
-            self.commands.remove(&tid);
-            self.actions.push_back(Action::CommandDone {
-                tid,
-                result: Err(MonError::SessionReset),
-            });
-            return;
-        }
-        c.sent_on = Some(conn);
-        let body = MonCommand {
-            fsid: self.fsid,
-            cmd: c.cmd.clone(),
-            inbl: c.inbl.clone(),
-        }
-        .to_body();
-        self.actions.push_back(Action::Send { conn, tid, body });
-    }
-
-    fn send_version(&mut self, tid: u64) {
-        let Some(a) = &self.active else { return };
-        let conn = a.conn;
-        let Some(v) = self.versions.get_mut(&tid) else {
+        let Some(r) = self.requests.get_mut(&tid) else {
             return;
         };
-        if v.sent_on == Some(conn) {
+        if r.sent_on == Some(conn) {
             return;
         }
-        v.sent_on = Some(conn);
-        let body = GetVersion {
-            handle: tid,
-            what: v.what.clone(),
+        r.attempts += 1;
+        if r.attempts > self.cfg.max_command_attempts {
+            if let Some(r) = self.requests.remove(&tid) {
+                self.fail(tid, &r.kind, MonError::SessionReset);
+            }
+            return;
         }
-        .to_body();
+        r.sent_on = Some(conn);
+        let body = match &r.kind {
+            RequestKind::Command { cmd, inbl } => MonCommand {
+                fsid: self.fsid,
+                cmd: cmd.clone(),
+                inbl: inbl.clone(),
+            }
+            .to_body(),
+            RequestKind::Version { what } => GetVersion {
+                handle: tid,
+                what: what.clone(),
+            }
+            .to_body(),
+        };
         self.actions.push_back(Action::Send { conn, tid, body });
     }
 
     fn resend_all(&mut self) {
-        let tids: Vec<u64> = self.commands.keys().copied().collect();
+        let tids: Vec<u64> = self.requests.keys().copied().collect();
         for tid in tids {
-            self.send_command(tid);
-        }
-        let tids: Vec<u64> = self.versions.keys().copied().collect();
-        for tid in tids {
-            self.send_version(tid);
+            self.send_request(tid);
         }
     }
 
@@ -784,7 +740,9 @@ impl Core {
         data: &[u8],
     ) -> Result<(), ceph_denc::DecodeError> {
         let ack = MonCommandAck::decode(front, data)?;
-        if self.commands.remove(&tid).is_some() {
+        let is_command = |r: &Pending| matches!(r.kind, RequestKind::Command { .. });
+        if self.requests.get(&tid).is_some_and(is_command) {
+            self.requests.remove(&tid);
             self.actions.push_back(Action::CommandDone {
                 tid,
                 result: Ok(CommandReply {
@@ -803,7 +761,9 @@ impl Core {
         version: u16,
     ) -> Result<(), ceph_denc::DecodeError> {
         let r = GetVersionReply::decode(front, version)?;
-        if self.versions.remove(&r.handle).is_some() {
+        let is_version = |p: &Pending| matches!(p.kind, RequestKind::Version { .. });
+        if self.requests.get(&r.handle).is_some_and(is_version) {
+            self.requests.remove(&r.handle);
             self.actions.push_back(Action::VersionDone {
                 tid: r.handle,
                 result: Ok(MapVersions {
@@ -822,17 +782,8 @@ impl Core {
             return;
         }
         self.shutdown = true;
-        for (tid, _) in std::mem::take(&mut self.commands) {
-            self.actions.push_back(Action::CommandDone {
-                tid,
-                result: Err(MonError::ShuttingDown),
-            });
-        }
-        for (tid, _) in std::mem::take(&mut self.versions) {
-            self.actions.push_back(Action::VersionDone {
-                tid,
-                result: Err(MonError::ShuttingDown),
-            });
+        for (tid, r) in std::mem::take(&mut self.requests) {
+            self.fail(tid, &r.kind, MonError::ShuttingDown);
         }
         if let Some(a) = self.active.take() {
             self.actions.push_back(Action::Close { conn: a.conn });
