@@ -48,6 +48,11 @@ pub struct SessionConfig {
     /// How many times one command is sent before it fails with
     /// `SessionReset`.
     pub max_command_attempts: u32,
+    /// Requests unanswered this long on a session whose keepalives still
+    /// come back mean the monitor is alive but not serving (out of quorum,
+    /// stuck): other monitors are then probed without dropping the session,
+    /// and the client moves to the first that answers. `None` never probes.
+    pub stall_timeout: Option<Duration>,
     /// Host name sent with subscriptions.
     pub hostname: String,
 }
@@ -64,6 +69,7 @@ impl Default for SessionConfig {
             ping_timeout: Duration::from_millis(2500),
             command_timeout: None,
             max_command_attempts: 10,
+            stall_timeout: Some(Duration::from_secs(5)),
             hostname: String::new(),
         }
     }
@@ -145,6 +151,9 @@ pub enum SessionState {
 struct Attempt {
     mon: MonEntry,
     started: Instant,
+    /// Opened while a session exists, to look for a monitor that serves
+    /// requests the current one leaves waiting.
+    probe: bool,
 }
 
 struct Active {
@@ -167,8 +176,9 @@ struct Pending {
     attempts: u32,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
-    /// The session it was last sent on.
+    /// The session it was last sent on, and when.
     sent_on: Option<ConnId>,
+    sent_at: Option<Instant>,
 }
 
 struct SubState {
@@ -192,6 +202,9 @@ pub struct Core {
     had_session: bool,
     hunt_multiple: f64,
     hunt_round_deadline: Option<Instant>,
+    /// Stall probes measure from no earlier than this (the last failed
+    /// probe), so failing probes do not repeat at once.
+    next_probe_after: Option<Instant>,
     next_conn: ConnId,
     next_tid: u64,
     requests: BTreeMap<u64, Pending>,
@@ -246,6 +259,7 @@ impl Core {
             had_session: false,
             hunt_multiple,
             hunt_round_deadline: None,
+            next_probe_after: None,
             next_conn: 1,
             next_tid: 1,
             requests: BTreeMap::new(),
@@ -319,6 +333,7 @@ impl Core {
             }
         };
         consider(self.hunt_round_deadline);
+        consider(self.stall_deadline());
         consider(self.active.as_ref().map(|a| a.next_ping));
         // Checked at its own deadline, not at the next ping, so a silent
         // monitor costs exactly ping_timeout.
@@ -384,19 +399,28 @@ impl Core {
             self.actions.push_back(Action::Close { conn });
         }
         for mon in self.pick_mons() {
-            let conn = self.next_conn;
-            self.next_conn += 1;
-            self.tried.insert(mon.addr);
-            tracing::debug!(mon = %mon.name, addr = %mon.addr, conn, "hunting: trying monitor");
-            self.actions.push_back(Action::Connect {
-                conn,
-                addr: mon.addr,
-            });
-            self.attempts.insert(conn, Attempt { mon, started: now });
+            self.open_attempt(mon, now, false);
         }
         // Jitter so that many clients do not retry in lockstep.
         let jitter = self.rng.gen_range(0.9..1.1);
         self.hunt_round_deadline = Some(now + self.hunt_interval().mul_f64(jitter));
+    }
+
+    fn open_attempt(&mut self, mon: MonEntry, now: Instant, probe: bool) {
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        self.tried.insert(mon.addr);
+        tracing::debug!(mon = %mon.name, addr = %mon.addr, conn, probe, "trying monitor");
+        self.actions.push_back(Action::Connect {
+            conn,
+            addr: mon.addr,
+        });
+        let attempt = Attempt {
+            mon,
+            started: now,
+            probe,
+        };
+        self.attempts.insert(conn, attempt);
     }
 
     /// Drops the session (if any) and hunts for a new one.
@@ -425,9 +449,18 @@ impl Core {
             self.actions.push_back(Action::Close { conn });
             return;
         };
-        if self.shutdown || self.active.is_some() {
+        if self.shutdown || (self.active.is_some() && !attempt.probe) {
             self.actions.push_back(Action::Close { conn });
             return;
+        }
+        if let Some(old) = self.active.take() {
+            tracing::info!(from = %old.mon.name, to = %attempt.mon.name, "moving off a monitor that left requests waiting");
+            self.actions.push_back(Action::Close { conn: old.conn });
+            self.hunt_multiple =
+                (self.hunt_multiple * self.cfg.hunt_backoff).min(self.cfg.hunt_max_multiple);
+            for s in self.subs.values_mut() {
+                s.sent = false;
+            }
         }
         tracing::info!(
             mon = %attempt.mon.name,
@@ -450,13 +483,18 @@ impl Core {
             next_ping: now + self.cfg.ping_interval,
         });
         self.send_subscriptions();
-        self.resend_all();
+        self.resend_all(now);
     }
 
     /// A connection or connection attempt ended.
     pub fn handle_closed(&mut self, conn: ConnId, why: &MonError, now: Instant) {
         if let Some(a) = self.attempts.remove(&conn) {
             tracing::debug!(mon = %a.mon.name, error = %why, "connection attempt failed");
+            if a.probe {
+                // Wait a whole stall period before probing again.
+                self.next_probe_after = Some(now);
+                return;
+            }
             if self.active.is_none() && self.attempts.is_empty() && !self.shutdown {
                 // Every attempt of this round failed: try the next ones now
                 // if any are left, else wait out the round.
@@ -493,6 +531,9 @@ impl Core {
                 self.reopen(now, "keepalive timeout");
                 return;
             }
+        }
+        if self.stall_deadline().is_some_and(|d| now >= d) {
+            self.start_probe(now);
         }
         if let Some(a) = self.active.as_mut() {
             if now >= a.next_ping {
@@ -582,15 +623,16 @@ impl Core {
             timeout,
             deadline: timeout.map(|t| now + t),
             sent_on: None,
+            sent_at: None,
         };
         self.requests.insert(tid, pending);
-        self.send_request(tid);
+        self.send_request(tid, now);
         tid
     }
 
     /// Sends a request on the current session unless it already went out
     /// there; fails it once it has been sent too many times.
-    fn send_request(&mut self, tid: u64) {
+    fn send_request(&mut self, tid: u64, now: Instant) {
         let Some(conn) = self.active.as_ref().map(|a| a.conn) else {
             return;
         };
@@ -608,6 +650,7 @@ impl Core {
             return;
         }
         r.sent_on = Some(conn);
+        r.sent_at = Some(now);
         let body = match &r.kind {
             RequestKind::Command { cmd, inbl } => MonCommand {
                 fsid: self.fsid,
@@ -624,10 +667,43 @@ impl Core {
         self.actions.push_back(Action::Send { conn, tid, body });
     }
 
-    fn resend_all(&mut self) {
+    fn resend_all(&mut self, now: Instant) {
         let tids: Vec<u64> = self.requests.keys().copied().collect();
         for tid in tids {
-            self.send_request(tid);
+            self.send_request(tid, now);
+        }
+    }
+
+    /// When the oldest request on the current session will have waited
+    /// `stall_timeout` (scaled by the backoff), if a probe may start then.
+    fn stall_deadline(&self) -> Option<Instant> {
+        let stall = self.cfg.stall_timeout?.mul_f64(self.hunt_multiple);
+        let a = self.active.as_ref()?;
+        if !self.attempts.is_empty() || !self.mons.iter().any(|m| m.addr != a.mon.addr) {
+            return None;
+        }
+        self.requests
+            .values()
+            .filter(|r| r.sent_on == Some(a.conn))
+            .filter_map(|r| r.sent_at)
+            .min()
+            .map(|t| self.next_probe_after.map_or(t, |p| t.max(p)) + stall)
+    }
+
+    /// Opens connections to other monitors while keeping the session.
+    fn start_probe(&mut self, now: Instant) {
+        let Some(current) = self.active.as_ref().map(|a| a.mon.addr) else {
+            return;
+        };
+        self.tried.clear();
+        self.tried.insert(current);
+        let picked = self.pick_mons();
+        tracing::info!(
+            probes = picked.len(),
+            "requests stalled on a live monitor; probing others"
+        );
+        for mon in picked {
+            self.open_attempt(mon, now, true);
         }
     }
 
@@ -1063,5 +1139,72 @@ mod tests {
             Core::new(SessionConfig::default(), &v1_only, 1),
             Err(MonError::Config(_))
         ));
+    }
+
+    #[test]
+    fn stalled_requests_on_a_live_monitor_probe_others_and_move() {
+        let (mut c, t0) = core(3);
+        let first = connects(&drain(&mut c));
+        c.handle_connected(first[0], 1, t0);
+        drain(&mut c);
+        let tid = c.start_command(vec!["x".into()], vec![], None, t0);
+        drain(&mut c);
+        let stall = c.config().stall_timeout.unwrap();
+        // Keepalives keep coming back, but the command is not answered.
+        let mut now = t0;
+        let probes = loop {
+            now = c.poll_timeout().unwrap();
+            c.handle_timeout(now);
+            c.handle_keepalive_ack(first[0], now);
+            let a = drain(&mut c);
+            let p = connects(&a);
+            if !p.is_empty() {
+                assert!(
+                    !a.iter()
+                        .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])),
+                    "the session is kept while probing"
+                );
+                break p;
+            }
+            assert!(now - t0 <= stall, "no probe after {:?}", now - t0);
+        };
+        assert_eq!(now - t0, stall);
+        assert_eq!(probes.len(), 2, "every other monitor is probed");
+        assert!(matches!(c.state(), SessionState::Active { .. }));
+        // One answers: the client moves there and resends the command.
+        c.handle_connected(probes[1], 1, now);
+        let a = drain(&mut c);
+        assert!(a
+            .iter()
+            .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])));
+        assert!(a
+            .iter()
+            .any(|a| matches!(a, Action::Close { conn } if *conn == probes[0])));
+        assert!(sends(&a).contains(&(probes[1], msg_type::MON_COMMAND, tid)));
+        assert!(sends(&a).contains(&(probes[1], msg_type::MON_SUBSCRIBE, 0)));
+    }
+
+    #[test]
+    fn failed_probes_wait_a_whole_stall_period() {
+        let (mut c, t0) = core(2);
+        let first = connects(&drain(&mut c));
+        c.handle_connected(first[0], 1, t0);
+        drain(&mut c);
+        c.start_command(vec!["x".into()], vec![], None, t0);
+        drain(&mut c);
+        let stall = c.config().stall_timeout.unwrap();
+        let at = t0 + stall;
+        c.handle_keepalive_ack(first[0], at);
+        c.handle_timeout(at);
+        let probe = connects(&drain(&mut c));
+        assert_eq!(probe.len(), 1);
+        c.handle_closed(probe[0], &MonError::SessionReset, at);
+        assert!(matches!(c.state(), SessionState::Active { .. }));
+        assert_eq!(
+            c.poll_timeout()
+                .map(|t| t >= at + stall.min(c.config().ping_interval)),
+            Some(true)
+        );
+        assert!(c.stall_deadline().unwrap() >= at + stall);
     }
 }
