@@ -1,0 +1,165 @@
+//! Helpers shared by the `monc` integration tests: one cluster per test
+//! binary (started lazily, torn down at process exit) and a way to run
+//! `monc` and `ceph` side by side.
+
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use ceph_testbed::{Cluster, ClusterSpec};
+
+/// What a finished `monc` or `ceph` run left behind.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Stdout parsed as JSON; panics with the whole run on failure.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    }
+}
+
+/// Clusters that must be torn down when the test process exits: statics are
+/// never dropped, and the monitors would outlive the tests otherwise.
+static TO_TEAR_DOWN: Mutex<Vec<&'static Cluster>> = Mutex::new(Vec::new());
+
+extern "C" fn tear_down_clusters() {
+    let clusters = match TO_TEAR_DOWN.lock() {
+        Ok(mut list) => std::mem::take(&mut *list),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    for cluster in clusters {
+        for mon in cluster.mons() {
+            let _ = cluster.kill(&mon.name);
+        }
+        if std::env::var("TESTBED_KEEP").as_deref() != Ok("1") {
+            let _ = std::fs::remove_dir_all(cluster.dir());
+        }
+    }
+}
+
+/// The cluster held in `slot`, started with `mons` monitors on first use.
+pub fn shared_cluster(slot: &'static OnceLock<Cluster>, mons: usize) -> &'static Cluster {
+    slot.get_or_init(|| {
+        let cluster = Cluster::start(ClusterSpec::with_mons(mons))
+            .unwrap_or_else(|e| panic!("starting a {mons}-monitor cluster: {e}"));
+        static REGISTER: OnceLock<()> = OnceLock::new();
+        REGISTER.get_or_init(|| {
+            // SAFETY: registers a plain `extern "C"` function with no
+            // arguments, as atexit(3) expects.
+            unsafe { libc::atexit(tear_down_clusters) };
+        });
+        cluster
+    });
+    let cluster = slot.get().expect("initialised above");
+    let mut list = TO_TEAR_DOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if !list.iter().any(|c| std::ptr::eq(*c, cluster)) {
+        list.push(cluster);
+    }
+    cluster
+}
+
+/// Runs `program` with `args`, optional stdin text and extra environment,
+/// killing it after `limit`.
+pub fn run_program(
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_remove("CEPH_ARGS")
+        .env_remove("CEPH_CONF")
+        .env_remove("RUST_LOG")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {program}: {e}"));
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(text.as_bytes()).expect("writing stdin");
+    }
+    // A watchdog so a hung client fails the test instead of hanging it.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().expect("waiting for the child");
+    let elapsed = started.elapsed();
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed,
+    }
+}
+
+/// The `monc` binary under test.
+pub fn monc_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_monc")
+}
+
+/// `monc -c CONF -k KEYRING ARGS...` against `cluster`.
+pub fn monc(cluster: &Cluster, args: &[&str]) -> Run {
+    let conf = cluster.conf_path();
+    let keyring = cluster.admin_keyring_path();
+    let mut all = vec![
+        "-c",
+        conf.to_str().expect("utf-8 path"),
+        "-k",
+        keyring.to_str().expect("utf-8 path"),
+    ];
+    all.extend_from_slice(args);
+    run_program(monc_bin(), &all, None, &[], Duration::from_secs(60))
+}
+
+/// `monc ARGS...` with nothing added.
+pub fn monc_raw(args: &[&str]) -> Run {
+    run_program(monc_bin(), args, None, &[], Duration::from_secs(60))
+}
+
+/// `ceph -c CONF -k KEYRING ARGS...` against `cluster` (the reference).
+pub fn ceph(cluster: &Cluster, args: &[&str]) -> Run {
+    let conf = cluster.conf_path();
+    let keyring = cluster.admin_keyring_path();
+    let mut all = vec![
+        "-c",
+        conf.to_str().expect("utf-8 path"),
+        "-k",
+        keyring.to_str().expect("utf-8 path"),
+    ];
+    all.extend_from_slice(args);
+    run_program("ceph", &all, None, &[], Duration::from_secs(60))
+}
+
+/// A path as `&str`, for argument lists.
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
