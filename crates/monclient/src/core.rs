@@ -1151,9 +1151,8 @@ mod tests {
         drain(&mut c);
         let stall = c.config().stall_timeout.unwrap();
         // Keepalives keep coming back, but the command is not answered.
-        let mut now = t0;
-        let probes = loop {
-            now = c.poll_timeout().unwrap();
+        let (probes, now) = loop {
+            let now = c.poll_timeout().unwrap();
             c.handle_timeout(now);
             c.handle_keepalive_ack(first[0], now);
             let a = drain(&mut c);
@@ -1164,7 +1163,7 @@ mod tests {
                         .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])),
                     "the session is kept while probing"
                 );
-                break p;
+                break (p, now);
             }
             assert!(now - t0 <= stall, "no probe after {:?}", now - t0);
         };
