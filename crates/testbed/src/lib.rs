@@ -19,12 +19,18 @@
 //!
 //! Environment:
 //! - `TESTBED_KEEP=1`: keep the directory after drop (its path is printed).
-//! - `CEPH_RELEASE`: which Ceph release runs the monitors. Only the host's
-//!   binaries are supported for now (unset, `host`, or the host's codename).
+//! - `CEPH_RELEASE`: which Ceph release runs the monitors: unset, `host` or
+//!   the host's codename for the host's binaries; `reef` or `tentacle` for a
+//!   Debian chroot made by `scripts/ceph-release.sh` (see [`CephRuntime`]).
+//! - `CEPH_RELEASES_DIR`: where those chroots are (default
+//!   `/var/cache/monc-ceph-releases`).
 
 mod runtime;
 
-pub use runtime::{host_release, CephRuntime};
+pub use runtime::{
+    host_release, release_from_version, releases_dir, CephRuntime, CHROOT_RELEASES,
+    DEFAULT_RELEASES_DIR,
+};
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -109,6 +115,17 @@ pub enum Error {
     /// The requested Ceph release cannot be run here.
     #[error("unsupported Ceph release: {0}")]
     UnsupportedRelease(String),
+    /// A chroot release was requested but its chroot is missing or unfinished.
+    #[error(
+        "Ceph release {release} is not prepared in {}: run `scripts/ceph-release.sh {release}` as root first",
+        dir.display()
+    )]
+    ReleaseNotPrepared {
+        /// The release codename.
+        release: String,
+        /// Where its chroot was expected.
+        dir: PathBuf,
+    },
     /// The cluster spec is invalid.
     #[error("invalid cluster spec: {0}")]
     InvalidSpec(String),
@@ -135,6 +152,12 @@ pub struct ClusterSpec {
     pub quorum_timeout: Duration,
     /// How many times the whole start is tried when a port is taken.
     pub start_attempts: u32,
+    /// Also allow the classic `aes` cipher in the monmap, besides the
+    /// release's default. Tentacle's fresh monmaps allow only `aes256k`
+    /// (and its `ceph-authtool` makes `aes256k` keys); with this set, the
+    /// monmap allows both. Older releases only know `aes`, so there it changes
+    /// nothing.
+    pub classic_aes: bool,
 }
 
 impl Default for ClusterSpec {
@@ -145,6 +168,7 @@ impl Default for ClusterSpec {
             mon_options: Vec::new(),
             quorum_timeout: Duration::from_secs(90),
             start_attempts: 5,
+            classic_aes: false,
         }
     }
 }
@@ -167,6 +191,12 @@ impl ClusterSpec {
     /// Adds a `[mon]` option.
     pub fn mon(mut self, key: &str, value: &str) -> Self {
         self.mon_options.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets [`ClusterSpec::classic_aes`].
+    pub fn classic_aes(mut self, allow: bool) -> Self {
+        self.classic_aes = allow;
         self
     }
 }
@@ -453,6 +483,8 @@ impl Cluster {
             .tempdir()
             .map_err(io_err("creating temp dir"))?;
         let root = temp.path().to_path_buf();
+        // A chroot release must see the state directory at the same path.
+        let runtime = runtime.sharing(&root);
         let ports = pick_ports(spec.mons * 2)?;
         let mons: Vec<MonSlot> = (0..spec.mons)
             .map(|i| MonSlot {
@@ -1091,6 +1123,7 @@ impl Drop for Cluster {
         }
         drop(mons);
         release_ports(ports);
+        self.runtime.remove_mount_points();
         if std::env::var("TESTBED_KEEP").as_deref() == Ok("1") {
             if let Some(temp) = self.temp.take() {
                 // Forgetting the handle skips its removal.

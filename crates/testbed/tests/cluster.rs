@@ -218,3 +218,28 @@ fn clusters_started_in_parallel_get_distinct_ports() {
     let fsids: std::collections::HashSet<&str> = clusters.iter().map(|c| c.fsid()).collect();
     assert_eq!(fsids.len(), 3);
 }
+
+#[test]
+fn mons_run_the_requested_release() {
+    let cluster = Cluster::start(ClusterSpec::with_mons(1)).unwrap();
+    let runtime = cluster.runtime();
+    let out = runtime
+        .command("ceph-mon")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let tool_version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let codename = ceph_testbed::release_from_version(&tool_version).unwrap();
+    if runtime.release() != "host" {
+        assert_eq!(codename, runtime.release(), "{tool_version}");
+    }
+    // The running monitor reports the same build as the tool.
+    let versions = cluster.ceph(&["versions", "-f", "json"]).unwrap();
+    assert!(versions.success(), "{}", versions.stderr);
+    let versions = versions.json().unwrap();
+    let mon_versions = versions["mon"].as_object().unwrap();
+    assert_eq!(mon_versions.len(), 1, "{versions}");
+    let (running, count) = mon_versions.iter().next().unwrap();
+    assert_eq!(running, &tool_version);
+    assert_eq!(count, 1);
+}
