@@ -244,6 +244,23 @@ impl CephxClient {
         }
     }
 
+    /// A client for a new connection that carries this one's global id and
+    /// tickets, so that the monitor lets it reclaim the global id securely
+    /// (it presents the auth ticket as proof). The copy uses OS randomness
+    /// and the system clock.
+    pub fn fork(&self) -> CephxClient {
+        CephxClient {
+            name: self.name.clone(),
+            key: self.key.clone(),
+            want_keys: self.want_keys,
+            global_id: self.global_id,
+            server_challenge: None,
+            tickets: self.tickets.clone(),
+            random: Box::new(rand::random::<u64>),
+            clock: Box::new(SystemTime::now),
+        }
+    }
+
     /// Replaces the random source (tests inject recorded challenges).
     pub fn with_random(mut self, random: RandomSource) -> Self {
         self.random = random;

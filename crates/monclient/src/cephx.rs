@@ -12,9 +12,15 @@ pub struct CephxAuth {
 }
 
 impl CephxAuth {
-    pub fn new(name: &EntityName, key: CryptoKey, want_services: u32, modes: Vec<ConMode>) -> Self {
+    pub fn new(name: &EntityName, key: CryptoKey, want_services: u32, modes: &[ConMode]) -> Self {
         let client = CephxClient::new(name.clone(), key).with_want_keys(want_services);
-        let modes = modes.into_iter().map(ConMode::wire).collect();
+        Self::with_client(client, modes)
+    }
+
+    /// Continues with an existing client's global id and tickets (so the
+    /// monitor lets us reclaim the global id).
+    pub fn with_client(client: CephxClient, modes: &[ConMode]) -> Self {
+        let modes = modes.iter().map(|m| m.wire()).collect();
         CephxAuth { client, modes }
     }
 }

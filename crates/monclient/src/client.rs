@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ceph_auth::CryptoKey;
+use ceph_auth::{CephxClient, CryptoKey};
 use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, Sender};
 use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::ConMode;
@@ -185,6 +185,7 @@ impl MonClient {
             attempts: HashMap::new(),
             last_error: None,
             last_error_changed: false,
+            cephx: None,
             published_epoch: None,
         };
         tokio::spawn(driver.run(req_rx));
@@ -278,6 +279,7 @@ enum ConnEvent {
     Connected {
         conn: ConnId,
         connection: Connection,
+        auth: Box<CephxAuth>,
     },
     Failed {
         conn: ConnId,
@@ -297,6 +299,8 @@ struct Driver {
     attempts: HashMap<ConnId, JoinHandle<()>>,
     last_error: Option<Arc<MonError>>,
     last_error_changed: bool,
+    /// CephX state of the current session: global id and tickets.
+    cephx: Option<CephxClient>,
     published_epoch: Option<u32>,
 }
 
@@ -439,15 +443,21 @@ impl Driver {
         );
         opts.connect_timeout = self.opts.attempt_timeout;
         let attempt_timeout = self.opts.attempt_timeout;
-        let mut auth = CephxAuth::new(
-            &self.opts.name,
-            self.opts.key.clone(),
-            WANT_SERVICES,
-            self.opts.modes.clone(),
-        );
+        // Each attempt carries the tickets of the last session, so that the
+        // monitor lets it keep our global id (secure global_id reclaim).
+        let client = match &self.cephx {
+            Some(c) => c.fork(),
+            None => CephxClient::new(self.opts.name.clone(), self.opts.key.clone())
+                .with_want_keys(WANT_SERVICES),
+        };
+        let mut auth = CephxAuth::with_client(client, &self.opts.modes);
         let task = tokio::spawn(async move {
             let ev = match Connection::connect(addr, &opts, &mut auth).await {
-                Ok(connection) => ConnEvent::Connected { conn, connection },
+                Ok(connection) => ConnEvent::Connected {
+                    conn,
+                    connection,
+                    auth: Box::new(auth),
+                },
                 Err(e) => ConnEvent::Failed {
                     conn,
                     error: from_msgr(e, attempt_timeout),
@@ -461,7 +471,11 @@ impl Driver {
     fn on_conn_event(&mut self, ev: ConnEvent, events: &mpsc::UnboundedSender<ConnEvent>) {
         let now = Instant::now().into_std();
         match ev {
-            ConnEvent::Connected { conn, connection } => {
+            ConnEvent::Connected {
+                conn,
+                connection,
+                auth,
+            } => {
                 self.attempts.remove(&conn);
                 tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
                 let global_id = connection.global_id();
@@ -477,6 +491,9 @@ impl Driver {
                 });
                 self.conns.insert(conn, (sender, reader));
                 self.core.handle_connected(conn, global_id, now);
+                if self.core.active_conn() == Some(conn) {
+                    self.cephx = Some(auth.client);
+                }
             }
             ConnEvent::Failed { conn, error } => {
                 self.attempts.remove(&conn);

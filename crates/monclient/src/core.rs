@@ -306,6 +306,11 @@ impl Core {
         self.global_id
     }
 
+    /// The connection of the current session.
+    pub fn active_conn(&self) -> Option<ConnId> {
+        self.active.as_ref().map(|a| a.conn)
+    }
+
     /// When the current session was established.
     pub fn session_since(&self) -> Option<Instant> {
         self.active.as_ref().map(|a| a.since)
