@@ -1,0 +1,122 @@
+//! The librados side: one long-lived `/usr/bin/python3` process running
+//! `rados_worker.py`, driven line by line so its measurements interleave
+//! with ours and Python start-up is paid once, untimed.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::Throughput;
+
+/// The worker script, passed with `python3 -c`.
+pub const WORKER_SCRIPT: &str = include_str!("rados_worker.py");
+
+/// A running worker process.
+pub struct RadosWorker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl RadosWorker {
+    /// Starts `python -c WORKER_SCRIPT conf keyring command_json`.
+    pub fn start(
+        python: &Path,
+        conf: &Path,
+        keyring: &Path,
+        command_json: &str,
+    ) -> io::Result<Self> {
+        let mut child = Command::new(python)
+            .arg("-c")
+            .arg(WORKER_SCRIPT)
+            .arg(conf)
+            .arg(keyring)
+            .arg(command_json)
+            .env_remove("CEPH_ARGS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", python.display())))?;
+        let stdin = child.stdin.take().expect("stdin was piped");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
+        Ok(RadosWorker {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    fn request(&mut self, line: &str) -> io::Result<Value> {
+        writeln!(self.stdin, "{line}")?;
+        self.stdin.flush()?;
+        let mut answer = String::new();
+        if self.stdout.read_line(&mut answer)? == 0 {
+            return Err(io::Error::other(format!(
+                "the librados worker exited during `{line}`"
+            )));
+        }
+        let value: Value = serde_json::from_str(&answer)
+            .map_err(|e| io::Error::other(format!("librados worker said {answer:?}: {e}")))?;
+        if let Some(err) = value.get("error") {
+            return Err(io::Error::other(format!("librados `{line}`: {err}")));
+        }
+        Ok(value)
+    }
+
+    /// Times `Rados(conffile, conf={'keyring'}).connect()` on a new handle.
+    pub fn connect_once(&mut self) -> io::Result<Duration> {
+        let v = self.request("connect")?;
+        nanos(&v["ns"])
+    }
+
+    /// Opens the handle that round trips and throughput use.
+    pub fn open(&mut self) -> io::Result<Duration> {
+        let v = self.request("open")?;
+        nanos(&v["ns"])
+    }
+
+    /// `count` sequential `mon_command` round trips on the open handle.
+    pub fn round_trips(&mut self, count: usize) -> io::Result<Vec<Duration>> {
+        let v = self.request(&format!("rt {count}"))?;
+        let samples = v["ns"]
+            .as_array()
+            .ok_or_else(|| io::Error::other("librados worker: no samples"))?;
+        samples.iter().map(nanos).collect()
+    }
+
+    /// `threads` Python threads issuing `mon_command` for `secs`.
+    pub fn throughput(&mut self, threads: usize, secs: f64) -> io::Result<Throughput> {
+        let v = self.request(&format!("tput {threads} {secs}"))?;
+        match (v["count"].as_u64(), v["secs"].as_f64()) {
+            (Some(count), Some(secs)) => Ok(Throughput { count, secs }),
+            _ => Err(io::Error::other(format!("librados worker said {v}"))),
+        }
+    }
+}
+
+fn nanos(v: &Value) -> io::Result<Duration> {
+    v.as_u64()
+        .map(Duration::from_nanos)
+        .ok_or_else(|| io::Error::other(format!("librados worker: bad time {v}")))
+}
+
+impl Drop for RadosWorker {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.stdin.flush();
+        // librados shutdown is quick; do not let a stuck one hold the bench.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
