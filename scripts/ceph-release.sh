@@ -110,8 +110,10 @@ mount -t proc proc "$dir/proc"
 printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
 chmod +x "$dir/usr/sbin/policy-rc.d"
 export DEBIAN_FRONTEND=noninteractive
-chroot "$dir" apt-get update -q
-chroot "$dir" apt-get install -y -q --no-install-recommends ceph-mon ceph-common ceph-base
+# The mirror may serve a frozen snapshot whose Release files have expired.
+apt_opts=(-q -o Acquire::Check-Valid-Until=false)
+chroot "$dir" apt-get "${apt_opts[@]}" update
+chroot "$dir" apt-get "${apt_opts[@]}" install -y --no-install-recommends ceph-mon ceph-common ceph-base
 version=$(chroot "$dir" ceph --version)
 mon_version=$(chroot "$dir" ceph-mon --version)
 for tool in ceph-mon ceph monmaptool ceph-authtool; do

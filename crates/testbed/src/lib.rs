@@ -1001,18 +1001,29 @@ impl Cluster {
     }
 
     /// Freezes the named monitor with SIGSTOP (it keeps its sockets open).
+    /// Returns once the kernel reports it stopped (or after 5 s).
     pub fn stop(&self, name: &str) -> Result<()> {
-        self.signal(name, libc::SIGSTOP)
+        self.signal(name, libc::SIGSTOP, true)
     }
 
-    /// Resumes a monitor frozen by [`Cluster::stop`] with SIGCONT.
+    /// Resumes a monitor frozen by [`Cluster::stop`] with SIGCONT; returns
+    /// once the kernel reports it no longer stopped (or after 5 s).
     pub fn cont(&self, name: &str) -> Result<()> {
-        self.signal(name, libc::SIGCONT)
+        self.signal(name, libc::SIGCONT, false)
     }
 
-    fn signal(&self, name: &str, signal: libc::c_int) -> Result<()> {
+    /// Sends `signal`, then waits until the process is (or is not) stopped:
+    /// signal delivery is asynchronous, and a busy machine may lag.
+    fn signal(&self, name: &str, signal: libc::c_int, stopped: bool) -> Result<()> {
         self.with_slot(name, |slot| match running_pid(&mut slot.child) {
-            Some(pid) => send_signal(pid, signal),
+            Some(pid) => {
+                send_signal(pid, signal)?;
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while is_stopped(pid) != stopped && Instant::now() < deadline {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                Ok(())
+            }
             None => Err(Error::MonExited {
                 name: name.to_string(),
                 status: "not running".into(),
@@ -1074,6 +1085,16 @@ impl QuorumWait {
             QuorumWait::Exact => includes && quorum.len() == names.len(),
         }
     }
+}
+
+/// Whether the process is stopped by a signal (state `T` in /proc).
+fn is_stopped(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state letter follows the ")" closing the command name.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            == Some("T")
+    })
 }
 
 /// The child's pid if it has not exited; reaps (and forgets) it otherwise.
