@@ -218,6 +218,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
             monc.display()
         ));
     }
+    let ceph = resolve_program(&cli.ceph);
     let loadavg_start = read_trimmed("/proc/loadavg");
 
     // The cluster lives until this function returns.
@@ -255,7 +256,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
         .map(|(label, words)| ProcessRow {
             label,
             monc_cmd: CommandLine::client(&monc, &conf, &keyring, words),
-            ceph_cmd: CommandLine::client(&cli.ceph, &conf, &keyring, words),
+            ceph_cmd: CommandLine::client(&ceph, &conf, &keyring, words),
             monc: Vec::new(),
             ceph: Vec::new(),
         })
@@ -278,7 +279,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
     drop(worker);
 
     let rss_monc_cmd = CommandLine::client(&monc, &conf, &keyring, &["status"]);
-    let rss_ceph_cmd = CommandLine::client(&cli.ceph, &conf, &keyring, &["status"]);
+    let rss_ceph_cmd = CommandLine::client(&ceph, &conf, &keyring, &["status"]);
     progress(&format!(
         "peak RSS of `status`, {} runs each",
         plan.rss_runs
@@ -287,7 +288,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
         interleave_processes(&rss_monc_cmd, &rss_ceph_cmd, plan.rss_runs, 0)?;
 
     let env = Environment {
-        ceph_version: first_line_of(&CommandLine::new(&cli.ceph, &["--version"])),
+        ceph_version: first_line_of(&CommandLine::new(&ceph, &["--version"])),
         python_version: first_line_of(&CommandLine::new(&cli.python, &["--version"])),
         monc_version: first_line_of(&CommandLine::new(&monc, &["--version"])),
         cores: workers,
@@ -472,6 +473,20 @@ fn measure_session(
     })();
     rt.block_on(client.shutdown());
     result
+}
+
+/// `program` as found on PATH (so the printed commands are exact); as
+/// given when it names a path or is not found.
+fn resolve_program(program: &Path) -> PathBuf {
+    if program.components().count() > 1 {
+        return program.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| program.to_path_buf())
 }
 
 fn read_trimmed(path: &str) -> String {

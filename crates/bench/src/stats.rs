@@ -56,7 +56,7 @@ impl Summary {
     }
 
     /// The summary as a JSON object.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(self) -> serde_json::Value {
         serde_json::json!({
             "n": self.n,
             "min": self.min,
