@@ -158,7 +158,7 @@ impl Harness {
                 let mut n: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let write = n % 2 == 0;
+                    let write = n.is_multiple_of(2);
                     let value = format!("{}", stream as u64 * 1_000_000 + n);
                     let cmd = if write {
                         serde_json::json!({
@@ -174,7 +174,11 @@ impl Harness {
                     let t0 = Instant::now();
                     let reply = tokio::time::timeout(
                         HANG_BOUND,
-                        client.command_with_timeout(cmd.to_string(), Vec::new(), Some(COMMAND_TIMEOUT)),
+                        client.command_with_timeout(
+                            cmd.to_string(),
+                            Vec::new(),
+                            Some(COMMAND_TIMEOUT),
+                        ),
                     )
                     .await;
                     let outcome = match reply {
@@ -206,12 +210,23 @@ impl Harness {
                         outcome,
                     });
                     // Errors can come back at once; do not spin on them.
-                    let pause = if failed { STREAM_PAUSE * 4 } else { STREAM_PAUSE };
+                    let pause = if failed {
+                        STREAM_PAUSE * 4
+                    } else {
+                        STREAM_PAUSE
+                    };
                     tokio::time::sleep(pause).await;
                 }
                 records
             }));
         }
+    }
+
+    /// How long [`MonClient::connect`] took.
+    pub fn connect_time(&self) -> Duration {
+        self.timeline.lock().unwrap()[0]
+            .0
+            .duration_since(self.started)
     }
 
     /// Commands sent so far.
@@ -278,7 +293,12 @@ impl Harness {
             .lock()
             .unwrap()
             .iter()
-            .map(|(t, s)| format!("+{:.2}s {s:?}", t.duration_since(self.started).as_secs_f64()))
+            .map(|(t, s)| {
+                format!(
+                    "+{:.2}s {s:?}",
+                    t.duration_since(self.started).as_secs_f64()
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -296,10 +316,9 @@ impl Harness {
         let mut records = Vec::new();
         let mut unfinished_streams = 0;
         for s in streams {
-            match self
-                .rt
-                .block_on(async { tokio::time::timeout(HANG_BOUND + Duration::from_secs(10), s).await })
-            {
+            match self.rt.block_on(async {
+                tokio::time::timeout(HANG_BOUND + Duration::from_secs(10), s).await
+            }) {
                 Ok(Ok(r)) => records.extend(r),
                 Ok(Err(e)) => panic!("command stream panicked: {e}"),
                 Err(_) => unfinished_streams += 1,
@@ -309,6 +328,13 @@ impl Harness {
         let sent = self.sent();
         let last_written = self.last_written.lock().unwrap().clone();
         let timeline = self.timeline_text();
+        let sessions = self
+            .timeline
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| active_mon(s).is_some())
+            .count();
         self.rt.block_on(self.client.shutdown());
         if let Some(r) = self.recorder.take() {
             r.abort();
@@ -320,6 +346,7 @@ impl Harness {
             final_mon,
             last_written,
             timeline,
+            sessions,
         }
     }
 }
@@ -357,9 +384,13 @@ pub fn assert_active_on_live_mon(client: &MonClient, cluster: &Cluster) -> Strin
     loop {
         let state = client.status().state;
         if let SessionState::Active { mon, addr } = &state {
-            let info = cluster.mon(mon).expect("the client names a monitor of the cluster");
+            let info = cluster
+                .mon(mon)
+                .expect("the client names a monitor of the cluster");
             assert_eq!(*addr, info.v2_addr, "client's address for mon.{mon}");
-            let pid = info.pid.unwrap_or_else(|| panic!("client active on mon.{mon}, which is not running"));
+            let pid = info
+                .pid
+                .unwrap_or_else(|| panic!("client active on mon.{mon}, which is not running"));
             if pid_is_running(pid) {
                 return mon.clone();
             }
@@ -382,11 +413,16 @@ pub struct Report {
     pub final_mon: String,
     pub last_written: BTreeMap<usize, Vec<String>>,
     pub timeline: String,
+    /// How many times the client became active (the first session included).
+    pub sessions: usize,
 }
 
 impl Report {
     pub fn ok(&self) -> usize {
-        self.records.iter().filter(|r| r.outcome == Outcome::Ok).count()
+        self.records
+            .iter()
+            .filter(|r| r.outcome == Outcome::Ok)
+            .count()
     }
 
     /// Typed errors by kind.
@@ -411,7 +447,10 @@ impl Report {
     }
 
     pub fn hung(&self) -> usize {
-        self.records.iter().filter(|r| r.outcome == Outcome::Hung).count()
+        self.records
+            .iter()
+            .filter(|r| r.outcome == Outcome::Hung)
+            .count()
     }
 
     /// Sent but never finished: hung, or still pending in a stream that
@@ -434,6 +473,15 @@ impl Report {
             .map(|w| w[1].duration_since(w[0]))
             .max()
             .unwrap_or_default()
+    }
+
+    /// From `fault` to the first command that succeeded after it, if any.
+    pub fn first_success_after(&self, fault: Instant) -> Option<Duration> {
+        self.records
+            .iter()
+            .filter(|r| r.outcome == Outcome::Ok && r.done > fault)
+            .map(|r| r.done.duration_since(fault))
+            .min()
     }
 
     /// The slowest command that finished.
@@ -466,7 +514,10 @@ impl Report {
     /// Every command finished exactly once, successfully or with a typed
     /// error; none hung, none was refused by the monitors, some succeeded.
     pub fn assert_all_accounted(&self, label: &str) {
-        assert_eq!(self.unfinished_streams, 0, "[{label}] a command stream never stopped");
+        assert_eq!(
+            self.unfinished_streams, 0,
+            "[{label}] a command stream never stopped"
+        );
         assert_eq!(self.hung(), 0, "[{label}] commands hung: {self:#?}");
         assert_eq!(self.lost(), 0, "[{label}] commands lost");
         assert_eq!(
@@ -487,7 +538,12 @@ impl Report {
     pub fn assert_writes_visible(&self, cluster: &Cluster) {
         for (stream, values) in &self.last_written {
             let out = cluster
-                .ceph(&["config", "get", &write_target(*stream), "rados_osd_op_timeout"])
+                .ceph(&[
+                    "config",
+                    "get",
+                    &write_target(*stream),
+                    "rados_osd_op_timeout",
+                ])
                 .expect("ceph config get runs");
             assert!(out.success(), "ceph config get: {out:?}");
             let held = out.stdout.trim().to_string();
