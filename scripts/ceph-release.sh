@@ -130,7 +130,9 @@ case $version in
   exit 1
   ;;
 esac
-if [[ $mon_version != "$version" ]]; then
+# Compare the version numbers only: the build notes differ between the two
+# ("(stable)" / "(stable - RelWithDebInfo)" on Tentacle).
+if [[ $(cut -d' ' -f1-3 <<<"$mon_version") != $(cut -d' ' -f1-3 <<<"$version") ]]; then
   echo "ceph-release: ceph and ceph-mon differ: $version / $mon_version" >&2
   exit 1
 fi

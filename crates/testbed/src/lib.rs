@@ -152,11 +152,12 @@ pub struct ClusterSpec {
     pub quorum_timeout: Duration,
     /// How many times the whole start is tried when a port is taken.
     pub start_attempts: u32,
-    /// Also allow the classic `aes` cipher in the monmap, besides the
-    /// release's default. Tentacle's fresh monmaps allow only `aes256k`
-    /// (and its `ceph-authtool` makes `aes256k` keys); with this set, the
-    /// monmap allows both. Older releases only know `aes`, so there it changes
-    /// nothing.
+    /// Make the cluster usable by clients that only know the classic `aes`
+    /// cipher. Tentacle's fresh monmaps allow only `aes256k`, and its
+    /// `ceph-authtool` makes `aes256k` keys; with this set, the monmap allows
+    /// `aes256k,aes` and `client.admin` gets an `aes` key (the `mon.` key,
+    /// the preferred and the service cipher keep Tentacle's defaults).
+    /// Releases before Tentacle only know `aes`: there it changes nothing.
     pub classic_aes: bool,
 }
 
@@ -526,6 +527,9 @@ impl Cluster {
         }
         let mon_keyring = self.mon_keyring_path();
         let admin_keyring = self.admin_keyring_path();
+        // Only releases with a cipher choice (Tentacle on) know these flags;
+        // older ones only have `aes`, which they always allow.
+        let classic_aes = spec.classic_aes && self.has_cipher_choice()?;
 
         let mut cmd = self.runtime.command("ceph-authtool");
         cmd.arg("--create-keyring").arg(&mon_keyring).args([
@@ -538,6 +542,9 @@ impl Cluster {
         ]);
         run_tool(cmd)?;
         let mut cmd = self.runtime.command("ceph-authtool");
+        if classic_aes {
+            cmd.args(["--key-type", "aes"]);
+        }
         cmd.arg("--create-keyring").arg(&admin_keyring).args([
             "--gen-key",
             "-n",
@@ -566,6 +573,9 @@ impl Cluster {
         let monmap = self.root.join("monmap");
         let mut cmd = self.runtime.command("monmaptool");
         cmd.args(["--create", "--fsid", &self.fsid]);
+        if classic_aes {
+            cmd.args(["--auth-allowed-ciphers", "aes256k,aes"]);
+        }
         for mon in self.lock_mons().iter() {
             cmd.arg("--addv")
                 .arg(&mon.name)
@@ -588,6 +598,15 @@ impl Cluster {
             run_tool(cmd)?;
         }
         Ok(())
+    }
+
+    /// Whether this release's `monmaptool` can set the allowed ciphers.
+    fn has_cipher_choice(&self) -> Result<bool> {
+        let mut cmd = self.runtime.command("monmaptool");
+        cmd.arg("--help");
+        // `--help` exits non-zero on some releases: only the text matters.
+        let out = run_with_timeout(cmd, Duration::from_secs(60))?;
+        Ok(format!("{}{}", out.stdout, out.stderr).contains("--auth-allowed-ciphers"))
     }
 
     fn render_conf(&self, spec: &ClusterSpec) -> String {
