@@ -219,6 +219,9 @@ impl Conn {
         }
         let f = self.frame().await?;
         let ident = expect::<ClientIdent>(&f)?;
+        // Counted before the client can see it, so a test that saw the
+        // session come up also sees it counted.
+        self.shared.stats().sessions.push(mode);
         self.send(&ServerIdent {
             addrs: crate::v2_addrvec(self.shared.addr),
             gid: -1,
@@ -229,7 +232,6 @@ impl Conn {
             cookie: 0,
         })
         .await?;
-        self.shared.stats().sessions.push(mode);
         tracing::debug!(mon = %self.shared.cfg.name, global_id, ?mode, "fake monitor session up");
         let features = ident.supported_features & CLIENT_FEATURES_ALL;
         self.serve_session(features).await

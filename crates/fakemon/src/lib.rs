@@ -159,7 +159,7 @@ pub struct ReceivedCommand {
 pub struct Stats {
     /// TCP connections accepted.
     pub connections: u64,
-    /// Handshakes completed (SERVER_IDENT sent), with the mode each used.
+    /// Handshakes that reached SERVER_IDENT, with the mode each used.
     pub sessions: Vec<ConMode>,
     /// Authentications refused.
     pub auth_refusals: u64,
