@@ -170,7 +170,8 @@ async fn run(args: Args) -> i32 {
             Some(j) => CommandInput::Json(j.clone()),
             None => CommandInput::Words(args.words.clone()),
         };
-        session.run_one(cmd).await
+        let format = args.format;
+        session.run_one(Job { input: cmd, format }).await
     } else {
         session.run_stdin().await
     };
@@ -181,6 +182,12 @@ async fn run(args: Args) -> i32 {
 enum CommandInput {
     Words(Vec<String>),
     Json(String),
+}
+
+/// One command to run and how to print its answer.
+struct Job {
+    input: CommandInput,
+    format: Format,
 }
 
 struct Session<'a> {
@@ -211,7 +218,8 @@ impl Session<'_> {
     }
 
     /// Builds the command's JSON from words or a JSON text.
-    async fn build(&mut self, input: &CommandInput) -> Result<Map<String, Value>, (i32, String)> {
+    async fn build(&mut self, job: &Job) -> Result<Map<String, Value>, (i32, String)> {
+        let input = &job.input;
         let mut cmd = match input {
             CommandInput::Json(text) => match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(m)) => m,
@@ -227,16 +235,16 @@ impl Session<'_> {
                 })?
             }
         };
-        if let Some(f) = self.args.format.wire_name() {
+        if let Some(f) = job.format.wire_name() {
             cmd.entry("format")
                 .or_insert_with(|| Value::String(f.into()));
         }
         Ok(cmd)
     }
 
-    async fn run_one(&mut self, input: CommandInput) -> i32 {
+    async fn run_one(&mut self, job: Job) -> i32 {
         let start = std::time::SystemTime::now();
-        let cmd = match self.build(&input).await {
+        let cmd = match self.build(&job).await {
             Ok(c) => c,
             Err((code, msg)) => {
                 if self.args.jsonl {
@@ -281,10 +289,10 @@ impl Session<'_> {
             );
             return (-reply.retval).max(0);
         }
-        self.print(&reply)
+        self.print(&reply, job.format)
     }
 
-    fn print(&self, reply: &CommandReply) -> i32 {
+    fn print(&self, reply: &CommandReply, format: Format) -> i32 {
         if self.args.out_file.as_deref() == Some(std::path::Path::new("-")) {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(&reply.outbl);
@@ -298,7 +306,7 @@ impl Session<'_> {
             let mut out = std::io::stdout().lock();
             // As `ceph` does: a blank line before JSON output (old consumers
             // skip the first line), then the data exactly as it came.
-            if matches!(self.args.format, Format::Json | Format::JsonPretty) {
+            if matches!(format, Format::Json | Format::JsonPretty) {
                 let _ = out.write_all(b"\n");
             }
             let _ = out.write_all(&reply.outbl);
@@ -321,11 +329,25 @@ impl Session<'_> {
             if line == "quit" || line == "exit" {
                 break;
             }
-            let input = if line.starts_with('{') {
-                CommandInput::Json(line.to_string())
+            let job = if line.starts_with('{') {
+                Job {
+                    input: CommandInput::Json(line.to_string()),
+                    format: self.args.format,
+                }
             } else {
-                match ceph_config::split_args(line) {
-                    Ok(words) => CommandInput::Words(words),
+                // A line takes the same words and flags as the command
+                // line (`mon dump -f json`); its flags apply to it alone.
+                let parsed = ceph_config::split_args(line)
+                    .map_err(|e| e.to_string())
+                    .and_then(|words| Args::parse(Vec::new(), words).map_err(|e| e.to_string()));
+                match parsed {
+                    Ok(line_args) => Job {
+                        format: match line_args.format {
+                            Format::Default => self.args.format,
+                            f => f,
+                        },
+                        input: CommandInput::Words(line_args.words),
+                    },
                     Err(e) => {
                         eprintln!("monc: {e}");
                         last = errno::EINVAL;
@@ -333,7 +355,7 @@ impl Session<'_> {
                     }
                 }
             };
-            last = self.run_one(input).await;
+            last = self.run_one(job).await;
         }
         last
     }
