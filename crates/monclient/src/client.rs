@@ -95,6 +95,10 @@ pub struct Status {
     pub global_id: u64,
     /// Why the last connection attempt failed, if it did.
     pub last_error: Option<Arc<MonError>>,
+    /// Sessions established so far: 1 after connecting, each reconnect adds one.
+    pub sessions: u64,
+    /// The current hunt backoff multiple.
+    pub hunt_multiple: f64,
 }
 
 /// A handle to the monitor client. Clone it freely; the client shuts down
@@ -176,6 +180,8 @@ impl MonClient {
             monmap: None,
             global_id: 0,
             last_error: None,
+            sessions: 0,
+            hunt_multiple: 1.0,
         });
         let driver = Driver {
             core,
@@ -532,11 +538,15 @@ impl Driver {
         let state = self.core.state();
         let epoch = self.core.monmap().map(|m| m.epoch);
         let global_id = self.core.global_id();
+        let sessions = self.core.sessions();
+        let hunt_multiple = self.core.hunt_multiple();
         let changed = {
             let cur = self.status.borrow();
             cur.state != state
                 || self.published_epoch != epoch
                 || cur.global_id != global_id
+                || cur.sessions != sessions
+                || cur.hunt_multiple != hunt_multiple
                 || self.last_error_changed
         };
         if changed {
@@ -548,6 +558,8 @@ impl Driver {
                 monmap,
                 global_id,
                 last_error: self.last_error.clone(),
+                sessions,
+                hunt_multiple,
             });
         }
     }
