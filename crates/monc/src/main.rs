@@ -2,6 +2,7 @@
 //! native msgr2 + CephX client.
 
 mod args;
+mod directed;
 mod output;
 
 use std::io::{BufRead, Write};
@@ -243,6 +244,18 @@ impl Session<'_> {
     }
 
     async fn run_one(&mut self, job: Job) -> i32 {
+        if let CommandInput::Words(words) = &job.input {
+            match (words.first().map(String::as_str), words.get(1)) {
+                (Some("tell"), Some(target)) => {
+                    return directed::tell(self.client, target, &words[2..], job.format, None)
+                        .await;
+                }
+                (Some("ping"), Some(target)) if words.len() == 2 => {
+                    return directed::ping(self.client, target, None).await;
+                }
+                _ => {}
+            }
+        }
         let start = std::time::SystemTime::now();
         let cmd = match self.build(&job).await {
             Ok(c) => c,

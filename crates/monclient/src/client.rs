@@ -20,7 +20,8 @@ use tokio::time::Instant;
 
 use crate::cephx::CephxAuth;
 use crate::core::{
-    Action, CommandReply, ConnId, Core, InMessage, MapVersions, SessionConfig, SessionState,
+    Action, CommandReply, ConnId, Core, InMessage, MapVersions, MonTarget, Reply, SessionConfig,
+    SessionState,
 };
 use crate::error::MonError;
 
@@ -65,17 +66,35 @@ impl MonClientOptions {
     }
 }
 
-enum Request {
+/// Work for the client task.
+enum Job {
     Command {
         cmd: Vec<String>,
         inbl: Vec<u8>,
         timeout: Option<Duration>,
-        reply: oneshot::Sender<Result<CommandReply, MonError>>,
     },
-    GetVersion {
+    Version {
         what: String,
         timeout: Option<Duration>,
-        reply: oneshot::Sender<Result<MapVersions, MonError>>,
+    },
+    Tell {
+        target: MonTarget,
+        cmd: Vec<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+    },
+    Ping {
+        target: MonTarget,
+        timeout: Option<Duration>,
+    },
+}
+
+type ReplySender = oneshot::Sender<Result<Reply, MonError>>;
+
+enum Request {
+    Submit {
+        job: Job,
+        reply: ReplySender,
     },
     Subscribe {
         what: String,
@@ -219,16 +238,51 @@ impl MonClient {
         inbl: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<CommandReply, MonError> {
-        let (tx, rx) = oneshot::channel();
-        self.requests
-            .send(Request::Command {
-                cmd: vec![cmd.into()],
-                inbl,
-                timeout,
-                reply: tx,
-            })
-            .map_err(|_| MonError::ShuttingDown)?;
-        rx.await.map_err(|_| MonError::ShuttingDown)?
+        let job = Job::Command {
+            cmd: vec![cmd.into()],
+            inbl,
+            timeout,
+        };
+        match self.submit(job).await? {
+            Reply::Command(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Runs a command on one monitor, by rank or name, over a connection
+    /// of its own (`ceph tell mon.b ...`): it works while that monitor is
+    /// out of quorum. Fails with `RankDne`/`MonDne` when the MonMap has no
+    /// such monitor and `MonUnavailable` when it does not answer.
+    pub async fn tell(
+        &self,
+        target: MonTarget,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<CommandReply, MonError> {
+        let job = Job::Tell {
+            target,
+            cmd: vec![cmd.into()],
+            inbl,
+            timeout,
+        };
+        match self.submit(job).await? {
+            Reply::Command(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Pings one monitor (MPing); returns the JSON it answers with (its
+    /// health and `mon_status`).
+    pub async fn ping_monitor(
+        &self,
+        target: MonTarget,
+        timeout: Option<Duration>,
+    ) -> Result<String, MonError> {
+        match self.submit(Job::Ping { target, timeout }).await? {
+            Reply::Pong(p) => Ok(p),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// The newest and oldest epochs the monitors hold of `what` (`osdmap`,
@@ -238,13 +292,20 @@ impl MonClient {
         what: &str,
         timeout: Option<Duration>,
     ) -> Result<MapVersions, MonError> {
-        let (tx, rx) = oneshot::channel();
+        let job = Job::Version {
+            what: what.into(),
+            timeout,
+        };
+        match self.submit(job).await? {
+            Reply::Versions(v) => Ok(v),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn submit(&self, job: Job) -> Result<Reply, MonError> {
+        let (reply, rx) = oneshot::channel();
         self.requests
-            .send(Request::GetVersion {
-                what: what.into(),
-                timeout,
-                reply: tx,
-            })
+            .send(Request::Submit { job, reply })
             .map_err(|_| MonError::ShuttingDown)?;
         rx.await.map_err(|_| MonError::ShuttingDown)?
     }
@@ -310,6 +371,10 @@ struct Driver {
     published_epoch: Option<u32>,
 }
 
+fn unexpected(r: Reply) -> MonError {
+    MonError::Protocol(format!("reply of the wrong kind: {r:?}"))
+}
+
 /// Maps a messenger failure to the client's error kinds.
 fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {
     match e {
@@ -332,10 +397,7 @@ fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {
 impl Driver {
     async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) {
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<ConnEvent>();
-        let mut pending_cmds: HashMap<u64, oneshot::Sender<Result<CommandReply, MonError>>> =
-            HashMap::new();
-        let mut pending_versions: HashMap<u64, oneshot::Sender<Result<MapVersions, MonError>>> =
-            HashMap::new();
+        let mut pending: HashMap<u64, ReplySender> = HashMap::new();
         let mut shutdown_waiters: Vec<oneshot::Sender<()>> = Vec::new();
         self.core.start(Instant::now().into_std());
         loop {
@@ -370,13 +432,8 @@ impl Driver {
                             attempt.abort();
                         }
                     }
-                    Action::CommandDone { tid, result } => {
-                        if let Some(tx) = pending_cmds.remove(&tid) {
-                            let _ = tx.send(result);
-                        }
-                    }
-                    Action::VersionDone { tid, result } => {
-                        if let Some(tx) = pending_versions.remove(&tid) {
+                    Action::Done { tid, result } => {
+                        if let Some(tx) = pending.remove(&tid) {
                             let _ = tx.send(result);
                         }
                     }
@@ -392,10 +449,7 @@ impl Driver {
                     Some(Request::Shutdown { done }) => {
                         let _ = done.send(());
                     }
-                    Some(Request::Command { reply, .. }) => {
-                        let _ = reply.send(Err(MonError::ShuttingDown));
-                    }
-                    Some(Request::GetVersion { reply, .. }) => {
+                    Some(Request::Submit { reply, .. }) => {
                         let _ = reply.send(Err(MonError::ShuttingDown));
                     }
                     Some(Request::Subscribe { .. }) => {}
@@ -415,13 +469,17 @@ impl Driver {
                     let now = Instant::now().into_std();
                     match req {
                         None => self.core.shutdown(),
-                        Some(Request::Command { cmd, inbl, timeout, reply }) => {
-                            let tid = self.core.start_command(cmd, inbl, timeout, now);
-                            pending_cmds.insert(tid, reply);
-                        }
-                        Some(Request::GetVersion { what, timeout, reply }) => {
-                            let tid = self.core.start_get_version(&what, timeout, now);
-                            pending_versions.insert(tid, reply);
+                        Some(Request::Submit { job, reply }) => {
+                            // Register the reply first: the core may answer at once.
+                            let tid = self.core.next_tid();
+                            pending.insert(tid, reply);
+                            let started = match job {
+                                Job::Command { cmd, inbl, timeout } => self.core.start_command(cmd, inbl, timeout, now),
+                                Job::Version { what, timeout } => self.core.start_get_version(&what, timeout, now),
+                                Job::Tell { target, cmd, inbl, timeout } => self.core.start_tell(target, cmd, inbl, timeout, now),
+                                Job::Ping { target, timeout } => self.core.start_ping(target, timeout, now),
+                            };
+                            debug_assert_eq!(started, tid);
                         }
                         Some(Request::Subscribe { what, start, onetime }) => self.core.subscribe(&what, start, onetime),
                         Some(Request::Shutdown { done }) => {

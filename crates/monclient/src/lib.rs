@@ -12,5 +12,5 @@ pub mod error;
 pub mod messages;
 
 pub use client::{MonClient, MonClientOptions, Status};
-pub use core::{CommandReply, MapVersions, SessionConfig, SessionState};
+pub use core::{CommandReply, MapVersions, MonTarget, Reply, SessionConfig, SessionState};
 pub use error::MonError;

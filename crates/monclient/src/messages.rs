@@ -8,6 +8,7 @@ use ceph_denc::{encode_bytes, Blob, Decode, Decoder, Encode, Result};
 
 /// Ceph message type numbers used by the monitor client.
 pub mod msg_type {
+    pub const PING: u16 = 2;
     pub const MON_MAP: u16 = 4;
     pub const MON_GET_MAP: u16 = 5;
     pub const MON_SUBSCRIBE: u16 = 15;
@@ -22,6 +23,8 @@ pub mod msg_type {
     pub const LOG: u16 = 52;
     pub const LOG_ACK: u16 = 53;
     pub const CONFIG: u16 = 62;
+    pub const COMMAND: u16 = 97;
+    pub const COMMAND_REPLY: u16 = 98;
     pub const MGR_MAP: u16 = 0x704;
 }
 
@@ -336,6 +339,81 @@ impl ConfigMsg {
     }
 }
 
+/// MCommand: a command for one daemon (here: one monitor, by a
+/// connection of its own), answered by [`CommandReplyMsg`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandMsg {
+    pub fsid: [u8; 16],
+    pub cmd: Vec<String>,
+    pub inbl: Vec<u8>,
+}
+
+impl CommandMsg {
+    pub fn to_body(&self) -> Body {
+        let mut front = Vec::new();
+        self.fsid.encode(&mut front, 0);
+        self.cmd.encode(&mut front, 0);
+        let mut b = Body::new(msg_type::COMMAND, 1, front);
+        b.data = self.inbl.clone();
+        b
+    }
+
+    pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(front);
+        Ok(CommandMsg {
+            fsid: d.array("fsid")?,
+            cmd: Vec::decode(&mut d)?,
+            inbl: data.to_vec(),
+        })
+    }
+}
+
+/// MCommandReply: return value and status string; output in the data
+/// segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandReplyMsg {
+    pub retval: i32,
+    pub outs: String,
+    pub outbl: Vec<u8>,
+}
+
+impl CommandReplyMsg {
+    pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(front);
+        Ok(CommandReplyMsg {
+            retval: d.i32("retval")?,
+            outs: String::decode(&mut d)?,
+            outbl: data.to_vec(),
+        })
+    }
+
+    pub fn to_body(&self) -> Body {
+        let mut front = Vec::new();
+        self.retval.encode(&mut front, 0);
+        self.outs.encode(&mut front, 0);
+        let mut b = Body::new(msg_type::COMMAND_REPLY, 1, front);
+        b.data = self.outbl.clone();
+        b
+    }
+}
+
+/// MPing: empty when we send it; a monitor answers with an MPing whose
+/// front is a string of JSON (its health and status).
+pub fn ping_body() -> Body {
+    Body::new(msg_type::PING, 1, Vec::new())
+}
+
+/// The JSON a monitor put in its MPing answer; an empty answer is an
+/// error, not a pong.
+pub fn decode_pong(front: &[u8]) -> Result<String> {
+    let mut d = Decoder::new(front);
+    let text = String::decode(&mut d)?;
+    if text.is_empty() {
+        return Err(ceph_denc::DecodeError::invalid("ping reply", "empty"));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +448,30 @@ mod tests {
         let b = c.to_body();
         assert_eq!(b.ty, msg_type::MON_COMMAND);
         assert_eq!(MonCommand::decode(&b.front, &b.data).unwrap(), c);
+    }
+
+    #[test]
+    fn directed_command_and_pong() {
+        let c = CommandMsg {
+            fsid: [1; 16],
+            cmd: vec![r#"{"prefix": "mon_status"}"#.into()],
+            inbl: vec![],
+        };
+        let b = c.to_body();
+        assert_eq!(b.ty, msg_type::COMMAND);
+        assert_eq!(CommandMsg::decode(&b.front, &b.data).unwrap(), c);
+        let r = CommandReplyMsg {
+            retval: -2,
+            outs: "no".into(),
+            outbl: b"x".to_vec(),
+        };
+        let b = r.to_body();
+        assert_eq!(CommandReplyMsg::decode(&b.front, &b.data).unwrap(), r);
+        let mut pong = Vec::new();
+        "{\"health\":{}}".to_string().encode(&mut pong, 0);
+        assert_eq!(decode_pong(&pong).unwrap(), "{\"health\":{}}");
+        assert!(decode_pong(&[0, 0, 0, 0]).is_err());
+        assert!(decode_pong(&[]).is_err());
     }
 
     #[test]

@@ -33,10 +33,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::MonError;
+
+mod directed;
 use crate::messages::{
     msg_type, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck, MonMapMsg,
     MonSubscribe, SubscribeItem,
 };
+use directed::Directed;
+pub use directed::MonTarget;
 
 /// Identifies one connection attempt / session for the driver.
 pub type ConnId = u64;
@@ -71,6 +75,9 @@ pub struct SessionConfig {
     /// stuck): other monitors are then probed without dropping the session,
     /// and the client moves to the first that answers. `None` never probes.
     pub stall_timeout: Option<Duration>,
+    /// Attempts of a request to one monitor (tell, ping) before it fails
+    /// with `MonUnavailable` [mon_client_directed_command_retry].
+    pub directed_retry: u32,
     /// Host name sent with subscriptions.
     pub hostname: String,
 }
@@ -88,6 +95,7 @@ impl Default for SessionConfig {
             command_timeout: None,
             max_command_attempts: 10,
             stall_timeout: Some(Duration::from_secs(5)),
+            directed_retry: 2,
             hostname: String::new(),
         }
     }
@@ -133,16 +141,22 @@ pub enum Action {
     Keepalive { conn: ConnId },
     /// Drop a connection (or abandon an attempt).
     Close { conn: ConnId },
-    /// A command finished.
-    CommandDone {
+    /// A request finished.
+    Done {
         tid: u64,
-        result: Result<CommandReply, MonError>,
+        result: Result<Reply, MonError>,
     },
-    /// A `get_version` request finished.
-    VersionDone {
-        tid: u64,
-        result: Result<MapVersions, MonError>,
-    },
+}
+
+/// The answer to a request, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A monitor command, to the quorum or to one monitor.
+    Command(CommandReply),
+    /// `get_version`.
+    Versions(MapVersions),
+    /// `ping_monitor`: the monitor's health and status JSON.
+    Pong(String),
 }
 
 /// A received message, as the core needs it.
@@ -229,6 +243,9 @@ pub struct Core {
     sessions: u64,
     next_tid: u64,
     requests: BTreeMap<u64, Pending>,
+    /// Requests for one monitor, and their connections.
+    directed: BTreeMap<u64, Directed>,
+    directed_conns: HashMap<ConnId, u64>,
     subs: BTreeMap<String, SubState>,
     actions: VecDeque<Action>,
     global_id: u64,
@@ -285,6 +302,8 @@ impl Core {
             next_conn: 1,
             next_tid: 1,
             requests: BTreeMap::new(),
+            directed: BTreeMap::new(),
+            directed_conns: HashMap::new(),
             subs,
             actions: VecDeque::new(),
             global_id: 0,
@@ -328,6 +347,11 @@ impl Core {
         self.global_id
     }
 
+    /// The tid the next request will get.
+    pub fn next_tid(&self) -> u64 {
+        self.next_tid
+    }
+
     /// How many sessions have been established so far.
     pub fn sessions(&self) -> u64 {
         self.sessions
@@ -366,6 +390,7 @@ impl Core {
         };
         consider(self.hunt_round_deadline);
         consider(self.stall_deadline());
+        consider(self.directed_deadline());
         consider(self.active.as_ref().map(|a| a.next_ping));
         // Checked at its own deadline, not at the next ping, so a silent
         // monitor costs exactly ping_timeout.
@@ -476,6 +501,9 @@ impl Core {
 
     /// A connection finished its handshake and authentication.
     pub fn handle_connected(&mut self, conn: ConnId, global_id: u64, now: Instant) {
+        if self.directed_connected(conn) {
+            return;
+        }
         let Some(attempt) = self.attempts.remove(&conn) else {
             // Lost the race or was abandoned.
             self.actions.push_back(Action::Close { conn });
@@ -521,6 +549,9 @@ impl Core {
 
     /// A connection or connection attempt ended.
     pub fn handle_closed(&mut self, conn: ConnId, why: &MonError, now: Instant) {
+        if self.directed_closed(conn, now) {
+            return;
+        }
         if let Some(a) = self.attempts.remove(&conn) {
             tracing::debug!(mon = %a.mon.name, error = %why, "connection attempt failed");
             if a.probe {
@@ -555,6 +586,7 @@ impl Core {
             return;
         }
         self.expire_requests(now);
+        self.directed_timeouts(now);
         if let Some(a) = &self.active {
             // last_ack starts at the session's start, so a fresh session
             // gets a whole ping_timeout before it can be judged dead.
@@ -597,23 +629,14 @@ impl Core {
             if let Some(r) = self.requests.remove(&tid) {
                 let after = r.timeout.unwrap_or_default();
                 let why = MonError::TimedOut(after, "waiting for the monitors to answer".into());
-                self.fail(tid, &r.kind, why);
+                self.complete(tid, Err(why));
             }
         }
     }
 
-    /// Reports a request as failed.
-    fn fail(&mut self, tid: u64, kind: &RequestKind, error: MonError) {
-        self.actions.push_back(match kind {
-            RequestKind::Command { .. } => Action::CommandDone {
-                tid,
-                result: Err(error),
-            },
-            RequestKind::Version { .. } => Action::VersionDone {
-                tid,
-                result: Err(error),
-            },
-        });
+    /// Reports a request as finished.
+    fn complete(&mut self, tid: u64, result: Result<Reply, MonError>) {
+        self.actions.push_back(Action::Done { tid, result });
     }
 
     /// Queues a monitor command; it is sent now if a session is up, else
@@ -647,7 +670,7 @@ impl Core {
         let tid = self.next_tid;
         self.next_tid += 1;
         if self.shutdown {
-            self.fail(tid, &kind, MonError::ShuttingDown);
+            self.complete(tid, Err(MonError::ShuttingDown));
             return tid;
         }
         let pending = Pending {
@@ -677,9 +700,8 @@ impl Core {
         }
         r.attempts += 1;
         if r.attempts > self.cfg.max_command_attempts {
-            if let Some(r) = self.requests.remove(&tid) {
-                self.fail(tid, &r.kind, MonError::SessionReset);
-            }
+            self.requests.remove(&tid);
+            self.complete(tid, Err(MonError::SessionReset));
             return;
         }
         r.sent_on = Some(conn);
@@ -785,6 +807,9 @@ impl Core {
 
     /// A message arrived on `conn`.
     pub fn handle_message(&mut self, conn: ConnId, msg: InMessage<'_>, now: Instant) {
+        if self.directed_message(conn, &msg, now) {
+            return;
+        }
         if self.active.as_ref().is_none_or(|a| a.conn != conn) {
             return;
         }
@@ -831,6 +856,7 @@ impl Core {
         if !mons.is_empty() {
             self.mons = mons;
         }
+        self.directed_monmap_arrived(now);
         // A map that no longer has our monitor at the address we use means
         // we are talking to the wrong one.
         if let Some(a) = &mut self.active {
@@ -852,14 +878,12 @@ impl Core {
         let is_command = |r: &Pending| matches!(r.kind, RequestKind::Command { .. });
         if self.requests.get(&tid).is_some_and(is_command) {
             self.requests.remove(&tid);
-            self.actions.push_back(Action::CommandDone {
-                tid,
-                result: Ok(CommandReply {
-                    retval: ack.retval,
-                    outs: ack.outs,
-                    outbl: ack.outbl,
-                }),
-            });
+            let reply = CommandReply {
+                retval: ack.retval,
+                outs: ack.outs,
+                outbl: ack.outbl,
+            };
+            self.complete(tid, Ok(Reply::Command(reply)));
         }
         Ok(())
     }
@@ -873,13 +897,11 @@ impl Core {
         let is_version = |p: &Pending| matches!(p.kind, RequestKind::Version { .. });
         if self.requests.get(&r.handle).is_some_and(is_version) {
             self.requests.remove(&r.handle);
-            self.actions.push_back(Action::VersionDone {
-                tid: r.handle,
-                result: Ok(MapVersions {
-                    newest: r.newest,
-                    oldest: r.oldest,
-                }),
-            });
+            let versions = MapVersions {
+                newest: r.newest,
+                oldest: r.oldest,
+            };
+            self.complete(r.handle, Ok(Reply::Versions(versions)));
         }
         Ok(())
     }
@@ -891,9 +913,10 @@ impl Core {
             return;
         }
         self.shutdown = true;
-        for (tid, r) in std::mem::take(&mut self.requests) {
-            self.fail(tid, &r.kind, MonError::ShuttingDown);
+        for (tid, _) in std::mem::take(&mut self.requests) {
+            self.complete(tid, Err(MonError::ShuttingDown));
         }
+        self.directed_shutdown();
         if let Some(a) = self.active.take() {
             self.actions.push_back(Action::Close { conn: a.conn });
         }
@@ -905,338 +928,4 @@ impl Core {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn addrs(n: usize) -> Vec<EntityAddrVec> {
-        (0..n)
-            .map(|i| {
-                format!(
-                    "[v2:127.0.0.1:{},v1:127.0.0.1:{}]",
-                    3300 + i * 10,
-                    6789 + i * 10
-                )
-                .parse()
-                .unwrap()
-            })
-            .collect()
-    }
-
-    fn core(n: usize) -> (Core, Instant) {
-        let now = Instant::now();
-        let mut c = Core::new(SessionConfig::default(), &addrs(n), 7).unwrap();
-        c.start(now);
-        (c, now)
-    }
-
-    fn drain(c: &mut Core) -> Vec<Action> {
-        std::iter::from_fn(|| c.poll_action()).collect()
-    }
-
-    fn connects(actions: &[Action]) -> Vec<ConnId> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Connect { conn, .. } => Some(*conn),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn sends(actions: &[Action]) -> Vec<(ConnId, u16, u64)> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Send { conn, tid, body } => Some((*conn, body.ty, *tid)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn hunts_in_parallel_and_first_wins() {
-        let (mut c, now) = core(5);
-        let a = drain(&mut c);
-        let tries = connects(&a);
-        assert_eq!(tries.len(), 3, "hunt_parallel defaults to 3");
-        c.handle_connected(tries[1], 4242, now + Duration::from_millis(5));
-        let a = drain(&mut c);
-        let closed: Vec<ConnId> = a
-            .iter()
-            .filter_map(|a| match a {
-                Action::Close { conn } => Some(*conn),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(closed.len(), 2);
-        assert!(!closed.contains(&tries[1]));
-        assert_eq!(sends(&a), vec![(tries[1], msg_type::MON_SUBSCRIBE, 0)]);
-        assert_eq!(c.global_id(), 4242);
-        assert!(matches!(c.state(), SessionState::Active { .. }));
-        // A loser finishing late is closed, not adopted.
-        c.handle_connected(tries[0], 1, now + Duration::from_millis(6));
-        assert!(matches!(drain(&mut c)[..], [Action::Close { conn }] if conn == tries[0]));
-    }
-
-    #[test]
-    fn commands_wait_for_a_session_and_are_resent_after_a_reset() {
-        let (mut c, now) = core(3);
-        let first = connects(&drain(&mut c));
-        let tid = c.start_command(vec!["{\"prefix\":\"status\"}".into()], vec![], None, now);
-        assert!(
-            sends(&drain(&mut c)).is_empty(),
-            "nothing is sent while hunting"
-        );
-        c.handle_connected(first[0], 1, now);
-        let s = sends(&drain(&mut c));
-        assert!(s.contains(&(first[0], msg_type::MON_COMMAND, tid)));
-        // The session dies: hunting again, and the command goes out on the next one.
-        c.handle_closed(first[0], &MonError::SessionReset, now);
-        let retry = connects(&drain(&mut c));
-        assert!(!retry.is_empty());
-        c.handle_connected(retry[0], 1, now);
-        let s = sends(&drain(&mut c));
-        assert!(s.contains(&(retry[0], msg_type::MON_COMMAND, tid)), "{s:?}");
-        // The answer completes it exactly once.
-        let ack = MonCommandAck {
-            retval: 0,
-            outs: "ok".into(),
-            cmd: vec![],
-            outbl: b"{}".to_vec(),
-        }
-        .to_body();
-        c.handle_message(
-            retry[0],
-            InMessage {
-                ty: ack.ty,
-                version: 1,
-                tid,
-                front: &ack.front,
-                data: &ack.data,
-            },
-            now,
-        );
-        c.handle_message(
-            retry[0],
-            InMessage {
-                ty: ack.ty,
-                version: 1,
-                tid,
-                front: &ack.front,
-                data: &ack.data,
-            },
-            now,
-        );
-        let done: Vec<_> = drain(&mut c)
-            .into_iter()
-            .filter(|a| matches!(a, Action::CommandDone { .. }))
-            .collect();
-        assert_eq!(done.len(), 1);
-        assert!(
-            matches!(&done[0], Action::CommandDone { tid: t, result: Ok(r) } if *t == tid && r.outs == "ok")
-        );
-    }
-
-    #[test]
-    fn resend_limit_gives_session_reset() {
-        let now = Instant::now();
-        let cfg = SessionConfig {
-            max_command_attempts: 2,
-            ..SessionConfig::default()
-        };
-        let mut c = Core::new(cfg, &addrs(1), 1).unwrap();
-        c.start(now);
-        let tid = c.start_command(vec!["x".into()], vec![], None, now);
-        let mut result = None;
-        for _ in 0..3 {
-            let conn = connects(&drain(&mut c));
-            let conn = match conn.first() {
-                Some(c) => *c,
-                None => {
-                    // Single monitor: the next round starts at the hunt deadline.
-                    c.handle_timeout(c.poll_timeout().unwrap());
-                    connects(&drain(&mut c))[0]
-                }
-            };
-            c.handle_connected(conn, 1, now);
-            for a in drain(&mut c) {
-                if let Action::CommandDone { tid: t, result: r } = a {
-                    assert_eq!(t, tid);
-                    result = Some(r);
-                }
-            }
-            c.handle_closed(conn, &MonError::SessionReset, now);
-        }
-        assert!(matches!(result, Some(Err(MonError::SessionReset))));
-    }
-
-    #[test]
-    fn keepalive_timeout_reopens_and_backoff_grows_then_decays() {
-        let (mut c, t0) = core(3);
-        let conn = connects(&drain(&mut c))[0];
-        c.handle_connected(conn, 1, t0);
-        drain(&mut c);
-        let cfg = c.config().clone();
-        // Acked keepalives keep the session.
-        let mut now = t0;
-        for _ in 0..5 {
-            now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            let a = drain(&mut c);
-            assert!(a.iter().any(|a| matches!(a, Action::Keepalive { .. })));
-            c.handle_keepalive_ack(conn, now);
-        }
-        assert!(matches!(c.state(), SessionState::Active { .. }));
-        // Silence: reopened no later than ping_timeout + one ping interval.
-        let silent_from = now;
-        loop {
-            now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            let a = drain(&mut c);
-            if !connects(&a).is_empty() {
-                assert!(a
-                    .iter()
-                    .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
-                break;
-            }
-        }
-        let took = now - silent_from;
-        assert_eq!(took, cfg.ping_timeout);
-        assert!(matches!(c.state(), SessionState::Hunting));
-        assert_eq!(c.hunt_multiple(), 1.5);
-        // Failing rounds grow it up to the cap.
-        for _ in 0..20 {
-            let now = c.poll_timeout().unwrap();
-            for id in connects(&drain(&mut c)) {
-                c.handle_closed(id, &MonError::SessionReset, now);
-            }
-            c.handle_timeout(now);
-        }
-        assert_eq!(c.hunt_multiple(), cfg.hunt_max_multiple);
-        // A healthy session decays it back to the minimum.
-        let conn = connects(&drain(&mut c))[0];
-        let mut now = c.poll_timeout().unwrap();
-        c.handle_connected(conn, 1, now);
-        for _ in 0..20 {
-            now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            c.handle_keepalive_ack(conn, now);
-        }
-        assert_eq!(c.hunt_multiple(), cfg.hunt_min_multiple);
-    }
-
-    #[test]
-    fn a_fresh_session_is_not_judged_dead_at_once() {
-        let (mut c, t0) = core(1);
-        let conn = connects(&drain(&mut c))[0];
-        c.handle_connected(conn, 1, t0);
-        drain(&mut c);
-        let just_before = t0 + c.config().ping_timeout - Duration::from_millis(1);
-        c.handle_timeout(just_before);
-        assert!(matches!(c.state(), SessionState::Active { .. }));
-    }
-
-    #[test]
-    fn command_deadline_and_shutdown() {
-        let (mut c, t0) = core(1);
-        drain(&mut c);
-        let slow = c.start_command(vec!["a".into()], vec![], Some(Duration::from_secs(2)), t0);
-        let pending = c.start_command(vec!["b".into()], vec![], None, t0);
-        let v = c.start_get_version("osdmap", None, t0);
-        c.handle_timeout(t0 + Duration::from_secs(2));
-        let a = drain(&mut c);
-        assert!(a.iter().any(|a| matches!(a, Action::CommandDone { tid, result: Err(MonError::TimedOut(..)) } if *tid == slow)));
-        c.shutdown();
-        let a = drain(&mut c);
-        assert!(a.iter().any(|a| matches!(a, Action::CommandDone { tid, result: Err(MonError::ShuttingDown) } if *tid == pending)));
-        assert!(a.iter().any(|a| matches!(a, Action::VersionDone { tid, result: Err(MonError::ShuttingDown) } if *tid == v)));
-        let late = c.start_command(vec!["c".into()], vec![], None, t0);
-        assert!(
-            matches!(drain(&mut c)[..], [Action::CommandDone { tid, result: Err(MonError::ShuttingDown) }] if tid == late)
-        );
-        assert_eq!(c.state(), SessionState::Shutdown);
-    }
-
-    #[test]
-    fn parallel_zero_means_all_and_no_v2_is_a_config_error() {
-        let now = Instant::now();
-        let cfg = SessionConfig {
-            hunt_parallel: 0,
-            ..SessionConfig::default()
-        };
-        let mut c = Core::new(cfg, &addrs(5), 3).unwrap();
-        c.start(now);
-        assert_eq!(connects(&drain(&mut c)).len(), 5);
-        let v1_only: Vec<EntityAddrVec> = vec!["v1:127.0.0.1:6789".parse().unwrap()];
-        assert!(matches!(
-            Core::new(SessionConfig::default(), &v1_only, 1),
-            Err(MonError::Config(_))
-        ));
-    }
-
-    #[test]
-    fn stalled_requests_on_a_live_monitor_probe_others_and_move() {
-        let (mut c, t0) = core(3);
-        let first = connects(&drain(&mut c));
-        c.handle_connected(first[0], 1, t0);
-        drain(&mut c);
-        let tid = c.start_command(vec!["x".into()], vec![], None, t0);
-        drain(&mut c);
-        let stall = c.config().stall_timeout.unwrap();
-        // Keepalives keep coming back, but the command is not answered.
-        let (probes, now) = loop {
-            let now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            c.handle_keepalive_ack(first[0], now);
-            let a = drain(&mut c);
-            let p = connects(&a);
-            if !p.is_empty() {
-                assert!(
-                    !a.iter()
-                        .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])),
-                    "the session is kept while probing"
-                );
-                break (p, now);
-            }
-            assert!(now - t0 <= stall, "no probe after {:?}", now - t0);
-        };
-        assert_eq!(now - t0, stall);
-        assert_eq!(probes.len(), 2, "every other monitor is probed");
-        assert!(matches!(c.state(), SessionState::Active { .. }));
-        // One answers: the client moves there and resends the command.
-        c.handle_connected(probes[1], 1, now);
-        let a = drain(&mut c);
-        assert!(a
-            .iter()
-            .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])));
-        assert!(a
-            .iter()
-            .any(|a| matches!(a, Action::Close { conn } if *conn == probes[0])));
-        assert!(sends(&a).contains(&(probes[1], msg_type::MON_COMMAND, tid)));
-        assert!(sends(&a).contains(&(probes[1], msg_type::MON_SUBSCRIBE, 0)));
-    }
-
-    #[test]
-    fn failed_probes_wait_a_whole_stall_period() {
-        let (mut c, t0) = core(2);
-        let first = connects(&drain(&mut c));
-        c.handle_connected(first[0], 1, t0);
-        drain(&mut c);
-        c.start_command(vec!["x".into()], vec![], None, t0);
-        drain(&mut c);
-        let stall = c.config().stall_timeout.unwrap();
-        let at = t0 + stall;
-        c.handle_keepalive_ack(first[0], at);
-        c.handle_timeout(at);
-        let probe = connects(&drain(&mut c));
-        assert_eq!(probe.len(), 1);
-        c.handle_closed(probe[0], &MonError::SessionReset, at);
-        assert!(matches!(c.state(), SessionState::Active { .. }));
-        assert_eq!(
-            c.poll_timeout()
-                .map(|t| t >= at + stall.min(c.config().ping_interval)),
-            Some(true)
-        );
-        assert!(c.stall_deadline().unwrap() >= at + stall);
-    }
-}
+mod tests;

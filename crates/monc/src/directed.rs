@@ -1,0 +1,165 @@
+//! `monc tell mon.X ...` and `monc ping mon.X`: requests for one monitor
+//! (or each, with `mon.*`), printed as `ceph` prints them.
+
+use std::io::Write;
+use std::time::Duration;
+
+use ceph_monclient::command_desc::CommandTable;
+use ceph_monclient::error::errno;
+use ceph_monclient::{MonClient, MonError, MonTarget};
+use serde_json::Value;
+
+use crate::args::Format;
+use crate::output;
+
+/// The monitors `mon.NAME` or `mon.*` names, with their labels.
+fn targets(client: &MonClient, spec: &str) -> Result<Vec<(String, MonTarget)>, (i32, String)> {
+    let Some(id) = spec.strip_prefix("mon.") else {
+        return Err((
+            errno::EINVAL,
+            format!("monc talks to monitors only: '{spec}' is not mon.NAME or mon.*"),
+        ));
+    };
+    if id != "*" {
+        return Ok(vec![(spec.to_string(), MonTarget::Name(id.to_string()))]);
+    }
+    let map = client
+        .monmap()
+        .ok_or((errno::ENOENT, "no MonMap yet".to_string()))?;
+    Ok(map
+        .ranks()
+        .iter()
+        .map(|n| (format!("mon.{n}"), MonTarget::Name(n.clone())))
+        .collect())
+}
+
+/// `tell mon.X WORDS...`: the words are matched against the signatures that
+/// monitor itself publishes.
+pub async fn tell(
+    client: &MonClient,
+    spec: &str,
+    words: &[String],
+    format: Format,
+    timeout: Option<Duration>,
+) -> i32 {
+    let targets = match targets(client, spec) {
+        Ok(t) => t,
+        Err((code, msg)) => {
+            eprintln!("monc: {msg}");
+            return code;
+        }
+    };
+    let labelled = targets.len() > 1;
+    let mut worst = 0;
+    for (label, target) in targets {
+        let code = tell_one(client, &label, target, words, format, timeout, labelled).await;
+        if code != 0 {
+            worst = code;
+        }
+    }
+    worst
+}
+
+async fn tell_one(
+    client: &MonClient,
+    label: &str,
+    target: MonTarget,
+    words: &[String],
+    format: Format,
+    timeout: Option<Duration>,
+    labelled: bool,
+) -> i32 {
+    let descs = client
+        .tell(
+            target.clone(),
+            r#"{"prefix": "get_command_descriptions"}"#,
+            Vec::new(),
+            timeout,
+        )
+        .await;
+    let table = match descs {
+        Ok(r) if r.retval == 0 => match CommandTable::from_json(&r.outbl) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("Error EINVAL: {label}: {e}");
+                return errno::EINVAL;
+            }
+        },
+        Ok(r) => return no_descriptions(label, -r.retval, &r.outs),
+        Err(e) => return no_descriptions(label, e.errno(), &e.to_string()),
+    };
+    let mut cmd = match table.words_to_json(words) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}\nError EINVAL: invalid command");
+            return errno::EINVAL;
+        }
+    };
+    if let Some(f) = format.wire_name() {
+        cmd.entry("format")
+            .or_insert_with(|| Value::String(f.into()));
+    }
+    let reply = match client
+        .tell(target, Value::Object(cmd).to_string(), Vec::new(), timeout)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return report(label, &e),
+    };
+    let mut out = std::io::stdout().lock();
+    if labelled {
+        let _ = write!(out, "{label}: ");
+    } else if matches!(format, Format::Json | Format::JsonPretty) {
+        // As for quorum commands: `ceph` puts a blank line before JSON.
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.write_all(&reply.outbl);
+    if labelled && !reply.outbl.ends_with(b"\n") {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+    output::status(reply.retval, &reply.outs);
+    (-reply.retval).max(0)
+}
+
+/// `ping mon.X` / `ping mon.*`.
+pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> i32 {
+    let targets = match targets(client, spec) {
+        Ok(t) => t,
+        Err((code, msg)) => {
+            eprintln!("monc: {msg}");
+            return code;
+        }
+    };
+    let labelled = targets.len() > 1;
+    let mut worst = 0;
+    for (label, target) in targets {
+        match client.ping_monitor(target, timeout).await {
+            Ok(pong) => {
+                if labelled {
+                    println!("{label}");
+                }
+                println!("{pong}");
+            }
+            Err(e) => worst = report(label.as_str(), &e),
+        }
+    }
+    worst
+}
+
+/// `ceph`'s words when the target's signatures cannot be had (it does not
+/// exist, or does not answer); the cause goes to the debug log.
+fn no_descriptions(label: &str, code: i32, why: &str) -> i32 {
+    tracing::debug!(target = label, why, "no command descriptions");
+    eprintln!(
+        "Error {}: problem getting command descriptions from {label}",
+        output::errno_name(code)
+    );
+    code
+}
+
+fn report(label: &str, e: &MonError) -> i32 {
+    let code = e.errno();
+    eprintln!("Error {}: {label}: {e}", output::errno_name(code));
+    code
+}

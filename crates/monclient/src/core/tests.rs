@@ -1,0 +1,492 @@
+use super::*;
+
+fn addrs(n: usize) -> Vec<EntityAddrVec> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[v2:127.0.0.1:{},v1:127.0.0.1:{}]",
+                3300 + i * 10,
+                6789 + i * 10
+            )
+            .parse()
+            .unwrap()
+        })
+        .collect()
+}
+
+fn core(n: usize) -> (Core, Instant) {
+    let now = Instant::now();
+    let mut c = Core::new(SessionConfig::default(), &addrs(n), 7).unwrap();
+    c.start(now);
+    (c, now)
+}
+
+fn drain(c: &mut Core) -> Vec<Action> {
+    std::iter::from_fn(|| c.poll_action()).collect()
+}
+
+fn connects(actions: &[Action]) -> Vec<ConnId> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Connect { conn, .. } => Some(*conn),
+            _ => None,
+        })
+        .collect()
+}
+
+fn sends(actions: &[Action]) -> Vec<(ConnId, u16, u64)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { conn, tid, body } => Some((*conn, body.ty, *tid)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn hunts_in_parallel_and_first_wins() {
+    let (mut c, now) = core(5);
+    let a = drain(&mut c);
+    let tries = connects(&a);
+    assert_eq!(tries.len(), 3, "hunt_parallel defaults to 3");
+    c.handle_connected(tries[1], 4242, now + Duration::from_millis(5));
+    let a = drain(&mut c);
+    let closed: Vec<ConnId> = a
+        .iter()
+        .filter_map(|a| match a {
+            Action::Close { conn } => Some(*conn),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed.len(), 2);
+    assert!(!closed.contains(&tries[1]));
+    assert_eq!(sends(&a), vec![(tries[1], msg_type::MON_SUBSCRIBE, 0)]);
+    assert_eq!(c.global_id(), 4242);
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+    // A loser finishing late is closed, not adopted.
+    c.handle_connected(tries[0], 1, now + Duration::from_millis(6));
+    assert!(matches!(drain(&mut c)[..], [Action::Close { conn }] if conn == tries[0]));
+}
+
+#[test]
+fn commands_wait_for_a_session_and_are_resent_after_a_reset() {
+    let (mut c, now) = core(3);
+    let first = connects(&drain(&mut c));
+    let tid = c.start_command(vec!["{\"prefix\":\"status\"}".into()], vec![], None, now);
+    assert!(
+        sends(&drain(&mut c)).is_empty(),
+        "nothing is sent while hunting"
+    );
+    c.handle_connected(first[0], 1, now);
+    let s = sends(&drain(&mut c));
+    assert!(s.contains(&(first[0], msg_type::MON_COMMAND, tid)));
+    // The session dies: hunting again, and the command goes out on the next one.
+    c.handle_closed(first[0], &MonError::SessionReset, now);
+    let retry = connects(&drain(&mut c));
+    assert!(!retry.is_empty());
+    c.handle_connected(retry[0], 1, now);
+    let s = sends(&drain(&mut c));
+    assert!(s.contains(&(retry[0], msg_type::MON_COMMAND, tid)), "{s:?}");
+    // The answer completes it exactly once.
+    let ack = MonCommandAck {
+        retval: 0,
+        outs: "ok".into(),
+        cmd: vec![],
+        outbl: b"{}".to_vec(),
+    }
+    .to_body();
+    c.handle_message(
+        retry[0],
+        InMessage {
+            ty: ack.ty,
+            version: 1,
+            tid,
+            front: &ack.front,
+            data: &ack.data,
+        },
+        now,
+    );
+    c.handle_message(
+        retry[0],
+        InMessage {
+            ty: ack.ty,
+            version: 1,
+            tid,
+            front: &ack.front,
+            data: &ack.data,
+        },
+        now,
+    );
+    let done: Vec<_> = drain(&mut c)
+        .into_iter()
+        .filter(|a| matches!(a, Action::Done { .. }))
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert!(
+        matches!(&done[0], Action::Done { tid: t, result: Ok(Reply::Command(r)) } if *t == tid && r.outs == "ok")
+    );
+}
+
+#[test]
+fn resend_limit_gives_session_reset() {
+    let now = Instant::now();
+    let cfg = SessionConfig {
+        max_command_attempts: 2,
+        ..SessionConfig::default()
+    };
+    let mut c = Core::new(cfg, &addrs(1), 1).unwrap();
+    c.start(now);
+    let tid = c.start_command(vec!["x".into()], vec![], None, now);
+    let mut result = None;
+    for _ in 0..3 {
+        let conn = connects(&drain(&mut c));
+        let conn = match conn.first() {
+            Some(c) => *c,
+            None => {
+                // Single monitor: the next round starts at the hunt deadline.
+                c.handle_timeout(c.poll_timeout().unwrap());
+                connects(&drain(&mut c))[0]
+            }
+        };
+        c.handle_connected(conn, 1, now);
+        for a in drain(&mut c) {
+            if let Action::Done { tid: t, result: r } = a {
+                assert_eq!(t, tid);
+                result = Some(r);
+            }
+        }
+        c.handle_closed(conn, &MonError::SessionReset, now);
+    }
+    assert!(matches!(result, Some(Err(MonError::SessionReset))));
+}
+
+#[test]
+fn keepalive_timeout_reopens_and_backoff_grows_then_decays() {
+    let (mut c, t0) = core(3);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    let cfg = c.config().clone();
+    // Acked keepalives keep the session.
+    let mut now = t0;
+    for _ in 0..5 {
+        now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        let a = drain(&mut c);
+        assert!(a.iter().any(|a| matches!(a, Action::Keepalive { .. })));
+        c.handle_keepalive_ack(conn, now);
+    }
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+    // Silence: reopened no later than ping_timeout + one ping interval.
+    let silent_from = now;
+    loop {
+        now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        let a = drain(&mut c);
+        if !connects(&a).is_empty() {
+            assert!(a
+                .iter()
+                .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
+            break;
+        }
+    }
+    let took = now - silent_from;
+    assert_eq!(took, cfg.ping_timeout);
+    assert!(matches!(c.state(), SessionState::Hunting));
+    assert_eq!(c.hunt_multiple(), 1.5);
+    // Failing rounds grow it up to the cap.
+    for _ in 0..20 {
+        let now = c.poll_timeout().unwrap();
+        for id in connects(&drain(&mut c)) {
+            c.handle_closed(id, &MonError::SessionReset, now);
+        }
+        c.handle_timeout(now);
+    }
+    assert_eq!(c.hunt_multiple(), cfg.hunt_max_multiple);
+    // A healthy session decays it back to the minimum.
+    let conn = connects(&drain(&mut c))[0];
+    let mut now = c.poll_timeout().unwrap();
+    c.handle_connected(conn, 1, now);
+    for _ in 0..20 {
+        now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        c.handle_keepalive_ack(conn, now);
+    }
+    assert_eq!(c.hunt_multiple(), cfg.hunt_min_multiple);
+}
+
+#[test]
+fn a_fresh_session_is_not_judged_dead_at_once() {
+    let (mut c, t0) = core(1);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    let just_before = t0 + c.config().ping_timeout - Duration::from_millis(1);
+    c.handle_timeout(just_before);
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+}
+
+#[test]
+fn command_deadline_and_shutdown() {
+    let (mut c, t0) = core(1);
+    drain(&mut c);
+    let slow = c.start_command(vec!["a".into()], vec![], Some(Duration::from_secs(2)), t0);
+    let pending = c.start_command(vec!["b".into()], vec![], None, t0);
+    let v = c.start_get_version("osdmap", None, t0);
+    c.handle_timeout(t0 + Duration::from_secs(2));
+    let a = drain(&mut c);
+    assert!(a.iter().any(
+        |a| matches!(a, Action::Done { tid, result: Err(MonError::TimedOut(..)) } if *tid == slow)
+    ));
+    c.shutdown();
+    let a = drain(&mut c);
+    assert!(a.iter().any(|a| matches!(a, Action::Done { tid, result: Err(MonError::ShuttingDown) } if *tid == pending)));
+    assert!(a.iter().any(
+        |a| matches!(a, Action::Done { tid, result: Err(MonError::ShuttingDown) } if *tid == v)
+    ));
+    let late = c.start_command(vec!["c".into()], vec![], None, t0);
+    assert!(
+        matches!(drain(&mut c)[..], [Action::Done { tid, result: Err(MonError::ShuttingDown) }] if tid == late)
+    );
+    assert_eq!(c.state(), SessionState::Shutdown);
+}
+
+#[test]
+fn parallel_zero_means_all_and_no_v2_is_a_config_error() {
+    let now = Instant::now();
+    let cfg = SessionConfig {
+        hunt_parallel: 0,
+        ..SessionConfig::default()
+    };
+    let mut c = Core::new(cfg, &addrs(5), 3).unwrap();
+    c.start(now);
+    assert_eq!(connects(&drain(&mut c)).len(), 5);
+    let v1_only: Vec<EntityAddrVec> = vec!["v1:127.0.0.1:6789".parse().unwrap()];
+    assert!(matches!(
+        Core::new(SessionConfig::default(), &v1_only, 1),
+        Err(MonError::Config(_))
+    ));
+}
+
+#[test]
+fn stalled_requests_on_a_live_monitor_probe_others_and_move() {
+    let (mut c, t0) = core(3);
+    let first = connects(&drain(&mut c));
+    c.handle_connected(first[0], 1, t0);
+    drain(&mut c);
+    let tid = c.start_command(vec!["x".into()], vec![], None, t0);
+    drain(&mut c);
+    let stall = c.config().stall_timeout.unwrap();
+    // Keepalives keep coming back, but the command is not answered.
+    let (probes, now) = loop {
+        let now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        c.handle_keepalive_ack(first[0], now);
+        let a = drain(&mut c);
+        let p = connects(&a);
+        if !p.is_empty() {
+            assert!(
+                !a.iter()
+                    .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])),
+                "the session is kept while probing"
+            );
+            break (p, now);
+        }
+        assert!(now - t0 <= stall, "no probe after {:?}", now - t0);
+    };
+    assert_eq!(now - t0, stall);
+    assert_eq!(probes.len(), 2, "every other monitor is probed");
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+    // One answers: the client moves there and resends the command.
+    c.handle_connected(probes[1], 1, now);
+    let a = drain(&mut c);
+    assert!(a
+        .iter()
+        .any(|a| matches!(a, Action::Close { conn } if *conn == first[0])));
+    assert!(a
+        .iter()
+        .any(|a| matches!(a, Action::Close { conn } if *conn == probes[0])));
+    assert!(sends(&a).contains(&(probes[1], msg_type::MON_COMMAND, tid)));
+    assert!(sends(&a).contains(&(probes[1], msg_type::MON_SUBSCRIBE, 0)));
+}
+
+#[test]
+fn failed_probes_wait_a_whole_stall_period() {
+    let (mut c, t0) = core(2);
+    let first = connects(&drain(&mut c));
+    c.handle_connected(first[0], 1, t0);
+    drain(&mut c);
+    c.start_command(vec!["x".into()], vec![], None, t0);
+    drain(&mut c);
+    let stall = c.config().stall_timeout.unwrap();
+    let at = t0 + stall;
+    c.handle_keepalive_ack(first[0], at);
+    c.handle_timeout(at);
+    let probe = connects(&drain(&mut c));
+    assert_eq!(probe.len(), 1);
+    c.handle_closed(probe[0], &MonError::SessionReset, at);
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+    assert_eq!(
+        c.poll_timeout()
+            .map(|t| t >= at + stall.min(c.config().ping_interval)),
+        Some(true)
+    );
+    assert!(c.stall_deadline().unwrap() >= at + stall);
+}
+
+/// A session with a MonMap of `n` monitors named a, b, c... on the ports
+/// `addrs(n)` uses.
+fn with_monmap(n: usize) -> (Core, Instant, ConnId) {
+    let (mut c, t0) = core(n);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    let mut map = MonMap::default();
+    map.epoch = 1;
+    for (i, av) in addrs(n).into_iter().enumerate() {
+        let name = ((b'a' + i as u8) as char).to_string();
+        map.add(ceph_types::monmap::MonInfo::new(name, av));
+    }
+    map.calc_legacy_ranks();
+    let body = MonMapMsg {
+        monmap: ceph_denc::Encode::to_bytes(&map, ceph_types::features::CLIENT_FEATURES_ALL),
+    }
+    .to_body();
+    let msg = InMessage {
+        ty: body.ty,
+        version: 1,
+        tid: 0,
+        front: &body.front,
+        data: &[],
+    };
+    c.handle_message(conn, msg, t0);
+    assert!(c.monmap().is_some());
+    drain(&mut c);
+    (c, t0, conn)
+}
+
+fn connect_addrs(actions: &[Action]) -> Vec<(ConnId, SocketAddr)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Connect { conn, addr } => Some((*conn, *addr)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn tell_uses_its_own_connection_to_the_named_monitor() {
+    let (mut c, t0, session) = with_monmap(3);
+    let tid = c.start_tell(
+        MonTarget::Name("c".into()),
+        vec!["{\"prefix\":\"mon_status\"}".into()],
+        vec![],
+        None,
+        t0,
+    );
+    let a = drain(&mut c);
+    let conns = connect_addrs(&a);
+    assert_eq!(conns.len(), 1);
+    let (conn, addr) = conns[0];
+    assert_ne!(conn, session);
+    assert_eq!(addr.port(), 3320, "mon.c is the third address");
+    c.handle_connected(conn, 1, t0);
+    let s = sends(&drain(&mut c));
+    assert_eq!(s, vec![(conn, msg_type::COMMAND, tid)]);
+    // The session is untouched.
+    assert_eq!(c.active_conn(), Some(session));
+    let reply = crate::messages::CommandReplyMsg {
+        retval: 0,
+        outs: String::new(),
+        outbl: b"{}".to_vec(),
+    }
+    .to_body();
+    let msg = InMessage {
+        ty: reply.ty,
+        version: 1,
+        tid,
+        front: &reply.front,
+        data: &reply.data,
+    };
+    c.handle_message(conn, msg, t0);
+    let a = drain(&mut c);
+    assert!(a
+        .iter()
+        .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
+    assert!(a.iter().any(|a| matches!(a, Action::Done { tid: t, result: Ok(Reply::Command(r)) } if *t == tid && r.outbl == b"{}")));
+}
+
+#[test]
+fn tell_to_unknown_monitors_and_unanswered_tells() {
+    let (mut c, t0, _) = with_monmap(3);
+    let by_name = c.start_tell(MonTarget::Name("zz".into()), vec![], vec![], None, t0);
+    let by_rank = c.start_tell(MonTarget::Rank(7), vec![], vec![], None, t0);
+    let a = drain(&mut c);
+    assert!(a.iter().any(
+        |a| matches!(a, Action::Done { tid, result: Err(MonError::MonDne(_)) } if *tid == by_name)
+    ));
+    assert!(a.iter().any(
+        |a| matches!(a, Action::Done { tid, result: Err(MonError::RankDne(7)) } if *tid == by_rank)
+    ));
+    // A monitor that never answers: retried after the hunt interval, then
+    // given up on after `directed_retry` attempts.
+    let tid = c.start_ping(MonTarget::Rank(1), None, t0);
+    let mut attempts = 0;
+    let mut now = t0;
+    let result = loop {
+        let a = drain(&mut c);
+        attempts += connects(&a).len();
+        if let Some(r) = a.into_iter().find_map(|a| match a {
+            Action::Done { tid: t, result } if t == tid => Some(result),
+            _ => None,
+        }) {
+            break r;
+        }
+        now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        c.handle_keepalive_ack(c.active_conn().unwrap(), now);
+    };
+    assert!(
+        matches!(result, Err(MonError::MonUnavailable(_))),
+        "{result:?}"
+    );
+    assert_eq!(attempts as u32, c.config().directed_retry);
+    assert_eq!(
+        now - t0,
+        c.config().hunt_interval * c.config().directed_retry
+    );
+}
+
+#[test]
+fn ping_retries_after_a_reset_and_rejects_an_empty_pong() {
+    let (mut c, t0, _) = with_monmap(2);
+    let tid = c.start_ping(
+        MonTarget::Name("b".into()),
+        Some(Duration::from_secs(30)),
+        t0,
+    );
+    let first = connects(&drain(&mut c))[0];
+    c.handle_connected(first, 1, t0);
+    drain(&mut c);
+    // The connection resets before the answer: a new attempt follows.
+    c.handle_closed(first, &MonError::SessionReset, t0);
+    let second = connects(&drain(&mut c))[0];
+    c.handle_connected(second, 1, t0);
+    drain(&mut c);
+    // An empty pong is not an answer; the next attempt would be the third,
+    // beyond the default limit of two.
+    let empty = [0u8; 4];
+    let msg = InMessage {
+        ty: msg_type::PING,
+        version: 1,
+        tid: 0,
+        front: &empty,
+        data: &[],
+    };
+    c.handle_message(second, msg, t0);
+    let a = drain(&mut c);
+    assert!(a.iter().any(|a| matches!(a, Action::Done { tid: t, result: Err(MonError::MonUnavailable(_)) } if *t == tid)), "{a:?}");
+}
