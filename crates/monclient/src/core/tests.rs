@@ -343,8 +343,10 @@ fn with_monmap(n: usize) -> (Core, Instant, ConnId) {
     let conn = connects(&drain(&mut c))[0];
     c.handle_connected(conn, 1, t0);
     drain(&mut c);
-    let mut map = MonMap::default();
-    map.epoch = 1;
+    let mut map = MonMap {
+        epoch: 1,
+        ..MonMap::default()
+    };
     for (i, av) in addrs(n).into_iter().enumerate() {
         let name = ((b'a' + i as u8) as char).to_string();
         map.add(ceph_types::monmap::MonInfo::new(name, av));
