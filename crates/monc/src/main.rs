@@ -5,8 +5,10 @@ mod args;
 mod directed;
 mod output;
 
-use std::io::{BufRead, Write};
+use std::io::Write;
+
 use std::process::ExitCode;
+use tokio::io::AsyncBufReadExt;
 
 use ceph_auth::{CryptoKey, Keyring};
 use ceph_config::{ClientConfig, ConfigSources, ConnectionMode};
@@ -331,10 +333,11 @@ impl Session<'_> {
 
     /// Interactive mode: one command per line over one session.
     async fn run_stdin(&mut self) -> i32 {
-        let stdin = std::io::stdin();
+        // Read asynchronously: the session's keepalives and ticket renewals
+        // run on this same thread while we wait for the next line.
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         let mut last = 0;
-        for line in stdin.lock().lines() {
-            let Ok(line) = line else { break };
+        while let Ok(Some(line)) = lines.next_line().await {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;

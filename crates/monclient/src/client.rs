@@ -24,6 +24,7 @@ use crate::core::{
     SessionState,
 };
 use crate::error::MonError;
+use crate::tickets::TicketKeeper;
 
 /// Services to get tickets for along with authentication.
 const WANT_SERVICES: u32 = 0x01 | 0x04 | 0x10; // mon, osd, mgr
@@ -211,6 +212,7 @@ impl MonClient {
             last_error: None,
             last_error_changed: false,
             cephx: None,
+            tickets: TicketKeeper::default(),
             published_epoch: None,
         };
         tokio::spawn(driver.run(req_rx));
@@ -368,6 +370,7 @@ struct Driver {
     last_error_changed: bool,
     /// CephX state of the current session: global id and tickets.
     cephx: Option<CephxClient>,
+    tickets: TicketKeeper,
     published_epoch: Option<u32>,
 }
 
@@ -432,6 +435,11 @@ impl Driver {
                             attempt.abort();
                         }
                     }
+                    Action::AuthReply { reply } => {
+                        if let Some(c) = self.cephx.as_mut() {
+                            self.tickets.handle_reply(c, &reply);
+                        }
+                    }
                     Action::Done { tid, result } => {
                         if let Some(tx) = pending.remove(&tid) {
                             let _ = tx.send(result);
@@ -457,7 +465,16 @@ impl Driver {
                 }
                 continue;
             }
-            let deadline = self.core.poll_timeout().map(Instant::from_std);
+            let now = Instant::now().into_std();
+            let ticket_check = match (&self.cephx, self.core.active_conn()) {
+                (Some(c), Some(_)) => Some(self.tickets.next_check(c, now)),
+                _ => None,
+            };
+            let deadline = [self.core.poll_timeout(), ticket_check]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(Instant::from_std);
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
@@ -489,7 +506,11 @@ impl Driver {
                     }
                 }
                 Some(ev) = ev_rx.recv() => self.on_conn_event(ev, &ev_tx),
-                _ = sleep => self.core.handle_timeout(Instant::now().into_std()),
+                _ = sleep => {
+                    let now = Instant::now().into_std();
+                    self.core.handle_timeout(now);
+                    self.renew_tickets(now);
+                }
             }
         }
     }
@@ -589,6 +610,18 @@ impl Driver {
                     self.core.handle_closed(conn, &error, now);
                 }
             },
+        }
+    }
+
+    /// Asks for fresh tickets over the session when some are due.
+    fn renew_tickets(&mut self, now: std::time::Instant) {
+        if self.core.active_conn().is_none() {
+            return;
+        }
+        if let Some(c) = self.cephx.as_mut() {
+            if let Some((protocol, payload)) = self.tickets.poll(c, now) {
+                self.core.send_auth(protocol, payload);
+            }
         }
     }
 

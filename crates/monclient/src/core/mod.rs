@@ -36,8 +36,8 @@ use crate::error::MonError;
 
 mod directed;
 use crate::messages::{
-    msg_type, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck, MonMapMsg,
-    MonSubscribe, SubscribeItem,
+    msg_type, AuthMsg, AuthReply, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck,
+    MonMapMsg, MonSubscribe, SubscribeItem,
 };
 use directed::Directed;
 pub use directed::MonTarget;
@@ -141,6 +141,9 @@ pub enum Action {
     Keepalive { conn: ConnId },
     /// Drop a connection (or abandon an attempt).
     Close { conn: ConnId },
+    /// An MAuthReply arrived on the session (ticket renewal, service
+    /// tickets, rotating keys): the driver's CephX state handles it.
+    AuthReply { reply: AuthReply },
     /// A request finished.
     Done {
         tid: u64,
@@ -345,6 +348,23 @@ impl Core {
     /// The global_id the monitors gave us (0 before the first session).
     pub fn global_id(&self) -> u64 {
         self.global_id
+    }
+
+    /// Sends an MAuth on the session (CephX requests made while connected:
+    /// ticket renewal, service tickets, rotating keys). False when there
+    /// is no session; the caller tries again later.
+    pub fn send_auth(&mut self, protocol: u32, payload: Vec<u8>) -> bool {
+        let Some(conn) = self.active_conn() else {
+            return false;
+        };
+        let body = AuthMsg {
+            protocol,
+            payload,
+            monmap_epoch: self.monmap_epoch,
+        }
+        .to_body();
+        self.actions.push_back(Action::Send { conn, tid: 0, body });
+        true
     }
 
     /// The tid the next request will get.
@@ -818,6 +838,9 @@ impl Core {
             msg_type::MON_MAP => self.on_monmap(msg.front, now),
             msg_type::MON_COMMAND_ACK => self.on_command_ack(msg.tid, msg.front, msg.data),
             msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version),
+            msg_type::AUTH_REPLY => AuthReply::decode(msg.front).map(|reply| {
+                self.actions.push_back(Action::AuthReply { reply });
+            }),
             _ => {
                 tracing::trace!(ty, "ignoring message");
                 Ok(())
