@@ -52,7 +52,13 @@ fn testbed_up_serves_until_sigterm_then_cleans_up() {
     let conf = client_dir.path().join("ceph.conf");
     let conf_text = std::fs::read_to_string(&conf).unwrap();
     assert!(conf_text.contains(&format!("mon_host = {}", mon_host.unwrap())));
-    let out = Command::new("ceph")
+    // The release's own CLI: an older host `ceph` may not speak a newer
+    // release's ciphers (Pacific and Tentacle's aes256k keys).
+    let runtime = ceph_testbed::CephRuntime::from_env()
+        .unwrap()
+        .sharing(client_dir.path());
+    let out = runtime
+        .command("ceph")
         .arg("-c")
         .arg(&conf)
         .args(["--connect-timeout", "15", "quorum_status", "-f", "json"])
