@@ -287,6 +287,28 @@ impl Harness {
         None
     }
 
+    /// Sends `mon dump` until one is answered with retval 0 (giving up
+    /// after `bound`); returns how long that took from the call.
+    pub fn wait_served(&self, bound: Duration) -> Duration {
+        let start = Instant::now();
+        let cmd = r#"{"prefix":"mon dump","format":"json"}"#;
+        loop {
+            let reply = self.rt.block_on(self.client.command_with_timeout(
+                cmd,
+                Vec::new(),
+                Some(COMMAND_TIMEOUT),
+            ));
+            if reply.is_ok_and(|r| r.retval == 0) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < bound,
+                "no command answered within {bound:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The state changes so far, as `+seconds state` lines.
     pub fn timeline_text(&self) -> String {
         self.timeline
