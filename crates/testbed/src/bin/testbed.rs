@@ -36,6 +36,10 @@ enum Commands {
         /// Seconds to wait for the initial quorum.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// Also allow the classic aes cipher, and give client.admin an aes key
+        /// (Tentacle on; no effect on older releases).
+        #[arg(long)]
+        classic_aes: bool,
     },
 }
 
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         global_options,
         mon_options,
         timeout,
+        classic_aes,
     } = Cli::parse().command;
     // Before starting mons, so an early Ctrl-C still runs Drop.
     install_signal_handlers();
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         global_options,
         mon_options,
         quorum_timeout: Duration::from_secs(timeout),
+        classic_aes,
         ..ClusterSpec::default()
     };
     eprintln!("testbed: starting {mons} monitor(s)...");
