@@ -6,14 +6,24 @@
 //! takes the peer's feature bits and picks the encoding Ceph would.
 
 pub mod addr;
+pub mod crush;
 pub mod entity;
 pub mod features;
 pub mod monmap;
+pub mod osd_types;
+pub mod osdmap;
+pub mod osdmap_inc;
+pub mod pg_pool;
 pub mod time;
 
 pub use addr::{EntityAddr, EntityAddrType, EntityAddrVec};
+pub use crush::CrushWrapper;
 pub use entity::{EntityInst, EntityName, EntityNameT, EntityType};
 pub use monmap::{FeatureBitset, MonFeature, MonInfo, MonMap};
+pub use osd_types::{OsdInfo, OsdXInfo, PgId};
+pub use osdmap::OSDMap;
+pub use osdmap_inc::Incremental as OSDMapIncremental;
+pub use pg_pool::PgPool;
 pub use time::{UTime, Uuid};
 
 /// A text form that could not be parsed: what was being parsed, the input

@@ -1,0 +1,946 @@
+//! OSD map incrementals (Ceph's `OSDMap::Incremental`) and applying them
+//! to a map.
+//!
+//! An incremental takes a map from epoch N-1 to N. It may carry a whole
+//! new map (`fullmap`) or a new CRUSH map (`crush`), both as encoded
+//! bytes. Decoding reads the enveloped encoding (wrapper version 7-8,
+//! client section up to 9, OSD section up to 12) and checks the CRC.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
+
+use crate::addr::{EntityAddr, EntityAddrVec};
+use crate::crush::CrushWrapper;
+use crate::features::{
+    has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
+    CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_REEF,
+};
+use crate::osd_types::{
+    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, pick_version, rest,
+    AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+};
+use crate::osdmap::{
+    decode_wrapper, fill_crc, osd_state, osdmap_flags, verify_crc, OSDMap,
+    CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
+};
+use crate::pg_pool::PgPool;
+use crate::time::{UTime, Uuid};
+
+/// What an incremental does to `allow_crimson` (`mutate_allow_crimson_t`).
+pub mod mutate_allow_crimson {
+    pub const NONE: u8 = 0;
+    pub const SET: u8 = 1;
+    /// Only used in tests by Ceph.
+    pub const CLEAR: u8 = 2;
+}
+
+/// The changes from one OSD map epoch to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incremental {
+    pub fsid: Uuid,
+    /// The epoch this incremental produces.
+    pub epoch: u32,
+    pub modified: UTime,
+    /// -1: unchanged.
+    pub new_pool_max: i64,
+    /// -1: unchanged.
+    pub new_flags: i32,
+    /// A whole encoded map that replaces the current one (empty if none).
+    pub fullmap: Vec<u8>,
+    /// An encoded CRUSH map that replaces the current one (empty if none).
+    pub crush: Vec<u8>,
+    /// -1: unchanged.
+    pub new_max_osd: i32,
+    pub new_pools: BTreeMap<i64, PgPool>,
+    pub new_pool_names: BTreeMap<i64, String>,
+    pub old_pools: BTreeSet<i64>,
+    pub new_up_client: BTreeMap<i32, EntityAddrVec>,
+    /// State bits to flip (0 means "flip UP", i.e. mark down).
+    pub new_state: BTreeMap<i32, u32>,
+    pub new_weight: BTreeMap<i32, u32>,
+    /// An empty list removes the pg_temp entry.
+    pub new_pg_temp: BTreeMap<PgId, Vec<i32>>,
+    /// -1 removes the primary_temp entry.
+    pub new_primary_temp: BTreeMap<PgId, i32>,
+    pub new_primary_affinity: BTreeMap<i32, u32>,
+    pub new_erasure_code_profiles: BTreeMap<String, BTreeMap<String, String>>,
+    pub old_erasure_code_profiles: Vec<String>,
+    pub new_pg_upmap: BTreeMap<PgId, Vec<i32>>,
+    pub old_pg_upmap: BTreeSet<PgId>,
+    pub new_pg_upmap_items: BTreeMap<PgId, Vec<(i32, i32)>>,
+    pub old_pg_upmap_items: BTreeSet<PgId>,
+    pub new_removed_snaps: BTreeMap<i64, SnapIntervals>,
+    pub new_purged_snaps: BTreeMap<i64, SnapIntervals>,
+    pub new_last_up_change: UTime,
+    pub new_last_in_change: UTime,
+    pub new_pg_upmap_primary: BTreeMap<PgId, i32>,
+    pub old_pg_upmap_primary: BTreeSet<PgId>,
+
+    // The OSD-only section.
+    pub new_hb_back_up: BTreeMap<i32, EntityAddrVec>,
+    pub new_up_thru: BTreeMap<i32, u32>,
+    pub new_last_clean_interval: BTreeMap<i32, (u32, u32)>,
+    pub new_lost: BTreeMap<i32, u32>,
+    pub new_blocklist: AddrExpiryList,
+    pub old_blocklist: Vec<EntityAddr>,
+    pub new_up_cluster: BTreeMap<i32, EntityAddrVec>,
+    pub cluster_snapshot: String,
+    pub new_uuid: BTreeMap<i32, Uuid>,
+    pub new_xinfo: BTreeMap<i32, OsdXInfo>,
+    pub new_hb_front_up: BTreeMap<i32, EntityAddrVec>,
+    /// The features the incremental was encoded with (written back as is).
+    pub encode_features: u64,
+    /// Negative: unchanged.
+    pub new_nearfull_ratio: f32,
+    pub new_full_ratio: f32,
+    pub new_backfillfull_ratio: f32,
+    /// Release numbers; 0: unchanged.
+    pub new_require_min_compat_client: u8,
+    pub new_require_osd_release: u8,
+    /// The OSD section's version-5 text form of the compat client.
+    pub legacy_min_compat_client: String,
+    /// Flags per CRUSH node / device class; 0 removes the entry.
+    pub new_crush_node_flags: BTreeMap<i32, u32>,
+    pub new_device_class_flags: BTreeMap<i32, u32>,
+    pub change_stretch_mode: bool,
+    pub new_stretch_bucket_count: u32,
+    pub new_degraded_stretch_mode: u32,
+    pub new_recovering_stretch_mode: u32,
+    pub new_stretch_mode_bucket: i32,
+    pub stretch_mode_enabled: bool,
+    pub new_range_blocklist: AddrExpiryList,
+    pub old_range_blocklist: Vec<EntityAddr>,
+    /// One of [`mutate_allow_crimson`].
+    pub mutate_allow_crimson: u8,
+
+    /// CRC of this incremental, and of the full map it produces.
+    pub inc_crc: u32,
+    pub full_crc: u32,
+    /// Versions decoded (0 for incrementals built here).
+    pub struct_v: (u8, u8, u8),
+    /// Fields of sections newer than modelled: client, OSD, wrapper.
+    pub unknown_tails: (Vec<u8>, Vec<u8>, Vec<u8>),
+}
+
+impl Default for Incremental {
+    fn default() -> Self {
+        Incremental {
+            fsid: Uuid::default(),
+            epoch: 0,
+            modified: UTime::default(),
+            new_pool_max: -1,
+            new_flags: -1,
+            fullmap: Vec::new(),
+            crush: Vec::new(),
+            new_max_osd: -1,
+            new_pools: BTreeMap::new(),
+            new_pool_names: BTreeMap::new(),
+            old_pools: BTreeSet::new(),
+            new_up_client: BTreeMap::new(),
+            new_state: BTreeMap::new(),
+            new_weight: BTreeMap::new(),
+            new_pg_temp: BTreeMap::new(),
+            new_primary_temp: BTreeMap::new(),
+            new_primary_affinity: BTreeMap::new(),
+            new_erasure_code_profiles: BTreeMap::new(),
+            old_erasure_code_profiles: Vec::new(),
+            new_pg_upmap: BTreeMap::new(),
+            old_pg_upmap: BTreeSet::new(),
+            new_pg_upmap_items: BTreeMap::new(),
+            old_pg_upmap_items: BTreeSet::new(),
+            new_removed_snaps: BTreeMap::new(),
+            new_purged_snaps: BTreeMap::new(),
+            new_last_up_change: UTime::default(),
+            new_last_in_change: UTime::default(),
+            new_pg_upmap_primary: BTreeMap::new(),
+            old_pg_upmap_primary: BTreeSet::new(),
+            new_hb_back_up: BTreeMap::new(),
+            new_up_thru: BTreeMap::new(),
+            new_last_clean_interval: BTreeMap::new(),
+            new_lost: BTreeMap::new(),
+            new_blocklist: Vec::new(),
+            old_blocklist: Vec::new(),
+            new_up_cluster: BTreeMap::new(),
+            cluster_snapshot: String::new(),
+            new_uuid: BTreeMap::new(),
+            new_xinfo: BTreeMap::new(),
+            new_hb_front_up: BTreeMap::new(),
+            encode_features: 0,
+            new_nearfull_ratio: -1.0,
+            new_full_ratio: -1.0,
+            new_backfillfull_ratio: -1.0,
+            new_require_min_compat_client: 0,
+            new_require_osd_release: 0,
+            legacy_min_compat_client: String::new(),
+            new_crush_node_flags: BTreeMap::new(),
+            new_device_class_flags: BTreeMap::new(),
+            change_stretch_mode: false,
+            new_stretch_bucket_count: 0,
+            new_degraded_stretch_mode: 0,
+            new_recovering_stretch_mode: 0,
+            new_stretch_mode_bucket: 0,
+            stretch_mode_enabled: false,
+            new_range_blocklist: Vec::new(),
+            old_range_blocklist: Vec::new(),
+            mutate_allow_crimson: mutate_allow_crimson::NONE,
+            inc_crc: 0,
+            full_crc: 0,
+            struct_v: (0, 0, 0),
+            unknown_tails: (Vec::new(), Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// Why an incremental could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("incremental is for cluster {inc}, map is of {map}")]
+    WrongFsid { map: Uuid, inc: Uuid },
+    #[error("incremental makes epoch {inc}, map is at epoch {map}")]
+    WrongEpoch { map: u32, inc: u32 },
+    #[error("OSD id {0} is out of range")]
+    BadOsd(i32),
+    #[error("bad embedded map: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+fn decode_addrs(d: &mut Decoder<'_>) -> Result<Vec<EntityAddr>> {
+    let n = d.count(9, "addresses")?;
+    (0..n).map(|_| EntityAddr::decode(d)).collect()
+}
+
+fn encode_addrvec_map_as_addr(m: &BTreeMap<i32, EntityAddrVec>, out: &mut Vec<u8>, f: u64) {
+    (m.len() as u32).encode(out, f);
+    for (k, a) in m {
+        k.encode(out, f);
+        a.legacy().copied().unwrap_or_default().encode(out, f);
+    }
+}
+
+impl Incremental {
+    /// The newest client-section version this crate models.
+    pub const CLIENT_VERSION: u8 = 9;
+    /// The newest OSD-section version this crate models.
+    pub const OSD_VERSION: u8 = 12;
+
+    /// An empty incremental to epoch `epoch` of cluster `fsid`.
+    pub fn new(fsid: Uuid, epoch: u32) -> Self {
+        Incremental {
+            fsid,
+            epoch,
+            ..Incremental::default()
+        }
+    }
+
+    fn client_version(&self, features: u64) -> u8 {
+        let allowed = if !has_feature(features, CEPH_FEATUREMASK_SERVER_LUMINOUS) {
+            3
+        } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_MIMIC) {
+            5
+        } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_NAUTILUS) {
+            6
+        } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_REEF) {
+            8
+        } else {
+            Incremental::CLIENT_VERSION.max(self.struct_v.1)
+        };
+        pick_version(self.struct_v.1, allowed)
+    }
+
+    fn osd_version(&self, features: u64) -> u8 {
+        let mut allowed = if !has_feature(features, CEPH_FEATUREMASK_SERVER_LUMINOUS) {
+            2
+        } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_NAUTILUS) {
+            6
+        } else {
+            9
+        };
+        if self.change_stretch_mode {
+            allowed = allowed.max(10);
+        }
+        if !self.new_range_blocklist.is_empty() || !self.old_range_blocklist.is_empty() {
+            allowed = allowed.max(11);
+        }
+        if self.mutate_allow_crimson != mutate_allow_crimson::NONE {
+            allowed = allowed.max(12);
+        }
+        if self.struct_v.2 > Incremental::OSD_VERSION {
+            allowed = self.struct_v.2;
+        }
+        pick_version(self.struct_v.2, allowed)
+    }
+
+    fn decode_client(&mut self, d: &mut Decoder<'_>, v: u8) -> Result<()> {
+        self.fsid = Uuid::decode(d)?;
+        self.epoch = d.u32("inc.epoch")?;
+        self.modified = UTime::decode(d)?;
+        self.new_pool_max = d.i64("inc.new_pool_max")?;
+        self.new_flags = d.i32("inc.new_flags")?;
+        self.fullmap = d.bytes("inc.fullmap")?.to_vec();
+        self.crush = d.bytes("inc.crush")?.to_vec();
+        self.new_max_osd = d.i32("inc.new_max_osd")?;
+        self.new_pools = BTreeMap::decode(d)?;
+        self.new_pool_names = BTreeMap::decode(d)?;
+        self.old_pools = BTreeSet::decode(d)?;
+        self.new_up_client = BTreeMap::decode(d)?;
+        self.new_state = if v >= 5 {
+            BTreeMap::decode(d)?
+        } else {
+            BTreeMap::<i32, u8>::decode(d)?
+                .into_iter()
+                .map(|(k, s)| (k, u32::from(s)))
+                .collect()
+        };
+        self.new_weight = BTreeMap::decode(d)?;
+        self.new_pg_temp = BTreeMap::decode(d)?;
+        self.new_primary_temp = BTreeMap::decode(d)?;
+        if v >= 2 {
+            self.new_primary_affinity = BTreeMap::decode(d)?;
+        }
+        if v >= 3 {
+            self.new_erasure_code_profiles = BTreeMap::decode(d)?;
+            self.old_erasure_code_profiles = Vec::decode(d)?;
+        }
+        if v >= 4 {
+            self.new_pg_upmap = BTreeMap::decode(d)?;
+            self.old_pg_upmap = BTreeSet::decode(d)?;
+            self.new_pg_upmap_items = BTreeMap::decode(d)?;
+            self.old_pg_upmap_items = BTreeSet::decode(d)?;
+        }
+        if v >= 6 {
+            self.new_removed_snaps = BTreeMap::decode(d)?;
+            self.new_purged_snaps = BTreeMap::decode(d)?;
+        }
+        if v >= 8 {
+            self.new_last_up_change = UTime::decode(d)?;
+            self.new_last_in_change = UTime::decode(d)?;
+        }
+        if v >= 9 {
+            self.new_pg_upmap_primary = BTreeMap::decode(d)?;
+            self.old_pg_upmap_primary = BTreeSet::decode(d)?;
+        }
+        if v > Incremental::CLIENT_VERSION {
+            self.unknown_tails.0 = rest(d, "inc client tail")?;
+        }
+        Ok(())
+    }
+
+    fn decode_osd(&mut self, d: &mut Decoder<'_>, v: u8) -> Result<()> {
+        self.new_hb_back_up = BTreeMap::decode(d)?;
+        self.new_up_thru = BTreeMap::decode(d)?;
+        self.new_last_clean_interval = BTreeMap::decode(d)?;
+        self.new_lost = BTreeMap::decode(d)?;
+        self.new_blocklist = decode_addr_list(d)?;
+        self.old_blocklist = decode_addrs(d)?;
+        self.new_up_cluster = BTreeMap::decode(d)?;
+        self.cluster_snapshot = String::decode(d)?;
+        self.new_uuid = BTreeMap::decode(d)?;
+        self.new_xinfo = BTreeMap::decode(d)?;
+        self.new_hb_front_up = BTreeMap::decode(d)?;
+        if v >= 2 {
+            self.encode_features = d.u64("inc.encode_features")?;
+        }
+        if v >= 3 {
+            self.new_nearfull_ratio = f32::decode(d)?;
+            self.new_full_ratio = f32::decode(d)?;
+        }
+        if v >= 4 {
+            self.new_backfillfull_ratio = f32::decode(d)?;
+        }
+        if v == 5 {
+            self.legacy_min_compat_client = String::decode(d)?;
+        }
+        if v >= 6 {
+            self.new_require_min_compat_client = d.u8("inc.new_require_min_compat_client")?;
+            self.new_require_osd_release = d.u8("inc.new_require_osd_release")?;
+        }
+        if v >= 8 {
+            self.new_crush_node_flags = BTreeMap::decode(d)?;
+        }
+        if v >= 9 {
+            self.new_device_class_flags = BTreeMap::decode(d)?;
+        }
+        if v >= 10 {
+            self.change_stretch_mode = d.bool("inc.change_stretch_mode")?;
+            self.new_stretch_bucket_count = d.u32("inc.new_stretch_bucket_count")?;
+            self.new_degraded_stretch_mode = d.u32("inc.new_degraded_stretch_mode")?;
+            self.new_recovering_stretch_mode = d.u32("inc.new_recovering_stretch_mode")?;
+            self.new_stretch_mode_bucket = d.i32("inc.new_stretch_mode_bucket")?;
+            self.stretch_mode_enabled = d.bool("inc.stretch_mode_enabled")?;
+        }
+        if v >= 11 {
+            self.new_range_blocklist = decode_addr_list(d)?;
+            self.old_range_blocklist = decode_addrs(d)?;
+        }
+        if v >= 12 {
+            self.mutate_allow_crimson = d.u8("inc.mutate_allow_crimson")?;
+        }
+        if v > Incremental::OSD_VERSION {
+            self.unknown_tails.1 = rest(d, "inc osd tail")?;
+        }
+        Ok(())
+    }
+
+    fn encode_client(&self, out: &mut Vec<u8>, f: u64, v: u8) {
+        self.fsid.encode(out, f);
+        self.epoch.encode(out, f);
+        self.modified.encode(out, f);
+        self.new_pool_max.encode(out, f);
+        self.new_flags.encode(out, f);
+        ceph_denc::encode_bytes(out, &self.fullmap);
+        ceph_denc::encode_bytes(out, &self.crush);
+        self.new_max_osd.encode(out, f);
+        self.new_pools.encode(out, f);
+        self.new_pool_names.encode(out, f);
+        self.old_pools.encode(out, f);
+        if v >= 7 {
+            self.new_up_client.encode(out, f);
+        } else {
+            encode_addrvec_map_as_addr(&self.new_up_client, out, f);
+        }
+        if v >= 5 {
+            self.new_state.encode(out, f);
+        } else {
+            // Old peers read 8 bits; changes only to higher bits are dropped.
+            let legacy: BTreeMap<i32, u8> = self
+                .new_state
+                .iter()
+                .filter(|(_, s)| **s == 0 || **s as u8 != 0)
+                .map(|(k, s)| (*k, *s as u8))
+                .collect();
+            legacy.encode(out, f);
+        }
+        self.new_weight.encode(out, f);
+        self.new_pg_temp.encode(out, f);
+        self.new_primary_temp.encode(out, f);
+        self.new_primary_affinity.encode(out, f);
+        self.new_erasure_code_profiles.encode(out, f);
+        self.old_erasure_code_profiles.encode(out, f);
+        if v >= 4 {
+            self.new_pg_upmap.encode(out, f);
+            self.old_pg_upmap.encode(out, f);
+            self.new_pg_upmap_items.encode(out, f);
+            self.old_pg_upmap_items.encode(out, f);
+        }
+        if v >= 6 {
+            self.new_removed_snaps.encode(out, f);
+            self.new_purged_snaps.encode(out, f);
+        }
+        if v >= 8 {
+            self.new_last_up_change.encode(out, f);
+            self.new_last_in_change.encode(out, f);
+        }
+        if v >= 9 {
+            self.new_pg_upmap_primary.encode(out, f);
+            self.old_pg_upmap_primary.encode(out, f);
+        }
+        if v > Incremental::CLIENT_VERSION {
+            out.extend_from_slice(&self.unknown_tails.0);
+        }
+    }
+
+    fn encode_osd(&self, out: &mut Vec<u8>, f: u64, v: u8) {
+        let addr_map = |out: &mut Vec<u8>, m: &BTreeMap<i32, EntityAddrVec>| {
+            if v < 7 {
+                encode_addrvec_map_as_addr(m, out, f);
+            } else {
+                m.encode(out, f);
+            }
+        };
+        addr_map(out, &self.new_hb_back_up);
+        self.new_up_thru.encode(out, f);
+        self.new_last_clean_interval.encode(out, f);
+        self.new_lost.encode(out, f);
+        encode_addr_list(&self.new_blocklist, out, f);
+        self.old_blocklist.encode(out, f);
+        addr_map(out, &self.new_up_cluster);
+        self.cluster_snapshot.encode(out, f);
+        self.new_uuid.encode(out, f);
+        self.new_xinfo.encode(out, f);
+        addr_map(out, &self.new_hb_front_up);
+        self.encode_features.encode(out, f);
+        if v >= 3 {
+            self.new_nearfull_ratio.encode(out, f);
+            self.new_full_ratio.encode(out, f);
+            self.new_backfillfull_ratio.encode(out, f);
+        }
+        if v == 5 {
+            self.legacy_min_compat_client.encode(out, f);
+        }
+        if v >= 6 {
+            self.new_require_min_compat_client.encode(out, f);
+            self.new_require_osd_release.encode(out, f);
+        }
+        if v >= 8 {
+            self.new_crush_node_flags.encode(out, f);
+        }
+        if v >= 9 {
+            self.new_device_class_flags.encode(out, f);
+        }
+        if v >= 10 {
+            self.change_stretch_mode.encode(out, f);
+            self.new_stretch_bucket_count.encode(out, f);
+            self.new_degraded_stretch_mode.encode(out, f);
+            self.new_recovering_stretch_mode.encode(out, f);
+            self.new_stretch_mode_bucket.encode(out, f);
+            self.stretch_mode_enabled.encode(out, f);
+        }
+        if v >= 11 {
+            encode_addr_list(&self.new_range_blocklist, out, f);
+            self.old_range_blocklist.encode(out, f);
+        }
+        if v >= 12 {
+            self.mutate_allow_crimson.encode(out, f);
+        }
+        if v > Incremental::OSD_VERSION {
+            out.extend_from_slice(&self.unknown_tails.1);
+        }
+    }
+}
+
+impl Decode for Incremental {
+    /// Decodes a whole incremental and checks its CRC.
+    fn decode(d: &mut Decoder<'_>) -> Result<Self> {
+        let start = d.rest();
+        let mut inc = Incremental::default();
+        let mut crc_at = None;
+        let outer_v = decode_wrapper(d, "OSDMap::Incremental", |w, v| {
+            let body_start = w.remaining();
+            w.envelope("Incremental client section", 255, |d, cv| {
+                inc.struct_v.1 = cv;
+                inc.decode_client(d, cv)
+            })?;
+            w.envelope("Incremental osd section", 255, |d, ov| {
+                inc.struct_v.2 = ov;
+                inc.decode_osd(d, ov)
+            })?;
+            if v >= 8 {
+                crc_at = Some(6 + body_start - w.remaining());
+                inc.inc_crc = w.u32("Incremental inc_crc")?;
+                inc.full_crc = w.u32("Incremental full_crc")?;
+            }
+            inc.unknown_tails.2 = rest(w, "Incremental tail")?;
+            Ok(v)
+        })?;
+        inc.struct_v.0 = outer_v;
+        let used = start.len() - d.remaining();
+        if let Some(at) = crc_at {
+            verify_crc(&start[..used], at, "OSDMap::Incremental")?;
+        }
+        Ok(inc)
+    }
+}
+
+impl Encode for Incremental {
+    /// Writes the enveloped encoding and fills in `inc_crc` (which covers
+    /// everything but itself, `full_crc` included). `encode_features` is
+    /// written as stored, not replaced by `features`.
+    fn encode(&self, out: &mut Vec<u8>, features: u64) {
+        let start = out.len();
+        let cv = self.client_version(features);
+        let ov = self.osd_version(features);
+        let wv = pick_version(self.struct_v.0, 8).max(7);
+        let mut crc_at = None;
+        encode_envelope(out, wv, 7, |out| {
+            encode_envelope(out, cv, 1, |out| self.encode_client(out, features, cv));
+            encode_envelope(out, ov, 1, |out| self.encode_osd(out, features, ov));
+            if wv >= 8 {
+                crc_at = Some(out.len());
+                out.extend_from_slice(&[0; 4]);
+                self.full_crc.encode(out, features);
+            }
+            out.extend_from_slice(&self.unknown_tails.2);
+        });
+        if let Some(at) = crc_at {
+            fill_crc(out, start, at);
+        }
+    }
+}
+
+/// Adds `add` to an interval set (start → length), merging overlaps.
+fn intervals_union(set: &mut SnapIntervals, add: &SnapIntervals) {
+    for (&s, &l) in add {
+        let (mut start, mut end) = (s, s.saturating_add(l));
+        let overlapping: Vec<(u64, u64)> = set
+            .range(..=end)
+            .filter(|(&b, &len)| b.saturating_add(len) >= start)
+            .map(|(&b, &len)| (b, len))
+            .collect();
+        for (b, len) in overlapping {
+            set.remove(&b);
+            start = start.min(b);
+            end = end.max(b.saturating_add(len));
+        }
+        set.insert(start, end - start);
+    }
+}
+
+/// Removes `sub` from an interval set.
+fn intervals_subtract(set: &mut SnapIntervals, sub: &SnapIntervals) {
+    for (&s, &l) in sub {
+        let end = s.saturating_add(l);
+        let overlapping: Vec<(u64, u64)> = set
+            .range(..end)
+            .filter(|(&b, &len)| b.saturating_add(len) > s)
+            .map(|(&b, &len)| (b, len))
+            .collect();
+        for (b, len) in overlapping {
+            set.remove(&b);
+            let bend = b.saturating_add(len);
+            if b < s {
+                set.insert(b, s - b);
+            }
+            if bend > end {
+                set.insert(end, bend - end);
+            }
+        }
+    }
+}
+
+fn remove_addrs(list: &mut AddrExpiryList, gone: &[EntityAddr]) {
+    for a in gone {
+        let key = addr_order_key(a);
+        list.retain(|(x, _)| addr_order_key(x) != key);
+    }
+}
+
+impl OSDMap {
+    fn osd_index(&self, osd: i32) -> std::result::Result<usize, ApplyError> {
+        usize::try_from(osd)
+            .ok()
+            .filter(|&i| i < self.per_osd_len())
+            .ok_or(ApplyError::BadOsd(osd))
+    }
+
+    /// How many OSDs every per-OSD vector covers (they can disagree in a
+    /// hostile map).
+    fn per_osd_len(&self) -> usize {
+        [
+            self.osd_state.len(),
+            self.osd_weight.len(),
+            self.osd_info.len(),
+            self.osd_xinfo.len(),
+            self.osd_uuid.len(),
+            self.client_addrs.len(),
+            self.cluster_addrs.len(),
+            self.hb_back_addrs.len(),
+            self.hb_front_addrs.len(),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0)
+    }
+
+    fn set_primary_affinity(&mut self, i: usize, value: u32) {
+        if self.osd_primary_affinity.is_empty() {
+            self.osd_primary_affinity =
+                vec![CEPH_OSD_DEFAULT_PRIMARY_AFFINITY; self.osd_state.len()];
+        }
+        if let Some(a) = self.osd_primary_affinity.get_mut(i) {
+            *a = value;
+        }
+    }
+
+    /// Applies an incremental, as Ceph's `OSDMap::apply_incremental` does:
+    /// the map moves to `inc.epoch`. An incremental with a full map
+    /// replaces this map by it; a new CRUSH map is applied last. On error
+    /// the map may be partly changed.
+    ///
+    /// ```
+    /// use ceph_types::osdmap::OSDMap;
+    /// use ceph_types::osdmap_inc::Incremental;
+    ///
+    /// let mut map = OSDMap::default();
+    /// let mut inc = Incremental::new(map.fsid, 1);
+    /// inc.new_max_osd = 2;
+    /// inc.new_weight.insert(1, 0x10000);
+    /// map.apply_incremental(&inc).unwrap();
+    /// assert_eq!((map.epoch, map.max_osd, map.osd_weight[1]), (1, 2, 0x10000));
+    /// ```
+    pub fn apply_incremental(&mut self, inc: &Incremental) -> std::result::Result<(), ApplyError> {
+        if inc.epoch == 1 {
+            self.fsid = inc.fsid;
+        } else if inc.fsid != self.fsid {
+            return Err(ApplyError::WrongFsid {
+                map: self.fsid,
+                inc: inc.fsid,
+            });
+        }
+        if inc.epoch != self.epoch.wrapping_add(1) {
+            return Err(ApplyError::WrongEpoch {
+                map: self.epoch,
+                inc: inc.epoch,
+            });
+        }
+        if !inc.fullmap.is_empty() {
+            *self = OSDMap::decode_all(&inc.fullmap)?;
+            return Ok(());
+        }
+        // Decode the new CRUSH map first so a bad one changes nothing.
+        let new_crush = if inc.crush.is_empty() {
+            None
+        } else {
+            Some(CrushWrapper::decode_all(&inc.crush)?)
+        };
+        self.epoch = inc.epoch;
+        self.modified = inc.modified;
+
+        if inc.new_flags >= 0 {
+            self.flags = inc.new_flags as u32;
+            // Pre-Luminous clusters said which release their OSDs need
+            // with flags.
+            if self.flags & osdmap_flags::REQUIRE_KRAKEN != 0 {
+                self.require_osd_release = self.require_osd_release.max(11);
+            } else if self.flags & osdmap_flags::REQUIRE_JEWEL != 0 {
+                self.require_osd_release = self.require_osd_release.max(10);
+            }
+        }
+        if inc.new_max_osd >= 0 {
+            self.set_max_osd(inc.new_max_osd);
+        }
+        if inc.new_pool_max != -1 {
+            self.pool_max = inc.new_pool_max as i32;
+        }
+        for (id, pool) in &inc.new_pools {
+            let mut p = pool.clone();
+            p.last_change = self.epoch;
+            self.pools.insert(*id, p);
+        }
+        self.new_removed_snaps = inc.new_removed_snaps.clone();
+        self.new_purged_snaps = inc.new_purged_snaps.clone();
+        for (pool, snaps) in &inc.new_removed_snaps {
+            intervals_union(self.removed_snaps_queue.entry(*pool).or_default(), snaps);
+        }
+        for (pool, snaps) in &inc.new_purged_snaps {
+            if let Some(q) = self.removed_snaps_queue.get_mut(pool) {
+                intervals_subtract(q, snaps);
+                if q.is_empty() {
+                    self.removed_snaps_queue.remove(pool);
+                }
+            }
+        }
+        if !inc.new_last_up_change.is_zero() {
+            self.last_up_change = inc.new_last_up_change;
+        }
+        if !inc.new_last_in_change.is_zero() {
+            self.last_in_change = inc.new_last_in_change;
+        }
+        for (id, name) in &inc.new_pool_names {
+            self.pool_names.insert(*id, name.clone());
+        }
+        for id in &inc.old_pools {
+            self.pools.remove(id);
+            self.pool_names.remove(id);
+        }
+        for (&osd, &w) in &inc.new_weight {
+            let i = self.osd_index(osd)?;
+            self.osd_weight[i] = w;
+            // Marking in clears the automatic-out state and the weight kept
+            // for it.
+            if w != 0 {
+                self.osd_state[i] &= !(osd_state::AUTOOUT | osd_state::NEW);
+                if let Some(x) = self.osd_xinfo.get_mut(i) {
+                    x.old_weight = 0;
+                }
+            }
+        }
+        for (&osd, &a) in &inc.new_primary_affinity {
+            let i = self.osd_index(osd)?;
+            self.set_primary_affinity(i, a);
+        }
+        for name in &inc.old_erasure_code_profiles {
+            self.erasure_code_profiles.remove(name);
+        }
+        for (name, profile) in &inc.new_erasure_code_profiles {
+            self.erasure_code_profiles
+                .insert(name.clone(), profile.clone());
+        }
+        for (&osd, &bits) in &inc.new_state {
+            let i = self.osd_index(osd)?;
+            let s = if bits == 0 { osd_state::UP } else { bits };
+            let cur = self.osd_state[i];
+            if cur & osd_state::UP != 0 && s & osd_state::UP != 0 {
+                if let Some(info) = self.osd_info.get_mut(i) {
+                    info.down_at = self.epoch;
+                }
+                if let Some(x) = self.osd_xinfo.get_mut(i) {
+                    x.down_stamp = self.modified;
+                }
+            }
+            if cur & osd_state::EXISTS != 0 && s & osd_state::EXISTS != 0 {
+                // The OSD is destroyed: forget everything about it.
+                self.osd_uuid[i] = Uuid::default();
+                self.osd_info[i] = OsdInfo::default();
+                self.osd_xinfo[i] = OsdXInfo::default();
+                self.set_primary_affinity(i, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY);
+                self.client_addrs[i] = EntityAddrVec::default();
+                self.cluster_addrs[i] = EntityAddrVec::default();
+                self.hb_front_addrs[i] = EntityAddrVec::default();
+                self.hb_back_addrs[i] = EntityAddrVec::default();
+                self.osd_state[i] = 0;
+            } else {
+                self.osd_state[i] ^= s;
+            }
+        }
+        for (&osd, addrs) in &inc.new_up_client {
+            let i = self.osd_index(osd)?;
+            self.osd_state[i] |= osd_state::EXISTS | osd_state::UP;
+            self.osd_state[i] &= !osd_state::STOP;
+            self.client_addrs[i] = addrs.clone();
+            self.hb_back_addrs[i] = inc.new_hb_back_up.get(&osd).cloned().unwrap_or_default();
+            self.hb_front_addrs[i] = inc.new_hb_front_up.get(&osd).cloned().unwrap_or_default();
+            self.osd_info[i].up_from = self.epoch;
+        }
+        for (&osd, addrs) in &inc.new_up_cluster {
+            let i = self.osd_index(osd)?;
+            self.cluster_addrs[i] = addrs.clone();
+        }
+        for (&osd, &e) in &inc.new_up_thru {
+            let i = self.osd_index(osd)?;
+            self.osd_info[i].up_thru = e;
+        }
+        for (&osd, &(begin, end)) in &inc.new_last_clean_interval {
+            let i = self.osd_index(osd)?;
+            self.osd_info[i].last_clean_begin = begin;
+            self.osd_info[i].last_clean_end = end;
+        }
+        for (&osd, &e) in &inc.new_lost {
+            let i = self.osd_index(osd)?;
+            self.osd_info[i].lost_at = e;
+        }
+        for (&osd, x) in &inc.new_xinfo {
+            let i = self.osd_index(osd)?;
+            self.osd_xinfo[i] = *x;
+        }
+        for (&osd, u) in &inc.new_uuid {
+            let i = self.osd_index(osd)?;
+            self.osd_uuid[i] = *u;
+        }
+        for (pg, osds) in &inc.new_pg_temp {
+            if osds.is_empty() {
+                self.pg_temp.remove(pg);
+            } else {
+                self.pg_temp.insert(*pg, osds.clone());
+            }
+        }
+        for (pg, &osd) in &inc.new_primary_temp {
+            if osd == -1 {
+                self.primary_temp.remove(pg);
+            } else {
+                self.primary_temp.insert(*pg, osd);
+            }
+        }
+        for (pg, osds) in &inc.new_pg_upmap {
+            self.pg_upmap.insert(*pg, osds.clone());
+        }
+        for pg in &inc.old_pg_upmap {
+            self.pg_upmap.remove(pg);
+        }
+        for (pg, items) in &inc.new_pg_upmap_items {
+            self.pg_upmap_items.insert(*pg, items.clone());
+        }
+        for pg in &inc.old_pg_upmap_items {
+            self.pg_upmap_items.remove(pg);
+        }
+        for (pg, &osd) in &inc.new_pg_upmap_primary {
+            self.pg_upmap_primaries.insert(*pg, osd);
+        }
+        for pg in &inc.old_pg_upmap_primary {
+            self.pg_upmap_primaries.remove(pg);
+        }
+        for (a, t) in &inc.new_blocklist {
+            addr_list_insert(&mut self.blocklist, *a, *t);
+        }
+        remove_addrs(&mut self.blocklist, &inc.old_blocklist);
+        for (a, t) in &inc.new_range_blocklist {
+            addr_list_insert(&mut self.range_blocklist, *a, *t);
+        }
+        remove_addrs(&mut self.range_blocklist, &inc.old_range_blocklist);
+        for (&id, &bits) in &inc.new_crush_node_flags {
+            if bits != 0 {
+                self.crush_node_flags.insert(id, bits);
+            } else {
+                self.crush_node_flags.remove(&id);
+            }
+        }
+        for (&id, &bits) in &inc.new_device_class_flags {
+            if bits != 0 {
+                self.device_class_flags.insert(id, bits);
+            } else {
+                self.device_class_flags.remove(&id);
+            }
+        }
+        if inc.cluster_snapshot.is_empty() {
+            self.cluster_snapshot.clear();
+            self.cluster_snapshot_epoch = 0;
+        } else {
+            self.cluster_snapshot = inc.cluster_snapshot.clone();
+            self.cluster_snapshot_epoch = inc.epoch;
+        }
+        if inc.new_nearfull_ratio >= 0.0 {
+            self.nearfull_ratio = inc.new_nearfull_ratio;
+        }
+        if inc.new_backfillfull_ratio >= 0.0 {
+            self.backfillfull_ratio = inc.new_backfillfull_ratio;
+        }
+        if inc.new_full_ratio >= 0.0 {
+            self.full_ratio = inc.new_full_ratio;
+        }
+        if inc.new_require_min_compat_client > 0 {
+            self.require_min_compat_client = inc.new_require_min_compat_client;
+        }
+        if inc.new_require_osd_release > 0 {
+            self.require_osd_release = inc.new_require_osd_release;
+            if self.require_osd_release >= 12 {
+                self.flags &= !(osdmap_flags::REQUIRE_JEWEL
+                    | osdmap_flags::REQUIRE_KRAKEN
+                    | osdmap_flags::REQUIRE_LUMINOUS);
+                self.flags |= osdmap_flags::RECOVERY_DELETES;
+            }
+            if self.require_osd_release >= 14 {
+                self.flags |= osdmap_flags::PGLOG_HARDLIMIT;
+            }
+        }
+        if inc.change_stretch_mode {
+            self.stretch_mode_enabled = inc.stretch_mode_enabled;
+            self.stretch_bucket_count = inc.new_stretch_bucket_count;
+            self.degraded_stretch_mode = inc.new_degraded_stretch_mode;
+            self.recovering_stretch_mode = inc.new_recovering_stretch_mode;
+            self.stretch_mode_bucket = inc.new_stretch_mode_bucket;
+        }
+        match inc.mutate_allow_crimson {
+            mutate_allow_crimson::SET => self.allow_crimson = true,
+            mutate_allow_crimson::CLEAR => self.allow_crimson = false,
+            _ => {}
+        }
+        if let Some(crush) = new_crush {
+            self.crush = crush;
+            // Only Luminous-encoded maps carry crush_version.
+            if self.require_osd_release >= 12 {
+                self.crush_version = self.crush_version.wrapping_add(1);
+            }
+            let classes = &self.crush.class_names;
+            self.device_class_flags
+                .retain(|id, _| classes.contains_key(id));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_union_merges_and_subtract_splits() {
+        let mut s = SnapIntervals::new();
+        intervals_union(&mut s, &[(1, 2), (10, 5)].into_iter().collect());
+        intervals_union(&mut s, &[(3, 7)].into_iter().collect());
+        assert_eq!(s, [(1, 14)].into_iter().collect());
+        intervals_subtract(&mut s, &[(5, 2)].into_iter().collect());
+        assert_eq!(s, [(1, 4), (7, 8)].into_iter().collect());
+        intervals_subtract(&mut s, &[(0, 100)].into_iter().collect());
+        assert!(s.is_empty());
+    }
+}
