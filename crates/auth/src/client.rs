@@ -23,9 +23,10 @@ use ceph_denc::{Blob, Decode, Decoder, Encode};
 use crate::crypto::{
     challenge_key, decode_decrypt, decrypt_payload, encode_encrypt, CryptoKey, KEY_USAGE_AUTHORIZE,
     KEY_USAGE_AUTHORIZE_CHALLENGE, KEY_USAGE_AUTHORIZE_REPLY, KEY_USAGE_AUTH_CONNECTION_SECRET,
-    KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
+    KEY_USAGE_ROTATING_SECRET, KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
 };
 use crate::error::{AuthError, Result};
+use crate::rotating::RotatingSecrets;
 use crate::types::*;
 use crate::{EntityName, UTime};
 
@@ -184,6 +185,19 @@ impl Authorizer {
     }
 }
 
+/// What an MAuthReply on an established session carried, once handled by
+/// [`CephxClient::handle_mauth_reply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewalReply {
+    /// A new auth ticket (and the service tickets that came with it).
+    AuthTicket { services: Vec<u32> },
+    /// New service tickets.
+    ServiceTickets { services: Vec<u32> },
+    /// The rotating secrets of our service type (daemons only); `Debug`
+    /// redacts the keys.
+    RotatingSecrets(RotatingSecrets),
+}
+
 /// Source of the client's random values (challenges, nonces).
 pub type RandomSource = Box<dyn FnMut() -> u64 + Send>;
 /// Source of the current time, for ticket expiry.
@@ -207,6 +221,9 @@ pub struct CephxClient {
     want_keys: u32,
     global_id: u64,
     server_challenge: Option<u64>,
+    /// The challenge of the handshake that opened the current session: the
+    /// monitor checks in-session auth ticket renewals against it.
+    session_challenge: Option<u64>,
     tickets: BTreeMap<u32, ServiceTicket>,
     random: RandomSource,
     clock: Clock,
@@ -238,6 +255,7 @@ impl CephxClient {
             want_keys: SERVICE_MON | SERVICE_OSD | SERVICE_MGR,
             global_id: 0,
             server_challenge: None,
+            session_challenge: None,
             tickets: BTreeMap::new(),
             random: Box::new(rand::random::<u64>),
             clock: Box::new(SystemTime::now),
@@ -255,6 +273,7 @@ impl CephxClient {
             want_keys: self.want_keys,
             global_id: self.global_id,
             server_challenge: None,
+            session_challenge: None,
             tickets: self.tickets.clone(),
             random: Box::new(rand::random::<u64>),
             clock: Box::new(SystemTime::now),
@@ -305,11 +324,16 @@ impl CephxClient {
     pub fn handle_reply_more(&mut self, payload: &[u8]) -> Result<Vec<u8>> {
         let challenge = CephXServerChallenge::decode_all(payload)?;
         self.server_challenge = Some(challenge.server_challenge);
+        self.authenticate_request(challenge.server_challenge)
+    }
+
+    /// A `GET_AUTH_SESSION_KEY` request answering `server_challenge`.
+    fn authenticate_request(&mut self, server_challenge: u64) -> Result<Vec<u8>> {
         let client_challenge = (self.random)();
         let req = CephXAuthenticate {
             struct_v: 3,
             client_challenge,
-            key: challenge_key(&self.key, challenge.server_challenge, client_challenge)?,
+            key: challenge_key(&self.key, server_challenge, client_challenge)?,
             old_ticket: self
                 .tickets
                 .get(&SERVICE_AUTH)
@@ -324,6 +348,74 @@ impl CephxClient {
         .encode(&mut out, 0);
         req.encode(&mut out, 0);
         Ok(out)
+    }
+
+    /// The MAuth payload renewing the auth ticket over the current session
+    /// (and asking for the wanted service tickets with it): the same request
+    /// as the handshake's, answering the handshake's server challenge, which
+    /// the monitor keeps for the session, and presenting the current auth
+    /// ticket. Fails before the session is authenticated.
+    pub fn build_auth_ticket_request(&mut self) -> Result<Vec<u8>> {
+        let challenge = self
+            .session_challenge
+            .ok_or(AuthError::State("no authenticated session to renew over"))?;
+        self.authenticate_request(challenge)
+    }
+
+    /// The MAuth payload asking for the rotating secrets of our own service
+    /// type (daemons only: `osd.N`, `mds.N`, `mgr.N`). It carries nothing
+    /// but the request type: the session says who we are.
+    pub fn build_rotating_request(&self) -> Vec<u8> {
+        CephXRequestHeader {
+            request_type: CEPHX_GET_ROTATING_KEY,
+        }
+        .to_bytes(0)
+    }
+
+    /// True if we hold an auth ticket and it has expired by our clock.
+    pub fn auth_ticket_expired(&self) -> bool {
+        let now = (self.clock)();
+        self.tickets
+            .get(&SERVICE_AUTH)
+            .is_some_and(|t| !t.is_valid(now))
+    }
+
+    /// Takes any MAuthReply payload of the current session and handles it
+    /// according to the request type its header names: a renewed auth
+    /// ticket, service tickets, or rotating secrets.
+    pub fn handle_mauth_reply(&mut self, payload: &[u8]) -> Result<RenewalReply> {
+        let mut d = Decoder::new(payload);
+        let header = CephXResponseHeader::decode(&mut d)?;
+        if header.status < 0 {
+            return Err(AuthError::PermissionDenied(header.status));
+        }
+        match header.request_type {
+            CEPHX_GET_AUTH_SESSION_KEY => {
+                let (services, _secret) = self.read_auth_session_reply(&mut d)?;
+                Ok(RenewalReply::AuthTicket { services })
+            }
+            CEPHX_GET_PRINCIPAL_SESSION_KEY => {
+                let session_key = self.auth_session_key()?;
+                let services = self.read_ticket_reply(&session_key, &mut d)?;
+                Ok(RenewalReply::ServiceTickets { services })
+            }
+            CEPHX_GET_ROTATING_KEY => {
+                let secrets: RotatingSecrets =
+                    decode_decrypt(&self.key, KEY_USAGE_ROTATING_SECRET, &mut d)?;
+                Ok(RenewalReply::RotatingSecrets(secrets))
+            }
+            other => Err(AuthError::Malformed(ceph_denc::DecodeError::invalid(
+                "CephXResponseHeader.request_type",
+                format!("{other:#x} is not a request we make"),
+            ))),
+        }
+    }
+
+    fn auth_session_key(&self) -> Result<CryptoKey> {
+        self.tickets
+            .get(&SERVICE_AUTH)
+            .map(|t| t.session_key.clone())
+            .ok_or(AuthError::UnknownService(SERVICE_AUTH))
     }
 
     /// Takes the AUTH_DONE payload (and the global id from the same
@@ -348,16 +440,32 @@ impl CephxClient {
                 ),
             )));
         }
+        let (received, connection_secret) = self.read_auth_session_reply(&mut d)?;
+        let session_key = self.auth_session_key()?;
+        self.global_id = global_id;
+        self.session_challenge = self.server_challenge.take();
+        let tickets = received
+            .into_iter()
+            .filter_map(|id| self.tickets.get(&id).map(|t| (id, t.clone())))
+            .collect();
+        Ok(AuthOutcome {
+            global_id,
+            session_key,
+            connection_secret,
+            tickets,
+        })
+    }
+
+    /// Reads the body of a `GET_AUTH_SESSION_KEY` reply (after its header):
+    /// the auth ticket under our key, then (Nautilus and later) the
+    /// connection secret and the extra service tickets under the new auth
+    /// session key. Returns the services received and the secret.
+    fn read_auth_session_reply(&mut self, d: &mut Decoder<'_>) -> Result<(Vec<u32>, Vec<u8>)> {
         let key = self.key.clone();
-        let mut received = self.read_ticket_reply(&key, &mut d)?;
-        let session_key = self
-            .tickets
-            .get(&SERVICE_AUTH)
-            .map(|t| t.session_key.clone())
-            .ok_or(AuthError::UnknownService(SERVICE_AUTH))?;
+        let mut received = self.read_ticket_reply(&key, d)?;
+        let session_key = self.auth_session_key()?;
         let mut connection_secret = Vec::new();
-        // Nautilus and later add the connection secret and the other
-        // tickets; older monitors stop after the auth ticket.
+        // Older monitors stop after the auth ticket.
         if !d.is_empty() {
             let secret_bl = d.bytes("connection secret")?;
             let extra = d.bytes("extra tickets")?;
@@ -374,18 +482,7 @@ impl CephxClient {
                 received.extend(more);
             }
         }
-        self.global_id = global_id;
-        self.server_challenge = None;
-        let tickets = received
-            .into_iter()
-            .filter_map(|id| self.tickets.get(&id).map(|t| (id, t.clone())))
-            .collect();
-        Ok(AuthOutcome {
-            global_id,
-            session_key,
-            connection_secret,
-            tickets,
-        })
+        Ok((received, connection_secret))
     }
 
     /// Reads a service ticket reply (version, count, tickets), storing
@@ -507,11 +604,7 @@ impl CephxClient {
                 ),
             )));
         }
-        let session_key = self
-            .tickets
-            .get(&SERVICE_AUTH)
-            .map(|t| t.session_key.clone())
-            .ok_or(AuthError::UnknownService(SERVICE_AUTH))?;
+        let session_key = self.auth_session_key()?;
         self.read_ticket_reply(&session_key, &mut d)
     }
 

@@ -42,6 +42,9 @@ pub const KEY_USAGE_AUTHORIZE_CHALLENGE: u32 = 0x11;
 /// Key usage: a service's `CephXAuthorizeReply`.
 pub const KEY_USAGE_AUTHORIZE_REPLY: u32 = 0x12;
 
+/// Key usage: rotating service secrets sent to a daemon (its own key).
+pub const KEY_USAGE_ROTATING_SECRET: u32 = 0x20;
+
 /// Magic number that starts every encrypted CephX envelope.
 pub const AUTH_ENC_MAGIC: u64 = 0xff00_9cad_8826_aa55;
 

@@ -11,10 +11,12 @@ pub mod crypto;
 pub mod error;
 pub mod keyring;
 mod krb5;
+pub mod rotating;
 pub mod types;
 
 pub use ceph_types::{EntityName, UTime};
-pub use client::{AuthOutcome, Authorizer, CephxClient, ServiceTicket};
+pub use client::{AuthOutcome, Authorizer, CephxClient, RenewalReply, ServiceTicket};
 pub use crypto::CryptoKey;
 pub use error::{AuthError, Result};
 pub use keyring::{Keyring, KeyringEntry};
+pub use rotating::{ExpiringCryptoKey, RotatingSecrets};
