@@ -2,7 +2,7 @@
 //! machine and every connection; [`MonClient`] handles talk to it over a
 //! channel.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,14 +14,14 @@ use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
 use ceph_types::{EntityAddrVec, EntityName, MonMap, UTime};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::cephx::CephxAuth;
 use crate::core::{
-    Action, CommandReply, ConnId, Core, InMessage, MapVersions, MonTarget, Reply, SessionConfig,
-    SessionState,
+    Action, ClusterEvent, CommandReply, ConnId, Core, InMessage, MapVersions, MonTarget, Reply,
+    SessionConfig, SessionState,
 };
 use crate::error::MonError;
 use crate::tickets::TicketKeeper;
@@ -102,6 +102,9 @@ enum Request {
         start: u64,
         onetime: bool,
     },
+    Unsubscribe {
+        what: String,
+    },
     Shutdown {
         done: oneshot::Sender<()>,
     },
@@ -119,6 +122,8 @@ pub struct Status {
     pub sessions: u64,
     /// The current hunt backoff multiple.
     pub hunt_multiple: f64,
+    /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
+    pub epochs: BTreeMap<String, u64>,
 }
 
 /// A handle to the monitor client. Clone it freely; the client shuts down
@@ -143,7 +148,12 @@ pub struct Status {
 pub struct MonClient {
     requests: mpsc::UnboundedSender<Request>,
     status: watch::Receiver<Status>,
+    events: broadcast::Sender<ClusterEvent>,
 }
+
+/// Events kept for a slow `events()` receiver before it starts missing
+/// some (it is told how many it missed).
+const EVENT_BUFFER: usize = 1024;
 
 impl MonClient {
     /// Starts the client and waits until it has an authenticated session
@@ -193,6 +203,7 @@ impl MonClient {
     /// until one is up.
     pub fn start(opts: MonClientOptions) -> Result<MonClient, MonError> {
         let seed = opts.seed.unwrap_or_else(rand::random);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
         let core = Core::new(opts.session.clone(), &opts.mon_addrs, seed)?;
         let (req_tx, req_rx) = mpsc::unbounded_channel();
         let (status_tx, status_rx) = watch::channel(Status {
@@ -202,6 +213,7 @@ impl MonClient {
             last_error: None,
             sessions: 0,
             hunt_multiple: 1.0,
+            epochs: BTreeMap::new(),
         });
         let driver = Driver {
             core,
@@ -212,6 +224,7 @@ impl MonClient {
             last_error: None,
             last_error_changed: false,
             cephx: None,
+            events: events.clone(),
             tickets: TicketKeeper::default(),
             published_epoch: None,
         };
@@ -219,6 +232,7 @@ impl MonClient {
         Ok(MonClient {
             requests: req_tx,
             status: status_rx,
+            events,
         })
     }
 
@@ -312,6 +326,46 @@ impl MonClient {
         rx.await.map_err(|_| MonError::ShuttingDown)?
     }
 
+    /// A receiver of everything the subscriptions bring (maps, config,
+    /// cluster log), from now on. Wrap it in
+    /// `tokio_stream::wrappers::BroadcastStream` for a `Stream`.
+    pub fn events(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+
+    /// Waits until the client has seen epoch `epoch` (or newer) of `what`
+    /// (`monmap`, `osdmap`, `mgrmap`); subscribe to it first.
+    pub async fn wait_for_map(
+        &self,
+        what: &str,
+        epoch: u64,
+        timeout: Duration,
+    ) -> Result<u64, MonError> {
+        let mut status = self.status.clone();
+        let wait = async {
+            loop {
+                if let Some(&e) = status.borrow_and_update().epochs.get(what) {
+                    if e >= epoch {
+                        return Ok(e);
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| MonError::TimedOut(timeout, format!("waiting for {what} epoch {epoch}")))?
+    }
+
+    /// Stops wanting `what` (the monitor may still send what it queued).
+    pub fn unsubscribe(&self, what: &str) -> Result<(), MonError> {
+        self.requests
+            .send(Request::Unsubscribe { what: what.into() })
+            .map_err(|_| MonError::ShuttingDown)
+    }
+
     /// Subscribes to a map or log (`monmap`, `osdmap`, `mgrmap`, `config`,
     /// `log-info`, ...) from epoch `start`.
     pub fn subscribe(&self, what: &str, start: u64, onetime: bool) -> Result<(), MonError> {
@@ -368,6 +422,8 @@ struct Driver {
     attempts: HashMap<ConnId, JoinHandle<()>>,
     last_error: Option<Arc<MonError>>,
     last_error_changed: bool,
+    /// Subscribed maps and logs, to every `events()` receiver.
+    events: broadcast::Sender<ClusterEvent>,
     /// CephX state of the current session: global id and tickets.
     cephx: Option<CephxClient>,
     tickets: TicketKeeper,
@@ -435,6 +491,10 @@ impl Driver {
                             attempt.abort();
                         }
                     }
+                    Action::Event(event) => {
+                        // Nobody listening is fine.
+                        let _ = self.events.send(event);
+                    }
                     Action::AuthReply { reply } => {
                         if let Some(c) = self.cephx.as_mut() {
                             self.tickets.handle_reply(c, &reply);
@@ -460,7 +520,7 @@ impl Driver {
                     Some(Request::Submit { reply, .. }) => {
                         let _ = reply.send(Err(MonError::ShuttingDown));
                     }
-                    Some(Request::Subscribe { .. }) => {}
+                    Some(Request::Subscribe { .. }) | Some(Request::Unsubscribe { .. }) => {}
                     None => return,
                 }
                 continue;
@@ -499,6 +559,7 @@ impl Driver {
                             debug_assert_eq!(started, tid);
                         }
                         Some(Request::Subscribe { what, start, onetime }) => self.core.subscribe(&what, start, onetime),
+                        Some(Request::Unsubscribe { what }) => self.core.unsubscribe(&what),
                         Some(Request::Shutdown { done }) => {
                             shutdown_waiters.push(done);
                             self.core.shutdown();
@@ -638,6 +699,7 @@ impl Driver {
                 || cur.global_id != global_id
                 || cur.sessions != sessions
                 || cur.hunt_multiple != hunt_multiple
+                || &cur.epochs != self.core.epochs()
                 || self.last_error_changed
         };
         if changed {
@@ -651,6 +713,7 @@ impl Driver {
                 last_error: self.last_error.clone(),
                 sessions,
                 hunt_multiple,
+                epochs: self.core.epochs().clone(),
             });
         }
     }

@@ -13,5 +13,7 @@ pub mod messages;
 mod tickets;
 
 pub use client::{MonClient, MonClientOptions, Status};
-pub use core::{CommandReply, MapVersions, MonTarget, Reply, SessionConfig, SessionState};
+pub use core::{
+    ClusterEvent, CommandReply, MapVersions, MonTarget, Reply, SessionConfig, SessionState,
+};
 pub use error::MonError;

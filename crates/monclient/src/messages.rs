@@ -339,6 +339,88 @@ impl ConfigMsg {
     }
 }
 
+/// MOSDMap: full and incremental OSDMaps by epoch, as encoded blobs (the
+/// subscriber decodes them), and the range the monitor holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OsdMapMsg {
+    pub fsid: [u8; 16],
+    pub incremental: BTreeMap<u32, Blob>,
+    pub full: BTreeMap<u32, Blob>,
+    pub oldest: u32,
+    pub newest: u32,
+}
+
+impl OsdMapMsg {
+    pub fn decode(front: &[u8], version: u16) -> Result<Self> {
+        let mut d = Decoder::new(front);
+        let fsid = d.array("fsid")?;
+        let incremental = BTreeMap::decode(&mut d)?;
+        let full = BTreeMap::decode(&mut d)?;
+        let (oldest, newest) = if version >= 2 {
+            (d.u32("oldest_map")?, d.u32("newest_map")?)
+        } else {
+            (0, 0)
+        };
+        // Newer encoders append more (removed snaps); not needed here.
+        Ok(OsdMapMsg {
+            fsid,
+            incremental,
+            full,
+            oldest,
+            newest,
+        })
+    }
+
+    pub fn to_body(&self) -> Body {
+        let mut front = Vec::new();
+        self.fsid.encode(&mut front, 0);
+        self.incremental.encode(&mut front, 0);
+        self.full.encode(&mut front, 0);
+        self.oldest.encode(&mut front, 0);
+        self.newest.encode(&mut front, 0);
+        Body::new(msg_type::OSD_MAP, 3, front)
+    }
+
+    /// The newest epoch carried, full or incremental.
+    pub fn last_epoch(&self) -> Option<u32> {
+        let a = self.full.keys().next_back().copied();
+        let b = self.incremental.keys().next_back().copied();
+        a.max(b)
+    }
+}
+
+/// The epoch of an encoded MgrMap (its first field inside the envelope),
+/// without decoding the rest.
+pub fn mgrmap_epoch(front: &[u8]) -> Result<u32> {
+    let mut d = Decoder::new(front);
+    d.envelope("MgrMap", u8::MAX, |d, _| d.u32("MgrMap epoch"))
+}
+
+/// MLog: cluster log entries, kept encoded (`LogEntry` decoding lives with
+/// the types); the count is checked so a hostile length is caught here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMsg {
+    pub fsid: [u8; 16],
+    /// The encoded entries, still in one blob (count-prefixed deque).
+    pub entries: Vec<u8>,
+    pub count: usize,
+}
+
+impl LogMsg {
+    pub fn decode(front: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(front);
+        let fsid = d.array("fsid")?;
+        let entries = d.rest().to_vec();
+        // Every LogEntry is well over 16 bytes.
+        let count = Decoder::new(&entries).count(16, "log entries")?;
+        Ok(LogMsg {
+            fsid,
+            entries,
+            count,
+        })
+    }
+}
+
 /// MCommand: a command for one daemon (here: one monitor, by a
 /// connection of its own), answered by [`CommandReplyMsg`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,12 +35,17 @@ use rand::{Rng, SeedableRng};
 use crate::error::MonError;
 
 mod directed;
+mod subs;
 use crate::messages::{
     msg_type, AuthMsg, AuthReply, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck,
     MonMapMsg, MonSubscribe, SubscribeItem,
 };
 use directed::Directed;
 pub use directed::MonTarget;
+pub use subs::ClusterEvent;
+
+/// First wait before hunting again after every monitor refused us.
+const FIRST_REFUSED_RETRY: Duration = Duration::from_millis(200);
 
 /// Identifies one connection attempt / session for the driver.
 pub type ConnId = u64;
@@ -141,6 +146,8 @@ pub enum Action {
     Keepalive { conn: ConnId },
     /// Drop a connection (or abandon an attempt).
     Close { conn: ConnId },
+    /// The monitors pushed something we subscribed to.
+    Event(ClusterEvent),
     /// An MAuthReply arrived on the session (ticket renewal, service
     /// tickets, rotating keys): the driver's CephX state handles it.
     AuthReply { reply: AuthReply },
@@ -246,6 +253,13 @@ pub struct Core {
     sessions: u64,
     next_tid: u64,
     requests: BTreeMap<u64, Pending>,
+    /// Newest epoch seen per map.
+    epochs: BTreeMap<String, u64>,
+    /// When a legacy monitor (no stateful subscriptions) wants them renewed.
+    sub_renew_at: Option<Instant>,
+    /// Early retry after every monitor refused, and its growing delay.
+    refused_retry_at: Option<Instant>,
+    refused_backoff: Duration,
     /// Requests for one monitor, and their connections.
     directed: BTreeMap<u64, Directed>,
     directed_conns: HashMap<ConnId, u64>,
@@ -305,6 +319,10 @@ impl Core {
             next_conn: 1,
             next_tid: 1,
             requests: BTreeMap::new(),
+            epochs: BTreeMap::new(),
+            sub_renew_at: None,
+            refused_retry_at: None,
+            refused_backoff: FIRST_REFUSED_RETRY,
             directed: BTreeMap::new(),
             directed_conns: HashMap::new(),
             subs,
@@ -411,6 +429,8 @@ impl Core {
         consider(self.hunt_round_deadline);
         consider(self.stall_deadline());
         consider(self.directed_deadline());
+        consider(self.sub_renew_at);
+        consider(self.refused_retry_at);
         consider(self.active.as_ref().map(|a| a.next_ping));
         // Checked at its own deadline, not at the next ping, so a silent
         // monitor costs exactly ping_timeout.
@@ -472,6 +492,7 @@ impl Core {
     }
 
     fn start_hunt_round(&mut self, now: Instant) {
+        self.refused_retry_at = None;
         for conn in self.attempts.drain().map(|(c, _)| c).collect::<Vec<_>>() {
             self.actions.push_back(Action::Close { conn });
         }
@@ -552,6 +573,7 @@ impl Core {
             self.actions.push_back(Action::Close { conn: other });
         }
         self.hunt_round_deadline = None;
+        self.refused_backoff = FIRST_REFUSED_RETRY;
         self.global_id = global_id;
         self.had_session = true;
         self.sessions += 1;
@@ -581,9 +603,16 @@ impl Core {
             }
             if self.active.is_none() && self.attempts.is_empty() && !self.shutdown {
                 // Every attempt of this round failed: try the next ones now
-                // if any are left, else wait out the round.
+                // if any are left. If all were tried (every monitor refused,
+                // e.g. all restarting), retry well before the round's end,
+                // with a backoff of its own: monitors come back in about a
+                // second, and a refused connect costs them nothing.
                 if self.mons.iter().any(|m| !self.tried.contains(&m.addr)) {
                     self.start_hunt_round(now);
+                } else {
+                    let delay = self.refused_backoff.min(self.hunt_interval());
+                    self.refused_backoff = (delay * 2).min(self.hunt_interval());
+                    self.refused_retry_at = Some(now + delay);
                 }
             }
             return;
@@ -607,6 +636,7 @@ impl Core {
         }
         self.expire_requests(now);
         self.directed_timeouts(now);
+        self.renew_subscriptions(now);
         if let Some(a) = &self.active {
             // last_ack starts at the session's start, so a fresh session
             // gets a whole ping_timeout before it can be judged dead.
@@ -629,6 +659,8 @@ impl Core {
                 self.hunt_multiple =
                     (self.hunt_multiple / self.cfg.hunt_backoff).max(self.cfg.hunt_min_multiple);
             }
+        } else if self.refused_retry_at.is_some_and(|d| now >= d) {
+            self.start_hunt_round(now);
         } else if self.hunt_round_deadline.is_some_and(|d| now >= d) {
             if self.had_session {
                 self.hunt_multiple =
@@ -838,6 +870,11 @@ impl Core {
             msg_type::MON_MAP => self.on_monmap(msg.front, now),
             msg_type::MON_COMMAND_ACK => self.on_command_ack(msg.tid, msg.front, msg.data),
             msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version),
+            msg_type::OSD_MAP => self.on_osdmap(msg.front, msg.version),
+            msg_type::MGR_MAP => self.on_mgrmap(msg.front),
+            msg_type::CONFIG => self.on_config(msg.front),
+            msg_type::LOG => self.on_log(msg.front),
+            msg_type::MON_SUBSCRIBE_ACK => self.on_subscribe_ack(msg.front, now),
             msg_type::AUTH_REPLY => AuthReply::decode(msg.front).map(|reply| {
                 self.actions.push_back(Action::AuthReply { reply });
             }),
@@ -876,6 +913,9 @@ impl Core {
         self.monmap_epoch = epoch;
         self.monmap = Some(map);
         self.got("monmap", epoch as u64);
+        self.note_epoch("monmap", epoch as u64);
+        self.actions
+            .push_back(Action::Event(ClusterEvent::MonMap { epoch }));
         if !mons.is_empty() {
             self.mons = mons;
         }

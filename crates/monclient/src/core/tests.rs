@@ -492,3 +492,76 @@ fn ping_retries_after_a_reset_and_rejects_an_empty_pong() {
     let a = drain(&mut c);
     assert!(a.iter().any(|a| matches!(a, Action::Done { tid: t, result: Err(MonError::MonUnavailable(_)) } if *t == tid)), "{a:?}");
 }
+
+#[test]
+fn when_every_monitor_refuses_retries_come_early_with_their_own_backoff() {
+    let (mut c, t0) = core(3);
+    let mut now = t0;
+    let mut gaps = Vec::new();
+    for _ in 0..6 {
+        let tries = connects(&drain(&mut c));
+        assert_eq!(tries.len(), 3);
+        for id in tries {
+            c.handle_closed(id, &MonError::MonUnavailable("refused".into()), now);
+        }
+        let next = c.poll_timeout().unwrap();
+        gaps.push(next - now);
+        now = next;
+        c.handle_timeout(now);
+    }
+    let ms: Vec<u128> = gaps.iter().map(|g| g.as_millis()).collect();
+    assert_eq!(ms[..4], [200, 400, 800, 1600]);
+    // Then capped by the hunt interval (the round's own deadline, with its
+    // jitter, may come a little earlier).
+    assert!(
+        ms[4..].iter().all(|&g| (2700..=3000).contains(&g)),
+        "{ms:?}"
+    );
+    // A session resets the early-retry backoff.
+    let id = connects(&drain(&mut c))[0];
+    c.handle_connected(id, 1, now);
+    c.handle_closed(id, &MonError::SessionReset, now);
+    for id in connects(&drain(&mut c)) {
+        c.handle_closed(id, &MonError::MonUnavailable("refused".into()), now);
+    }
+    assert_eq!(c.poll_timeout().unwrap() - now, Duration::from_millis(200));
+}
+
+#[test]
+fn osdmap_subscription_advances_and_is_replayed_after_a_reset() {
+    let (mut c, t0, conn) = with_monmap(2);
+    c.subscribe("osdmap", 0, false);
+    assert!(sends(&drain(&mut c)).contains(&(conn, msg_type::MON_SUBSCRIBE, 0)));
+    let mut m = crate::messages::OsdMapMsg::default();
+    m.full.insert(5, ceph_denc::Blob(vec![1, 2, 3]));
+    m.incremental.insert(6, ceph_denc::Blob(vec![4]));
+    m.newest = 6;
+    let body = m.to_body();
+    let msg = InMessage {
+        ty: body.ty,
+        version: 3,
+        tid: 0,
+        front: &body.front,
+        data: &[],
+    };
+    c.handle_message(conn, msg, t0);
+    let a = drain(&mut c);
+    assert!(a
+        .iter()
+        .any(|a| matches!(a, Action::Event(ClusterEvent::OsdMap { newest: 6, .. }))));
+    assert_eq!(c.epoch_of("osdmap"), Some(6));
+    // After a reset the subscription asks for what comes next.
+    c.handle_closed(conn, &MonError::SessionReset, t0);
+    let next = connects(&drain(&mut c))[0];
+    c.handle_connected(next, 1, t0);
+    let sub = drain(&mut c)
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Send { body, .. } if body.ty == msg_type::MON_SUBSCRIBE => Some(body),
+            _ => None,
+        })
+        .expect("subscriptions replayed");
+    let sub = MonSubscribe::decode(&sub.front).unwrap();
+    assert_eq!(sub.what["osdmap"].start, 7);
+    assert_eq!(sub.what["monmap"].start, 2);
+}
