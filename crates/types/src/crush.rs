@@ -819,7 +819,11 @@ impl CrushWrapper {
         if let Some(n) = self.rule_names.get(&(id as i32)) {
             m.insert("rule_name".into(), json!(n));
         }
+        // Releases before Quincy also show the legacy mask.
+        m.insert("ruleset".into(), json!(r.ruleset));
         m.insert("type".into(), json!(r.rule_type));
+        m.insert("min_size".into(), json!(r.min_size));
+        m.insert("max_size".into(), json!(r.max_size));
         m.insert("steps".into(), Value::Array(steps));
         Value::Object(m)
     }
@@ -881,6 +885,38 @@ impl CrushWrapper {
         self.buckets.iter().flatten().any(|b| b.alg == alg)
     }
 
+    /// The oldest client release (a release number) that can use this map
+    /// (the CRUSH part of Ceph's `get_min_compat_client`).
+    pub fn min_client_release(&self) -> u8 {
+        let t = &self.tunables;
+        let l = &CrushTunables::LEGACY;
+        if !self.choose_args.is_empty() {
+            12
+        } else if t.chooseleaf_stable != 0 || self.has_rule_op(&[rule_op::SET_CHOOSELEAF_STABLE]) {
+            10
+        } else if self.has_bucket_alg(bucket_alg::STRAW2) {
+            8
+        } else if t.chooseleaf_vary_r != 0 || self.has_rule_op(&[rule_op::SET_CHOOSELEAF_VARY_R]) {
+            6
+        } else if t.chooseleaf_descend_once != 0
+            || self.has_rule_op(&[
+                rule_op::CHOOSE_INDEP,
+                rule_op::CHOOSELEAF_INDEP,
+                rule_op::SET_CHOOSE_TRIES,
+                rule_op::SET_CHOOSELEAF_TRIES,
+            ])
+        {
+            2
+        } else if t.choose_local_tries != l.choose_local_tries
+            || t.choose_local_fallback_tries != l.choose_local_fallback_tries
+            || t.choose_total_tries != l.choose_total_tries
+        {
+            1
+        } else {
+            0
+        }
+    }
+
     fn tunables_json(&self) -> Value {
         let t = &self.tunables;
         let l = &CrushTunables::LEGACY;
@@ -910,14 +946,12 @@ impl CrushWrapper {
             "jewel"
         } else if v4_buckets {
             "hammer"
-        } else if tunables3 || v3_rules {
+        } else if tunables3 {
             "firefly"
-        } else if tunables2 || v2_rules {
+        } else if tunables2 || tunables1 {
             "bobtail"
-        } else if tunables1 {
-            "argonaut"
         } else {
-            "hammer"
+            "argonaut"
         };
         let profile = self.profile();
         json!({

@@ -151,7 +151,7 @@ pub(crate) fn encode_addr_list(list: &AddrExpiryList, out: &mut Vec<u8>, feature
 pub(crate) fn addr_list_json(list: &AddrExpiryList) -> Value {
     let mut m = serde_json::Map::new();
     for (a, t) in list {
-        m.insert(a.to_string(), Value::String(t.to_string()));
+        m.insert(a.to_string(), Value::String(ceph_stamp(t)));
     }
     Value::Object(m)
 }
@@ -243,12 +243,12 @@ impl OsdXInfo {
 
     pub fn to_json(&self) -> Value {
         json!({
-            "down_stamp": self.down_stamp.to_string(),
+            "down_stamp": ceph_stamp(&self.down_stamp),
             "laggy_probability": self.laggy_probability(),
             "laggy_interval": self.laggy_interval,
             "features": self.features,
             "old_weight": self.old_weight,
-            "last_purged_snaps_scrub": self.last_purged_snaps_scrub.to_string(),
+            "last_purged_snaps_scrub": ceph_stamp(&self.last_purged_snaps_scrub),
             "dead_epoch": self.dead_epoch,
         })
     }
@@ -318,4 +318,17 @@ pub(crate) fn pick_version(decoded: u8, allowed: u8) -> u8 {
 /// than this crate models).
 pub(crate) fn rest(d: &mut Decoder<'_>, what: &'static str) -> Result<Vec<u8>> {
     Ok(d.take(d.remaining(), what)?.to_vec())
+}
+
+/// A time as Ceph's `utime_t` prints it in dumps: `sec.usec` for times in
+/// the first ten years after the epoch (durations, unset stamps), else the
+/// UTC date `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.
+pub fn ceph_stamp(t: &UTime) -> String {
+    const TEN_YEARS: u32 = 60 * 60 * 24 * 365 * 10;
+    if t.sec < TEN_YEARS {
+        format!("{}.{:06}", t.sec, t.nsec / 1000)
+    } else {
+        let iso = t.to_iso8601_utc();
+        format!("{}+0000", iso.trim_end_matches('Z'))
+    }
 }

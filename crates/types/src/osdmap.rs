@@ -23,8 +23,8 @@ use crate::features::{
 };
 use crate::monmap::release_name;
 use crate::osd_types::{
-    addr_list_json, decode_addr_list, encode_addr_list, pick_version, pool_snaps_json, rest,
-    AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, pick_version, pool_snaps_json,
+    rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
 };
 use crate::pg_pool::PgPool;
 use crate::time::{UTime, Uuid};
@@ -407,6 +407,35 @@ impl OSDMap {
         flag_names(self.flags).join(",")
     }
 
+    /// The oldest client release (a release number) that can read this
+    /// map's placement: upmap entries need Luminous, otherwise what CRUSH,
+    /// primary affinity and pool hashing need (Ceph's
+    /// `get_min_compat_client`).
+    pub fn min_compat_client(&self) -> u8 {
+        if !self.pg_upmap.is_empty()
+            || !self.pg_upmap_items.is_empty()
+            || !self.pg_upmap_primaries.is_empty()
+        {
+            return 12;
+        }
+        let mut r = self.crush.min_client_release();
+        if self
+            .osd_primary_affinity
+            .iter()
+            .any(|&a| a != CEPH_OSD_DEFAULT_PRIMARY_AFFINITY)
+        {
+            r = r.max(6);
+        }
+        if self
+            .pools
+            .values()
+            .any(|p| p.flags & PgPool::FLAG_HASHPSPOOL != 0)
+        {
+            r = r.max(2);
+        }
+        r
+    }
+
     /// Resizes the per-OSD vectors to `max` OSDs; new OSDs are out and do
     /// not exist (Ceph's `set_max_osd`).
     pub fn set_max_osd(&mut self, max: i32) {
@@ -770,13 +799,13 @@ impl OSDMap {
         let mut head = json!({
             "epoch": self.epoch,
             "fsid": self.fsid.to_string(),
-            "created": self.created.to_string(),
-            "modified": self.modified.to_string(),
-            "last_up_change": self.last_up_change.to_string(),
-            "last_in_change": self.last_in_change.to_string(),
+            "created": ceph_stamp(&self.created),
+            "modified": ceph_stamp(&self.modified),
+            "last_up_change": ceph_stamp(&self.last_up_change),
+            "last_in_change": ceph_stamp(&self.last_in_change),
             "flags": self.flag_string(),
             "flags_num": self.flags,
-            "flags_set": flag_names(self.flags),
+            "flags_set": flag_set(self.flags),
             "crush_version": self.crush_version,
             "full_ratio": self.full_ratio,
             "backfillfull_ratio": self.backfillfull_ratio,
@@ -785,7 +814,7 @@ impl OSDMap {
             "pool_max": self.pool_max,
             "max_osd": self.max_osd,
             "require_min_compat_client": release_name(self.require_min_compat_client),
-            "min_compat_client": release_name(self.require_min_compat_client),
+            "min_compat_client": release_name(self.min_compat_client()),
             "require_osd_release": release_name(self.require_osd_release),
             "allow_crimson": self.allow_crimson,
         });
@@ -902,6 +931,13 @@ fn flag_names(flags: u32) -> Vec<&'static str> {
         .filter(|(bit, _)| flags & bit != 0)
         .map(|(_, n)| *n)
         .collect()
+}
+
+/// The flag names sorted, as Ceph's `flags_set` lists them.
+fn flag_set(flags: u32) -> Vec<&'static str> {
+    let mut v = flag_names(flags);
+    v.sort_unstable();
+    v
 }
 
 /// The names of OSD state bits, sorted as Ceph's `set<string>` is.

@@ -14,7 +14,9 @@ use crate::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATURE_NEW_OSDOP_ENCODING,
 };
-use crate::osd_types::{pick_version, rest, snap_intervals_json, EVersion, PgId, SnapIntervals};
+use crate::osd_types::{
+    ceph_stamp, pick_version, rest, snap_intervals_json, EVersion, PgId, SnapIntervals,
+};
 use crate::time::UTime;
 
 /// A pool snapshot (`pool_snap_info_t`).
@@ -522,7 +524,7 @@ impl PgPool {
         let mut put = |k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };
-        put("create_time", json!(self.create_time.to_string()));
+        put("create_time", json!(ceph_stamp(&self.create_time)));
         put("flags", json!(self.flags));
         put("flags_names", json!(self.flag_names()));
         put("type", json!(self.pool_type));
@@ -579,10 +581,10 @@ impl PgPool {
         put("auid", json!(self.auid));
         put(
             "snap_mode",
-            json!(if self.flags & PgPool::FLAG_SELFMANAGED_SNAPS != 0 {
-                "selfmanaged"
-            } else {
+            json!(if self.flags & PgPool::FLAG_POOL_SNAPS != 0 {
                 "pool"
+            } else {
+                "selfmanaged"
             }),
         );
         put("snap_seq", json!(self.snap_seq));
@@ -593,7 +595,7 @@ impl PgPool {
                 self.snaps
                     .values()
                     .map(|s| {
-                        json!({"snapid": s.snapid, "stamp": s.stamp.to_string(), "name": s.name})
+                        json!({"snapid": s.snapid, "stamp": ceph_stamp(&s.stamp), "name": s.name})
                     })
                     .collect(),
             ),

@@ -158,3 +158,173 @@ fn a_flipped_bit_fails_the_crc() {
     let err = OSDMap::decode_all(&bad).unwrap_err().to_string();
     assert!(err.contains("bad crc"), "{err}");
 }
+
+/// Collects where `actual` differs from `expected`: every key of an
+/// expected object must be present and equal (extra keys in `actual`, e.g.
+/// fields newer releases added, are allowed); numbers compare with a small
+/// tolerance (Ceph prints floats rounded).
+fn json_diffs(
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                match a.get(k) {
+                    Some(av) => json_diffs(ev, av, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k}: missing (expected {ev})")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                json_diffs(ev, av, &format!("{path}[{i}]"), out);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) => {
+            let (e, a) = (e.as_f64().unwrap(), a.as_f64().unwrap());
+            if (e - a).abs() > 1e-5 * e.abs().max(1.0) {
+                out.push(format!("{path}: expected {e}, got {a}"));
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => out.push(format!("{path}: expected {e}, got {a}")),
+    }
+}
+
+fn assert_json_matches(expected: &[u8], actual: &serde_json::Value) {
+    let expected: serde_json::Value = serde_json::from_slice(expected).unwrap();
+    let mut diffs = Vec::new();
+    json_diffs(&expected, actual, "", &mut diffs);
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn pacific_osd_dump_json_matches_ceph() {
+    let map = OSDMap::decode_all(&data("pacific-osdmap.17.bin")).unwrap();
+    assert_json_matches(&data("pacific-osdmap.17.osd-dump.json"), &map.to_json());
+}
+
+#[test]
+fn pacific_crush_dump_json_matches_ceph() {
+    let map = OSDMap::decode_all(&data("pacific-osdmap.17.bin")).unwrap();
+    assert_json_matches(
+        &data("pacific-osdmap.17.crush-dump.json"),
+        &map.crush.to_json(),
+    );
+}
+
+#[test]
+fn osdmaptool_dump_json_matches_ceph() {
+    let map = OSDMap::decode_all(&data("osdmaptool-createsimple-3-pool.bin")).unwrap();
+    assert_eq!(map.max_osd, 3);
+    assert_json_matches(
+        &data("osdmaptool-createsimple-3-pool.osd-dump.json"),
+        &map.to_json(),
+    );
+}
+
+#[test]
+fn real_maps_round_trip_byte_for_byte() {
+    for name in [
+        "pacific-osdmap.1.bin",
+        "pacific-osdmap.16.bin",
+        "pacific-osdmap.17.bin",
+        "osdmaptool-createsimple-3.bin",
+        "osdmaptool-createsimple-3-pool.bin",
+    ] {
+        let bytes = data(name);
+        let map = OSDMap::decode_all(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            hex(&map.to_bytes(CLIENT_FEATURES_ALL)),
+            hex(&bytes),
+            "{name}"
+        );
+    }
+    let map = OSDMap::decode_all(&data("pacific-osdmap.17.bin")).unwrap();
+    assert_eq!(map.epoch, 17);
+    assert_eq!(map.pool_id("testpool"), Some(1));
+    assert_eq!(map.pools[&2].erasure_code_profile, "myprof");
+    assert!(map.pools[&2].is_erasure());
+    assert_eq!(map.num_osds(), (3, 0, 3));
+    assert_eq!(map.blocklist.len(), 1);
+    assert_eq!(map.blocklist[0].0.to_string(), "10.1.2.3:0/123");
+    assert_eq!(
+        map.flag_string(),
+        "noout,sortbitwise,recovery_deletes,purged_snapdirs,pglog_hardlimit"
+    );
+    assert_eq!(map.crush.item_id("host1"), Some(-3));
+    assert_eq!(map.crush.bucket(-3).unwrap().items, vec![0, 1]);
+}
+
+#[test]
+fn apply_incremental_with_full_map_crush_and_changes() {
+    let map16 = OSDMap::decode_all(&data("pacific-osdmap.16.bin")).unwrap();
+    let bytes17 = data("pacific-osdmap.17.bin");
+    let map17 = OSDMap::decode_all(&bytes17).unwrap();
+
+    // A full map replaces the whole map.
+    let mut m = map16.clone();
+    let mut inc = Incremental::new(map16.fsid, 17);
+    inc.fullmap = bytes17.clone();
+    m.apply_incremental(&inc).unwrap();
+    assert_eq!(m, map17);
+
+    // Epoch and fsid must follow on.
+    let mut m = map16.clone();
+    let stale = Incremental::new(map16.fsid, 16);
+    assert!(m.apply_incremental(&stale).is_err());
+    let foreign = Incremental::new("11111111-2222-3333-4444-555555555555".parse().unwrap(), 17);
+    assert!(m.apply_incremental(&foreign).is_err());
+
+    // Ordinary changes: flags, weights, state, blocklist, pool removal,
+    // a new OSD, and a new CRUSH map (applied last; bumps crush_version).
+    let mut inc = Incremental::new(map16.fsid, 17);
+    inc.modified = map17.modified;
+    inc.new_flags = map17.flags as i32;
+    inc.new_max_osd = 4;
+    inc.new_weight.insert(2, 0);
+    inc.new_state.insert(3, 1); // EXISTS: osd.3 is created
+    inc.new_uuid
+        .insert(3, "11111111-2222-3333-4444-555555555555".parse().unwrap());
+    inc.new_blocklist
+        .push(("10.9.9.9:0/1".parse().unwrap(), map17.modified));
+    inc.old_blocklist.push(map16.blocklist[0].0);
+    inc.old_pools.insert(2);
+    let mut crush = map17.crush.clone();
+    crush.item_names.insert(3, "osd.3".into());
+    inc.crush = crush.to_bytes(CLIENT_FEATURES_ALL);
+    let mut m = map16.clone();
+    m.apply_incremental(&inc).unwrap();
+    assert_eq!(m.epoch, 17);
+    assert_eq!(m.flags, map17.flags);
+    assert_eq!(m.max_osd, 4);
+    assert!(m.exists(3) && !m.is_in(2) && m.is_in(1));
+    assert_eq!(
+        m.osd_uuid[3].to_string(),
+        "11111111-2222-3333-4444-555555555555"
+    );
+    assert_eq!(m.blocklist.len(), 1);
+    assert_eq!(m.blocklist[0].0.to_string(), "10.9.9.9:0/1");
+    assert!(!m.pools.contains_key(&2) && !m.pool_names.contains_key(&2));
+    assert_eq!(m.crush, crush);
+    assert_eq!(m.crush_version, map16.crush_version + 1);
+    // The result encodes and decodes back to itself.
+    let again = OSDMap::decode_all(&m.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+    assert_eq!(again.crush, m.crush);
+    assert_eq!(again.osd_state, m.osd_state);
+
+    // An incremental round-trips through its own encoding, CRC and all.
+    let bytes = inc.to_bytes(CLIENT_FEATURES_ALL);
+    let back = Incremental::decode_all(&bytes).unwrap();
+    assert_eq!(back.to_bytes(CLIENT_FEATURES_ALL), bytes);
+    assert_eq!(back.crush, inc.crush);
+}
