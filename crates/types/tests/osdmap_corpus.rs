@@ -328,3 +328,9 @@ fn apply_incremental_with_full_map_crush_and_changes() {
     assert_eq!(back.to_bytes(CLIENT_FEATURES_ALL), bytes);
     assert_eq!(back.crush, inc.crush);
 }
+
+#[test]
+fn log_entry_keys_round_trip_byte_for_byte() {
+    use ceph_types::log_entry::LogEntryKey;
+    assert_eq!(round_trip::<LogEntryKey>("LogEntryKey"), 10);
+}
