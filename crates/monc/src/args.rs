@@ -150,6 +150,10 @@ impl Args {
                     args.words.push("status".into());
                     continue;
                 }
+                "-w" | "--watch" => {
+                    args.words.insert(0, "watch".into());
+                    continue;
+                }
                 _ => {}
             }
             if let Some(canon) = value_flag(&flag) {

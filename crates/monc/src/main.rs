@@ -4,6 +4,7 @@
 mod args;
 mod directed;
 mod output;
+mod watch;
 
 use std::io::Write;
 
@@ -255,6 +256,7 @@ impl Session<'_> {
                 (Some("ping"), Some(target)) if words.len() == 2 => {
                     return directed::ping(self.client, target, None).await;
                 }
+                (Some("watch"), _) => return watch::watch(self.client, words).await,
                 _ => {}
             }
         }

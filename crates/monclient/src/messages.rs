@@ -409,6 +409,7 @@ pub struct LogMsg {
 impl LogMsg {
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
+        PaxosHeader::decode(&mut d)?;
         let fsid = d.array("fsid")?;
         let entries = d.rest().to_vec();
         // Every LogEntry is well over 16 bytes.

@@ -884,8 +884,19 @@ impl Core {
             }
         };
         if let Err(e) = result {
-            tracing::warn!(ty, error = %e, "undecodable message from monitor; dropping session");
-            self.reopen(now, "undecodable message");
+            // What the session itself depends on must decode; a bad
+            // subscription payload is dropped without ending the session
+            // (reconnecting would only fetch it again).
+            let essential = matches!(
+                ty,
+                msg_type::MON_MAP | msg_type::MON_COMMAND_ACK | msg_type::AUTH_REPLY
+            );
+            if essential {
+                tracing::warn!(ty, error = %e, "undecodable message from monitor; dropping session");
+                self.reopen(now, "undecodable message");
+            } else {
+                tracing::warn!(ty, error = %e, "undecodable message from monitor; ignored");
+            }
         }
     }
 
