@@ -334,3 +334,8 @@ fn log_entry_keys_round_trip_byte_for_byte() {
     use ceph_types::log_entry::LogEntryKey;
     assert_eq!(round_trip::<LogEntryKey>("LogEntryKey"), 10);
 }
+
+#[test]
+fn log_entries_round_trip_byte_for_byte() {
+    assert_eq!(round_trip::<ceph_types::LogEntry>("LogEntry"), 30);
+}
