@@ -9,7 +9,7 @@ use std::time::Duration;
 use ceph_denc::Decode;
 use ceph_testbed::Cluster;
 use ceph_types::MonMap;
-use common::{ceph, monc, monc_bin, monc_raw, run_program, s, shared_cluster};
+use common::{ceph, monc, monc_bin, monc_raw, run_command, run_program, s, shared_cluster};
 use serde_json::Value;
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -184,7 +184,8 @@ fn stdin_line_with_a_format_flag_runs_like_ceph() {
     let (conf, keyring) = (cluster.conf_path(), cluster.admin_keyring_path());
     let args = ["-c", s(&conf), "-k", s(&keyring)];
     let input = "mon dump -f json\n";
-    let theirs = run_program("ceph", &args, Some(input), &[], Duration::from_secs(30));
+    let cmd = cluster.runtime().command("ceph");
+    let theirs = run_command(cmd, "ceph", &args, Some(input), &[], Duration::from_secs(30));
     assert_eq!(theirs.code, Some(0), "{theirs:#?}");
     assert!(theirs.stdout.contains(cluster.fsid()), "{theirs:#?}");
     let mine = run_program(monc_bin(), &args, Some(input), &[], Duration::from_secs(30));

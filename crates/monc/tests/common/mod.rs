@@ -78,7 +78,18 @@ pub fn run_program(
     env: &[(&str, &str)],
     limit: Duration,
 ) -> Run {
-    let mut cmd = Command::new(program);
+    run_command(Command::new(program), program, args, stdin, env, limit)
+}
+
+/// [`run_program`] for a prepared command (e.g. a chroot wrapper).
+pub fn run_command(
+    mut cmd: Command,
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
     cmd.args(args)
         .env_remove("CEPH_ARGS")
         .env_remove("CEPH_CONF")
@@ -145,7 +156,8 @@ pub fn monc_raw(args: &[&str]) -> Run {
     run_program(monc_bin(), args, None, &[], Duration::from_secs(60))
 }
 
-/// `ceph -c CONF -k KEYRING ARGS...` against `cluster` (the reference).
+/// `ceph -c CONF -k KEYRING ARGS...` against `cluster` (the reference),
+/// from the cluster's own Ceph release (`CEPH_RELEASE`).
 pub fn ceph(cluster: &Cluster, args: &[&str]) -> Run {
     let conf = cluster.conf_path();
     let keyring = cluster.admin_keyring_path();
@@ -156,7 +168,8 @@ pub fn ceph(cluster: &Cluster, args: &[&str]) -> Run {
         keyring.to_str().expect("utf-8 path"),
     ];
     all.extend_from_slice(args);
-    run_program("ceph", &all, None, &[], Duration::from_secs(60))
+    let cmd = cluster.runtime().command("ceph");
+    run_command(cmd, "ceph", &all, None, &[], Duration::from_secs(60))
 }
 
 /// A path as `&str`, for argument lists.
