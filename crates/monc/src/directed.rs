@@ -136,10 +136,11 @@ pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> 
     for (label, target) in targets {
         match client.ping_monitor(target, timeout).await {
             Ok(pong) => {
+                let mut out = std::io::stdout().lock();
                 if labelled {
-                    println!("{label}");
+                    let _ = writeln!(out, "{label}");
                 }
-                println!("{pong}");
+                let _ = writeln!(out, "{pong}");
             }
             Err(e) => worst = report(label.as_str(), &e),
         }

@@ -2,6 +2,7 @@
 //! native msgr2 + CephX client.
 
 mod args;
+mod decode;
 mod directed;
 mod output;
 mod watch;
@@ -46,6 +47,10 @@ environment: CEPH_ARGS (prepended to the arguments), CEPH_CONF, RUST_LOG";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    // `decode` works on files and needs no cluster, config or key.
+    if argv.first().map(String::as_str) == Some("decode") {
+        return ExitCode::from(decode::run(&argv).clamp(0, 255) as u8);
+    }
     let env_args = match ceph_config::ceph_args_from_env() {
         Ok(a) => a,
         Err(e) => return fail(errno::EINVAL, &format!("CEPH_ARGS: {e}")),
