@@ -9,16 +9,19 @@ use std::time::Duration;
 
 use ceph_auth::client::{AUTH_MODE_MON, SERVICE_AUTH, SERVICE_MGR, SERVICE_MON, SERVICE_OSD};
 use ceph_auth::crypto::{
-    challenge_key, encode_encrypt, encrypt_payload, CryptoKey, CIPHER_AES,
-    KEY_USAGE_AUTH_CONNECTION_SECRET, KEY_USAGE_TICKET_SESSION_KEY,
+    challenge_key, decrypt_payload, encode_encrypt, encrypt_payload, CryptoKey, CIPHER_AES,
+    KEY_USAGE_AUTHORIZE, KEY_USAGE_AUTH_CONNECTION_SECRET, KEY_USAGE_ROTATING_SECRET,
+    KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
 };
+use ceph_auth::rotating::{ExpiringCryptoKey, RotatingSecrets};
 use ceph_auth::types::{
-    AuthCapsInfo, AuthTicket, CephXAuthenticate, CephXRequestHeader, CephXResponseHeader,
-    CephXServerChallenge, CephXServiceTicket, CephXServiceTicketInfo, CephXTicketBlob,
-    CEPHX_GET_AUTH_SESSION_KEY,
+    AuthCapsInfo, AuthTicket, CephXAuthenticate, CephXAuthorize, CephXRequestHeader,
+    CephXResponseHeader, CephXServerChallenge, CephXServiceTicket, CephXServiceTicketInfo,
+    CephXServiceTicketRequest, CephXTicketBlob, CEPHX_GET_AUTH_SESSION_KEY,
+    CEPHX_GET_PRINCIPAL_SESSION_KEY, CEPHX_GET_ROTATING_KEY,
 };
 use ceph_denc::{encode_bytes, Blob, Decode, DecodeError, Decoder, Encode};
-use ceph_types::{EntityName, UTime};
+use ceph_types::{EntityName, EntityType, UTime};
 
 /// Errno the fake answers every refusal with (as `AUTH_BAD_METHOD` result).
 pub const EACCES: i32 = 13;
@@ -199,6 +202,18 @@ impl CephxServer {
         tickets: &[Issued],
         out: &mut Vec<u8>,
     ) -> Result<(), ceph_auth::AuthError> {
+        self.ticket_reply_enc(principal, tickets, None, out)
+    }
+
+    /// [`Self::ticket_reply`], with the ticket blobs encrypted with
+    /// `blob_key` when given (a renewal: the previous session key).
+    fn ticket_reply_enc(
+        &self,
+        principal: &CryptoKey,
+        tickets: &[Issued],
+        blob_key: Option<&CryptoKey>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ceph_auth::AuthError> {
         out.push(1);
         (tickets.len() as u32).encode(out, 0);
         for t in tickets {
@@ -211,8 +226,17 @@ impl CephxServer {
             encode_encrypt(principal, KEY_USAGE_TICKET_SESSION_KEY, &for_client, out)?;
             // The ticket blob travels in the clear (it is opaque to the
             // client anyway); only renewals encrypt it.
-            out.push(0);
-            encode_bytes(out, &t.ticket.to_bytes(0));
+            match blob_key {
+                None => {
+                    out.push(0);
+                    encode_bytes(out, &t.ticket.to_bytes(0));
+                }
+                Some(k) => {
+                    out.push(1);
+                    let blob = Blob(t.ticket.to_bytes(0));
+                    encode_encrypt(k, KEY_USAGE_TICKET_BLOB, &blob, out)?;
+                }
+            }
         }
         Ok(())
     }
@@ -269,6 +293,207 @@ impl CephxServer {
             connection_secret,
             services: extra.iter().fold(0, |m, t| m | t.service_id),
         })
+    }
+}
+
+/// What the fake remembers of an authenticated session, to answer MAuth.
+#[derive(Clone)]
+pub struct SessionAuth {
+    pub name: EntityName,
+    pub client_key: CryptoKey,
+    pub global_id: u64,
+    /// The handshake's challenge: in-session renewals must answer it.
+    pub server_challenge: u64,
+    /// The current auth session key (renewals encrypt the new ticket with
+    /// it, and it opens the authorizer of service ticket requests).
+    pub auth_session_key: CryptoKey,
+}
+
+impl std::fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionAuth")
+            .field("name", &self.name)
+            .field("global_id", &self.global_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The fake's answer to one MAuth: what the client asked for, the reply's
+/// `result` and CephX payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InSessionReply {
+    /// The CephX request type, or 0 if it did not decode.
+    pub request_type: u16,
+    pub result: i32,
+    pub payload: Vec<u8>,
+}
+
+impl CephxServer {
+    /// The rotating secrets of `service_id` as of now: one secret per
+    /// validity period, the current one expiring at the end of the present
+    /// period, so that a short validity shows rotations quickly.
+    pub fn rotating_secrets(&self, service_id: u32) -> RotatingSecrets {
+        let period = self.validity.as_secs().max(1);
+        let now = UTime::now().sec as u64;
+        let n = now / period;
+        let base = &self.service_secrets[&service_id];
+        let mut secrets = BTreeMap::new();
+        for id in [n.saturating_sub(1), n, n + 1] {
+            // Derived per id so that the same id always has the same key.
+            let mut secret = base.secret().to_vec();
+            for (b, x) in secret.iter_mut().zip(id.to_le_bytes()) {
+                *b ^= x;
+            }
+            let expires = u32::try_from((id + 1) * period).unwrap_or(u32::MAX);
+            secrets.insert(
+                id,
+                ExpiringCryptoKey {
+                    key: CryptoKey::new(CIPHER_AES, UTime::new(0, 0), secret),
+                    expiration: UTime::new(expires, 0),
+                },
+            );
+        }
+        RotatingSecrets {
+            secrets,
+            max_ver: n + 1,
+        }
+    }
+
+    /// Answers a CephX request made inside an authenticated session:
+    /// auth ticket renewal, service tickets, or rotating secrets (for
+    /// daemon entities). Updates `session` on a renewal.
+    pub fn handle_in_session(&self, session: &mut SessionAuth, payload: &[u8]) -> InSessionReply {
+        let mut d = Decoder::new(payload);
+        let Ok(header) = CephXRequestHeader::decode(&mut d) else {
+            return refused(0, -EINVAL);
+        };
+        let ty = header.request_type;
+        let result = match ty {
+            CEPHX_GET_AUTH_SESSION_KEY => self.renew_auth(session, payload),
+            CEPHX_GET_PRINCIPAL_SESSION_KEY => self.service_tickets(session, &mut d),
+            CEPHX_GET_ROTATING_KEY => self.rotating_reply(session),
+            _ => Err(-EINVAL),
+        };
+        match result {
+            Ok(payload) => InSessionReply {
+                request_type: ty,
+                result: 0,
+                payload,
+            },
+            Err(errno) => refused(ty, errno),
+        }
+    }
+
+    fn renew_auth(&self, session: &mut SessionAuth, payload: &[u8]) -> Result<Vec<u8>, i32> {
+        let req = check_authenticate(payload, &session.client_key, session.server_challenge)
+            .map_err(|_| -EACCES)?;
+        let auth = self.issue(SERVICE_AUTH, &session.name, session.global_id);
+        let mut out = Vec::new();
+        CephXResponseHeader {
+            request_type: CEPHX_GET_AUTH_SESSION_KEY,
+            status: 0,
+        }
+        .encode(&mut out, 0);
+        let old = session.auth_session_key.clone();
+        self.ticket_reply_enc(
+            &session.client_key,
+            std::slice::from_ref(&auth),
+            Some(&old),
+            &mut out,
+        )
+        .map_err(|_| -EIO)?;
+        // No connection secret over MAuth; the extra tickets as in AUTH_DONE.
+        encode_bytes(&mut out, &[]);
+        let extra: Vec<Issued> = ISSUABLE
+            .iter()
+            .filter(|s| req.other_keys & **s != 0)
+            .map(|s| self.issue(*s, &session.name, session.global_id))
+            .collect();
+        let mut extra_bl = Vec::new();
+        if !extra.is_empty() {
+            self.ticket_reply(&auth.session_key, &extra, &mut extra_bl)
+                .map_err(|_| -EIO)?;
+        }
+        encode_bytes(&mut out, &extra_bl);
+        session.auth_session_key = auth.session_key;
+        Ok(out)
+    }
+
+    fn service_tickets(&self, session: &SessionAuth, d: &mut Decoder<'_>) -> Result<Vec<u8>, i32> {
+        // The authorizer: version, global id, service, auth ticket, then
+        // the CephXAuthorize under the ticket's session key.
+        let parse = |d: &mut Decoder<'_>| -> Result<(CephXTicketBlob, Vec<u8>), DecodeError> {
+            d.u8("authorizer version")?;
+            d.u64("authorizer global id")?;
+            d.u32("authorizer service")?;
+            let ticket = CephXTicketBlob::decode(d)?;
+            let enc = d.bytes("authorizer")?.to_vec();
+            Ok((ticket, enc))
+        };
+        let (ticket, enc) = parse(d).map_err(|_| -EINVAL)?;
+        let info: CephXServiceTicketInfo =
+            decrypt_payload(&self.service_secrets[&SERVICE_AUTH], 0, &ticket.blob)
+                .map_err(|_| -EACCES)?;
+        if info.ticket.global_id != session.global_id {
+            return Err(-EACCES);
+        }
+        let _authorize: CephXAuthorize =
+            decrypt_payload(&info.session_key, KEY_USAGE_AUTHORIZE, &enc).map_err(|_| -EACCES)?;
+        let req = CephXServiceTicketRequest::decode(d).map_err(|_| -EINVAL)?;
+        let issued: Vec<Issued> = ISSUABLE
+            .iter()
+            .filter(|s| req.keys & **s != 0)
+            .map(|s| self.issue(*s, &session.name, session.global_id))
+            .collect();
+        let mut out = Vec::new();
+        CephXResponseHeader {
+            request_type: CEPHX_GET_PRINCIPAL_SESSION_KEY,
+            status: 0,
+        }
+        .encode(&mut out, 0);
+        self.ticket_reply(&info.session_key, &issued, &mut out)
+            .map_err(|_| -EIO)?;
+        Ok(out)
+    }
+
+    fn rotating_reply(&self, session: &SessionAuth) -> Result<Vec<u8>, i32> {
+        let service = match session.name.ty {
+            EntityType::Osd => SERVICE_OSD,
+            EntityType::Mgr => SERVICE_MGR,
+            EntityType::Mon => SERVICE_MON,
+            _ => return Err(-EACCES),
+        };
+        let mut out = Vec::new();
+        CephXResponseHeader {
+            request_type: CEPHX_GET_ROTATING_KEY,
+            status: 0,
+        }
+        .encode(&mut out, 0);
+        encode_encrypt(
+            &session.client_key,
+            KEY_USAGE_ROTATING_SECRET,
+            &self.rotating_secrets(service),
+            &mut out,
+        )
+        .map_err(|_| -EIO)?;
+        Ok(out)
+    }
+}
+
+const EINVAL: i32 = 22;
+const EIO: i32 = 5;
+
+fn refused(request_type: u16, errno: i32) -> InSessionReply {
+    let mut payload = Vec::new();
+    CephXResponseHeader {
+        request_type,
+        status: errno,
+    }
+    .encode(&mut payload, 0);
+    InSessionReply {
+        request_type,
+        result: errno,
+        payload,
     }
 }
 
@@ -354,5 +579,97 @@ mod tests {
         assert_eq!(parse_initial_request(&p).unwrap().old_global_id, 12);
         p.truncate(p.len() - 1);
         assert!(parse_initial_request(&p).is_err());
+    }
+
+    #[test]
+    fn in_session_renewal_service_tickets_and_rotating_secrets() {
+        use ceph_auth::RenewalReply;
+        let key = random_key();
+        let osd: EntityName = "osd.3".parse().unwrap();
+        let server = CephxServer::new(Duration::from_secs(600));
+        let mut client = CephxClient::new(osd.clone(), key.clone());
+        assert!(
+            client.build_auth_ticket_request().is_err(),
+            "no session yet"
+        );
+        client.initial_auth_payload();
+        let more = client.handle_reply_more(&challenge_payload(99)).unwrap();
+        let req = check_authenticate(&more, &key, 99).unwrap();
+        let grant = server.grant(&osd, &key, 7, req.other_keys, true).unwrap();
+        client.handle_done(7, &grant.payload).unwrap();
+        let mut session = SessionAuth {
+            name: osd.clone(),
+            client_key: key.clone(),
+            global_id: 7,
+            server_challenge: 99,
+            auth_session_key: grant.session_key.clone(),
+        };
+        let old_auth = client.ticket(SERVICE_AUTH).unwrap().session_key.clone();
+
+        // Auth ticket renewal: the new ticket comes under the old session key.
+        let renew = client.build_auth_ticket_request().unwrap();
+        let reply = server.handle_in_session(&mut session, &renew);
+        assert_eq!(reply.result, 0);
+        match client.handle_mauth_reply(&reply.payload).unwrap() {
+            RenewalReply::AuthTicket { services } => {
+                assert_eq!(
+                    services,
+                    vec![SERVICE_AUTH, SERVICE_MON, SERVICE_OSD, SERVICE_MGR]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let new_auth = client.ticket(SERVICE_AUTH).unwrap().session_key.clone();
+        assert_ne!(new_auth, old_auth);
+        assert_eq!(new_auth, session.auth_session_key);
+
+        // Service tickets with the renewed auth ticket.
+        let st = client.build_service_ticket_request(SERVICE_OSD).unwrap();
+        let reply = server.handle_in_session(&mut session, &st);
+        assert_eq!(reply.result, 0);
+        assert_eq!(
+            client.handle_mauth_reply(&reply.payload).unwrap(),
+            RenewalReply::ServiceTickets {
+                services: vec![SERVICE_OSD]
+            }
+        );
+
+        // Rotating secrets, under the daemon's own key.
+        let reply = server.handle_in_session(&mut session, &client.build_rotating_request());
+        assert_eq!(reply.result, 0);
+        let RenewalReply::RotatingSecrets(secrets) =
+            client.handle_mauth_reply(&reply.payload).unwrap()
+        else {
+            panic!("not rotating secrets");
+        };
+        assert_eq!(secrets.secrets.len(), 3);
+        assert!(!secrets.need_new_secrets(std::time::SystemTime::now()));
+
+        // A refusal is a typed error carrying the status.
+        let mut wrong = session.clone();
+        wrong.server_challenge = 100;
+        let renew = client.build_auth_ticket_request().unwrap();
+        let reply = server.handle_in_session(&mut wrong, &renew);
+        assert_eq!(reply.result, -EACCES);
+        assert_eq!(
+            client.handle_mauth_reply(&reply.payload),
+            Err(ceph_auth::AuthError::PermissionDenied(-EACCES))
+        );
+    }
+
+    #[test]
+    fn clients_get_no_rotating_secrets() {
+        let key = random_key();
+        let server = CephxServer::new(Duration::from_secs(600));
+        let mut session = SessionAuth {
+            name: name(),
+            client_key: key.clone(),
+            global_id: 7,
+            server_challenge: 1,
+            auth_session_key: random_key(),
+        };
+        let client = CephxClient::new(name(), key);
+        let reply = server.handle_in_session(&mut session, &client.build_rotating_request());
+        assert_eq!(reply.result, -EACCES);
     }
 }

@@ -24,6 +24,8 @@ use crate::{CommandContext, ReceivedCommand, Shared};
 const ENTITY_TYPE_MON: u8 = 0x01;
 /// Sent instead of a banner when asked to.
 const GARBAGE_BANNER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+/// `EOPNOTSUPP`, a monitor's answer when no connection mode is common.
+const EOPNOTSUPP: i32 = 95;
 /// Bytes the fake accepts before authentication completes.
 const MAX_PRE_AUTH: usize = 1 << 20;
 
@@ -41,6 +43,8 @@ struct Conn {
     frozen: tokio::sync::watch::Receiver<bool>,
     out_seq: u64,
     in_seq: u64,
+    /// Set once CephX succeeds: what MAuth requests are checked against.
+    session_auth: Option<cephx::SessionAuth>,
 }
 
 /// Serves one accepted socket until it closes or misbehaves.
@@ -56,6 +60,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, sock: TcpStream) {
         frozen,
         out_seq: 0,
         in_seq: 0,
+        session_auth: None,
     };
     if let Err(why) = c.run().await {
         tracing::debug!(mon = %c.shared.cfg.name, why, "fake monitor connection ended");
@@ -253,9 +258,20 @@ impl Conn {
             .find(|m| allowed.contains(m))
             .and_then(|m| ConMode::from_wire(*m));
         let initial = cephx::parse_initial_request(&req.payload);
-        let (Some(mode), Ok(initial)) = (mode, initial) else {
+        let Some(mode) = mode else {
+            // As a monitor does: no common connection mode is EOPNOTSUPP.
             return self
-                .refuse(req.method, &allowed, "bad method, mode or payload")
+                .refuse_with(
+                    req.method,
+                    &allowed,
+                    "no common connection mode",
+                    -EOPNOTSUPP,
+                )
+                .await;
+        };
+        let Ok(initial) = initial else {
+            return self
+                .refuse(req.method, &allowed, "bad method or payload")
                 .await;
         };
         if req.method != AUTH_METHOD_CEPHX || initial.name != cfg.client_name {
@@ -291,6 +307,13 @@ impl Conn {
                 mode == ConMode::Secure,
             )
             .map_err(|e| e.to_string())?;
+        self.session_auth = Some(cephx::SessionAuth {
+            name: cfg.client_name.clone(),
+            client_key: cfg.client_key.clone(),
+            global_id,
+            server_challenge,
+            auth_session_key: grant.session_key.clone(),
+        });
         self.send(&AuthDone {
             global_id,
             con_mode: mode.wire(),
@@ -312,11 +335,23 @@ impl Conn {
         allowed_modes: &[u32],
         why: &str,
     ) -> Result<Option<(u64, ConMode, ceph_auth::CryptoKey, Vec<u8>)>, String> {
+        self.refuse_with(method, allowed_modes, why, -EACCES).await
+    }
+
+    /// Sends AUTH_BAD_METHOD with `result`.
+    #[allow(clippy::type_complexity)]
+    async fn refuse_with(
+        &mut self,
+        method: u32,
+        allowed_modes: &[u32],
+        why: &str,
+        result: i32,
+    ) -> Result<Option<(u64, ConMode, ceph_auth::CryptoKey, Vec<u8>)>, String> {
         tracing::debug!(mon = %self.shared.cfg.name, why, "fake monitor refuses authentication");
         self.shared.stats().auth_refusals += 1;
         self.send(&AuthBadMethod {
             method,
-            result: -EACCES,
+            result,
             allowed_methods: vec![AUTH_METHOD_CEPHX],
             allowed_modes: allowed_modes.to_vec(),
         })
@@ -405,7 +440,31 @@ impl Conn {
                     self.send_message(body, msg.tid).await?;
                 }
             }
-            // Other messages (MAuth renewals, logs) go unanswered.
+            msg_type::AUTH => {
+                let req = messages::AuthMsg::decode(&msg.front).map_err(|e| e.to_string())?;
+                let Some(session) = self.session_auth.as_mut() else {
+                    return Err("MAuth before authentication".into());
+                };
+                let mut reply = self.shared.cephx.handle_in_session(session, &req.payload);
+                if self.shared.fault(|f| &f.refuse_in_session_auth) {
+                    reply.result = -EACCES;
+                    reply.payload.clear();
+                }
+                self.shared
+                    .stats()
+                    .in_session_auth
+                    .push((reply.request_type, reply.result));
+                let global_id = session.global_id;
+                let body = messages::auth_reply(
+                    req.protocol,
+                    reply.result,
+                    global_id,
+                    &reply.payload,
+                    if reply.result == 0 { "" } else { "refused" },
+                );
+                self.send_message(body, 0).await?;
+            }
+            // Other messages (logs) go unanswered.
             _ => {}
         }
         Ok(())

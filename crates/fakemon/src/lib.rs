@@ -172,6 +172,20 @@ pub struct Stats {
     pub version_requests: Vec<(u64, bool)>,
     /// MMonMap messages sent.
     pub monmaps_sent: u64,
+    /// MAuth requests inside sessions: the CephX request type and the
+    /// result answered (0 or a negative errno).
+    pub in_session_auth: Vec<(u16, i32)>,
+}
+
+impl Stats {
+    /// How many in-session CephX requests of `request_type` were answered
+    /// with success.
+    pub fn renewals(&self, request_type: u16) -> usize {
+        self.in_session_auth
+            .iter()
+            .filter(|(t, r)| *t == request_type && *r == 0)
+            .count()
+    }
 }
 
 impl Stats {
@@ -204,6 +218,7 @@ pub(crate) struct Faults {
     pub corrupt_crc: AtomicBool,
     pub bad_signature: AtomicBool,
     pub huge_segment: AtomicBool,
+    pub refuse_in_session_auth: AtomicBool,
 }
 
 #[derive(Default)]
@@ -396,6 +411,12 @@ impl FakeMon {
     /// The monitor's AUTH_SIGNATURE does not match what the client sent.
     pub fn bad_auth_signature(&self, on: bool) {
         self.set(|f| &f.bad_signature, on);
+    }
+
+    /// Every MAuth inside a session (ticket renewals, rotating secrets) is
+    /// answered with `-EACCES`.
+    pub fn refuse_in_session_auth(&self, on: bool) {
+        self.set(|f| &f.refuse_in_session_auth, on);
     }
 
     /// New connections get, instead of HELLO, a frame whose preamble

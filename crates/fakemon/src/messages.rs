@@ -11,6 +11,8 @@ use ceph_denc::{encode_bytes, Decode, DecodeError, Decoder, Encode};
 pub mod msg_type {
     pub const MON_MAP: u16 = 4;
     pub const MON_SUBSCRIBE: u16 = 15;
+    pub const AUTH: u16 = 17;
+    pub const AUTH_REPLY: u16 = 18;
     pub const MON_GET_VERSION: u16 = 19;
     pub const MON_GET_VERSION_REPLY: u16 = 20;
     pub const MON_COMMAND: u16 = 50;
@@ -167,5 +169,46 @@ mod tests {
         assert_eq!(ack.data, b"out");
         let r = version_reply(3, 10, 1);
         assert_eq!(r.front.len(), 24);
+    }
+}
+
+/// MAuth as received: a CephX request inside the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthMsg {
+    pub protocol: u32,
+    pub payload: Vec<u8>,
+}
+
+impl AuthMsg {
+    pub fn decode(front: &[u8]) -> Result<Self, DecodeError> {
+        let mut d = Decoder::new(front);
+        skip_paxos(&mut d)?;
+        Ok(AuthMsg {
+            protocol: d.u32("MAuth.protocol")?,
+            payload: d.bytes("MAuth.auth_payload")?.to_vec(),
+        })
+    }
+}
+
+/// MAuthReply: `result` (0 or a negative errno), the CephX reply payload
+/// and a message.
+pub fn auth_reply(
+    protocol: u32,
+    result: i32,
+    global_id: u64,
+    payload: &[u8],
+    msg: &str,
+) -> OutBody {
+    let mut front = Vec::new();
+    protocol.encode(&mut front, 0);
+    result.encode(&mut front, 0);
+    global_id.encode(&mut front, 0);
+    encode_bytes(&mut front, payload);
+    msg.to_string().encode(&mut front, 0);
+    OutBody {
+        ty: msg_type::AUTH_REPLY,
+        version: 1,
+        front,
+        data: Vec::new(),
     }
 }

@@ -24,7 +24,7 @@ use crate::core::{
     SessionConfig, SessionState,
 };
 use crate::error::MonError;
-use crate::tickets::TicketKeeper;
+use crate::tickets::{RenewalCounts, TicketKeeper};
 
 /// Services to get tickets for along with authentication.
 const WANT_SERVICES: u32 = 0x01 | 0x04 | 0x10; // mon, osd, mgr
@@ -50,6 +50,10 @@ pub struct MonClientOptions {
     /// msgr2 connection modes to offer, preferred first
     /// (`ms_mon_client_mode`; Ceph's default is secure, then crc).
     pub modes: Vec<ConMode>,
+    /// `auth_service_ticket_ttl`: daemons judge their rotating secrets
+    /// against it (renew once the current one expired more than
+    /// `min(30 s, ttl / 4)` ago). Ceph's default is one hour.
+    pub service_ticket_ttl: Duration,
 }
 
 impl MonClientOptions {
@@ -63,6 +67,7 @@ impl MonClientOptions {
             connect_timeout: Duration::from_secs(300),
             seed: None,
             modes: vec![ConMode::Secure, ConMode::Crc],
+            service_ticket_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -124,6 +129,15 @@ pub struct Status {
     pub hunt_multiple: f64,
     /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
     pub epochs: BTreeMap<String, u64>,
+    /// The connection mode of the current session (`None` before the
+    /// first one).
+    pub con_mode: Option<ConMode>,
+    /// The rotating service secrets held (daemon entities only).
+    pub rotating_secrets: Option<Arc<ceph_auth::RotatingSecrets>>,
+    /// Set when rotating secrets arrived already expired by our clock.
+    pub clock_skew: Option<String>,
+    /// Renewals done over sessions so far.
+    pub renewals: RenewalCounts,
 }
 
 /// A handle to the monitor client. Clone it freely; the client shuts down
@@ -149,6 +163,8 @@ pub struct MonClient {
     requests: mpsc::UnboundedSender<Request>,
     status: watch::Receiver<Status>,
     events: broadcast::Sender<ClusterEvent>,
+    /// For daemons, how long past expiry a rotating secret stays usable.
+    rotating_margin: Option<Duration>,
 }
 
 /// Events kept for a slow `events()` receiver before it starts missing
@@ -174,8 +190,10 @@ impl MonClient {
                     }
                     // The monitors refused our credentials: retrying will
                     // not help, so say so now rather than at the timeout.
-                    if let Some(MonError::Auth(why)) = s.last_error.as_deref() {
-                        return Err(MonError::Auth(why.clone()));
+                    if let Some(e) = s.last_error.as_deref() {
+                        if let Some(e) = permanent_auth_failure(e) {
+                            return Err(e);
+                        }
                     }
                 }
                 if status.changed().await.is_err() {
@@ -214,7 +232,14 @@ impl MonClient {
             sessions: 0,
             hunt_multiple: 1.0,
             epochs: BTreeMap::new(),
+            con_mode: None,
+            rotating_secrets: None,
+            clock_skew: None,
+            renewals: RenewalCounts::default(),
         });
+        let rotating_margin = crate::tickets::needs_rotating_secrets(&opts.name)
+            .then(|| crate::tickets::rotating_margin(opts.service_ticket_ttl));
+        let tickets = TicketKeeper::new(&opts.name, opts.service_ticket_ttl);
         let driver = Driver {
             core,
             opts,
@@ -225,14 +250,17 @@ impl MonClient {
             last_error_changed: false,
             cephx: None,
             events: events.clone(),
-            tickets: TicketKeeper::default(),
+            tickets,
             published_epoch: None,
+            con_mode: None,
+            published_keeper: 0,
         };
         tokio::spawn(driver.run(req_rx));
         Ok(MonClient {
             requests: req_tx,
             status: status_rx,
             events,
+            rotating_margin,
         })
     }
 
@@ -383,6 +411,58 @@ impl MonClient {
         self.status.borrow().clone()
     }
 
+    /// Waits until this daemon entity (`osd.N`, `mds.N`, `mgr.N`) holds
+    /// rotating secrets whose current one has not expired more than
+    /// `min(30 s, service_ticket_ttl / 4)` ago, as the C++
+    /// `MonClient::wait_auth_rotating` does. Returns at once for other
+    /// entities. Fails with `TimedOut` after `timeout`, or `ClockSkew` when
+    /// the secrets the monitor sends are already expired by our clock.
+    pub async fn wait_auth_rotating(&self, timeout: Duration) -> Result<(), MonError> {
+        let Some(margin) = self.rotating_margin else {
+            return Ok(());
+        };
+        let mut status = self.status.clone();
+        let ready = async {
+            loop {
+                {
+                    let s = status.borrow_and_update();
+                    let now = std::time::SystemTime::now();
+                    let cutoff = now.checked_sub(margin).unwrap_or(now);
+                    if s.rotating_secrets
+                        .as_ref()
+                        .is_some_and(|r| !r.need_new_secrets(cutoff))
+                    {
+                        return Ok(());
+                    }
+                    if let Some(why) = &s.clock_skew {
+                        return Err(MonError::ClockSkew(why.clone()));
+                    }
+                    if s.state == SessionState::Shutdown {
+                        return Err(MonError::ShuttingDown);
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, ready)
+            .await
+            .unwrap_or_else(|_| {
+                Err(MonError::TimedOut(
+                    timeout,
+                    "waiting for rotating service secrets".into(),
+                ))
+            })
+    }
+
+    /// The rotating secrets of this daemon's service type, as last received
+    /// (`None` for non-daemon entities or before the first reply). `Debug`
+    /// on them redacts the keys.
+    pub fn rotating_secrets(&self) -> Option<Arc<ceph_auth::RotatingSecrets>> {
+        self.status.borrow().rotating_secrets.clone()
+    }
+
     /// The newest MonMap.
     pub fn monmap(&self) -> Option<Arc<MonMap>> {
         self.status.borrow().monmap.clone()
@@ -428,6 +508,10 @@ struct Driver {
     cephx: Option<CephxClient>,
     tickets: TicketKeeper,
     published_epoch: Option<u32>,
+    /// Mode of the current session's connection.
+    con_mode: Option<ConMode>,
+    /// The keeper generation last published.
+    published_keeper: u64,
 }
 
 fn unexpected(r: Reply) -> MonError {
@@ -439,18 +523,31 @@ fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {
     match e {
         MsgrError::Io(io) => MonError::Io(io),
         MsgrError::Timeout(what) => MonError::TimedOut(attempt_timeout, what.to_string()),
-        MsgrError::Auth(f) => {
-            let errno = f.errno.map(i32::abs).unwrap_or(13);
-            MonError::Auth(match errno {
-                1 | 13 => {
-                    "the monitor refused our credentials (wrong key, or an entity it does not know)"
-                        .into()
-                }
-                _ => format!("the monitor refused us: {f}"),
-            })
-        }
+        MsgrError::Auth(f) => auth_failure(f),
         e => MonError::Protocol(e.to_string()),
     }
+}
+
+/// Maps a typed authentication failure to the client's error kinds.
+fn auth_failure(f: ceph_msgr::auth::AuthFailure) -> MonError {
+    use ceph_msgr::auth::AuthFailureReason as R;
+    match (f.reason, f.errno.map(i32::abs)) {
+        (R::BadMethod, _) => MonError::AuthMethodNotAllowed(f.detail),
+        (R::UnsupportedMode, _) => MonError::ConnectionModeNotAllowed(f.detail),
+        (_, Some(crate::cephx::EKEYEXPIRED)) => MonError::TicketExpired(f.detail),
+        (R::Rejected, _) => MonError::Auth(f.detail),
+        _ => MonError::Auth(format!("the monitor refused us: {f}")),
+    }
+}
+
+/// A copy of `e` if it is a refusal that retrying cannot fix.
+fn permanent_auth_failure(e: &MonError) -> Option<MonError> {
+    Some(match e {
+        MonError::Auth(w) => MonError::Auth(w.clone()),
+        MonError::AuthMethodNotAllowed(w) => MonError::AuthMethodNotAllowed(w.clone()),
+        MonError::ConnectionModeNotAllowed(w) => MonError::ConnectionModeNotAllowed(w.clone()),
+        _ => return None,
+    })
 }
 
 impl Driver {
@@ -625,6 +722,7 @@ impl Driver {
                 self.attempts.remove(&conn);
                 tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
                 let global_id = connection.global_id();
+                let mode = connection.mode();
                 let (sender, mut rx) = connection.split();
                 let events = events.clone();
                 let reader = tokio::spawn(async move {
@@ -639,10 +737,12 @@ impl Driver {
                 self.core.handle_connected(conn, global_id, now);
                 if self.core.active_conn() == Some(conn) {
                     self.cephx = Some(auth.client);
+                    self.con_mode = Some(mode);
                 }
             }
             ConnEvent::Failed { conn, error } => {
                 self.attempts.remove(&conn);
+                self.forget_expired_ticket(&error);
                 self.core.handle_closed(conn, &error, now);
                 self.last_error = Some(Arc::new(error));
                 self.last_error_changed = true;
@@ -674,15 +774,26 @@ impl Driver {
         }
     }
 
-    /// Asks for fresh tickets over the session when some are due.
+    /// Asks for fresh tickets (and rotating secrets) over the session when
+    /// some are due.
     fn renew_tickets(&mut self, now: std::time::Instant) {
         if self.core.active_conn().is_none() {
             return;
         }
         if let Some(c) = self.cephx.as_mut() {
-            if let Some((protocol, payload)) = self.tickets.poll(c, now) {
+            for (protocol, payload) in self.tickets.poll(c, now) {
                 self.core.send_auth(protocol, payload);
             }
+        }
+    }
+
+    /// After the monitor refused our expired auth ticket, the next attempt
+    /// authenticates afresh (and gets a new global id) instead of
+    /// presenting it again.
+    fn forget_expired_ticket(&mut self, error: &MonError) {
+        if matches!(error, MonError::TicketExpired(_)) && self.cephx.is_some() {
+            tracing::warn!("auth ticket expired and refused; authenticating afresh");
+            self.cephx = None;
         }
     }
 
@@ -692,6 +803,7 @@ impl Driver {
         let global_id = self.core.global_id();
         let sessions = self.core.sessions();
         let hunt_multiple = self.core.hunt_multiple();
+        let keeper = self.tickets.generation();
         let changed = {
             let cur = self.status.borrow();
             cur.state != state
@@ -701,10 +813,13 @@ impl Driver {
                 || cur.hunt_multiple != hunt_multiple
                 || &cur.epochs != self.core.epochs()
                 || self.last_error_changed
+                || cur.con_mode != self.con_mode
+                || self.published_keeper != keeper
         };
         if changed {
             self.published_epoch = epoch;
             self.last_error_changed = false;
+            self.published_keeper = keeper;
             let monmap = self.core.monmap().cloned().map(Arc::new);
             self.status.send_replace(Status {
                 state,
@@ -714,6 +829,10 @@ impl Driver {
                 sessions,
                 hunt_multiple,
                 epochs: self.core.epochs().clone(),
+                con_mode: self.con_mode,
+                rotating_secrets: self.tickets.rotating_secrets(),
+                clock_skew: self.tickets.clock_skew(),
+                renewals: self.tickets.counts(),
             });
         }
     }

@@ -17,6 +17,10 @@ pub mod errno {
     pub const ETIMEDOUT: i32 = 110;
     pub const ECANCELED: i32 = 125;
     pub const EKEYREJECTED: i32 = 129;
+    pub const ETIME: i32 = 62;
+    pub const EPROTONOSUPPORT: i32 = 93;
+    pub const EOPNOTSUPP: i32 = 95;
+    pub const EKEYEXPIRED: i32 = 127;
 }
 
 /// An error from the monitor client.
@@ -40,9 +44,27 @@ pub enum MonError {
     /// No monitor could be reached (every address failed).
     #[error("no monitor could be reached: {0}")]
     MonUnavailable(String),
-    /// The monitors refused our credentials.
+    /// The monitors refused our credentials. A monitor gives the same
+    /// answer (`-EACCES`, at the same step) for a wrong key, an entity it
+    /// does not know and an entity without `mon` caps, so these are one
+    /// kind; its log tells them apart.
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The monitor does not allow our authentication method (e.g. it
+    /// requires `none`, or a method we lack).
+    #[error("authentication method not allowed: {0}")]
+    AuthMethodNotAllowed(String),
+    /// No connection mode we offer is allowed by the monitor (e.g. a client
+    /// configured for `crc` only, a monitor requiring `secure`).
+    #[error("connection mode not allowed: {0}")]
+    ConnectionModeNotAllowed(String),
+    /// Our auth ticket had expired when we presented it, and the monitor
+    /// refused it; the next attempt authenticates afresh (new global id).
+    #[error("auth ticket expired: {0}")]
+    TicketExpired(String),
+    /// Our clock and the monitors' disagree: keys arrived already expired.
+    #[error("clock skew: {0}")]
+    ClockSkew(String),
     /// A wrong or missing setting on our side (no keyring, bad mon_host...).
     #[error("{0}")]
     Config(String),
@@ -65,9 +87,50 @@ impl MonError {
             MonError::TimedOut(..) => ETIMEDOUT,
             MonError::MonUnavailable(_) => ENXIO,
             MonError::Auth(_) => EACCES,
+            MonError::AuthMethodNotAllowed(_) => EOPNOTSUPP,
+            MonError::ConnectionModeNotAllowed(_) => EPROTONOSUPPORT,
+            MonError::TicketExpired(_) => EKEYEXPIRED,
+            MonError::ClockSkew(_) => ETIME,
             MonError::Config(_) => EINVAL,
             MonError::Protocol(_) => EPROTO,
             MonError::Io(_) => EIO,
         }
+    }
+
+    /// True for refusals that retrying with the same settings cannot fix
+    /// (credentials, method, connection mode): [`crate::MonClient::connect`]
+    /// returns these at once.
+    pub fn is_permanent_auth_failure(&self) -> bool {
+        matches!(
+            self,
+            MonError::Auth(_)
+                | MonError::AuthMethodNotAllowed(_)
+                | MonError::ConnectionModeNotAllowed(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_kinds_have_distinct_errnos() {
+        let kinds = [
+            MonError::Auth(String::new()),
+            MonError::AuthMethodNotAllowed(String::new()),
+            MonError::ConnectionModeNotAllowed(String::new()),
+            MonError::TicketExpired(String::new()),
+            MonError::ClockSkew(String::new()),
+            MonError::TimedOut(Duration::ZERO, String::new()),
+            MonError::Protocol(String::new()),
+        ];
+        let mut errnos: Vec<i32> = kinds.iter().map(MonError::errno).collect();
+        assert_eq!(errnos[0], 13, "refused credentials are EACCES, as in ceph");
+        errnos.sort_unstable();
+        errnos.dedup();
+        assert_eq!(errnos.len(), kinds.len());
+        assert!(kinds[..3].iter().all(MonError::is_permanent_auth_failure));
+        assert!(!kinds[3..].iter().any(MonError::is_permanent_auth_failure));
     }
 }

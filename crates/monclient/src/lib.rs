@@ -10,7 +10,7 @@ pub mod command_desc;
 pub mod core;
 pub mod error;
 pub mod messages;
-mod tickets;
+pub mod tickets;
 
 pub use client::{MonClient, MonClientOptions, Status};
 pub use core::{
