@@ -10,7 +10,7 @@ use ceph_msgr::frame::{
 };
 use ceph_msgr::message::Message;
 use ceph_msgr::payload::*;
-use ceph_msgr::protocol::signature;
+use ceph_msgr::protocol::{signature, CompressionDone, CompressionRequest};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::EntityAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -164,8 +164,14 @@ impl Conn {
             self.write(GARBAGE_BANNER).await?;
             return self.hold().await;
         }
+        let offer_compression = self.shared.cfg.offer_compression;
         let ours = Banner {
-            supported: features::REVISION_1,
+            supported: features::REVISION_1
+                | if offer_compression {
+                    features::COMPRESSION
+                } else {
+                    0
+                },
             required: 0,
         };
         self.write(&ours.encode()).await?;
@@ -176,6 +182,7 @@ impl Conn {
                 Err(e) => return Err(format!("client banner: {e}")),
             }
         };
+        let client_banner = theirs;
         if theirs.supported & features::REVISION_1 == 0 {
             return Err("client does not speak msgr2 revision 1".into());
         }
@@ -221,6 +228,22 @@ impl Conn {
         let theirs = expect::<AuthSignature>(&f)?;
         if theirs.sha256 != expected {
             return Err("client's AUTH_SIGNATURE does not match".into());
+        }
+        let client_banner = client_banner.supported;
+        if offer_compression && client_banner & features::COMPRESSION != 0 {
+            // msgr2.1: the client asks, the server decides, before idents.
+            let f = self.frame().await?;
+            let req = expect::<CompressionRequest>(&f)?;
+            self.shared
+                .stats()
+                .compression_requests
+                .push(req.is_compress);
+            let force = self.shared.fault(|f| &f.force_compression);
+            self.send(&CompressionDone {
+                is_compress: force,
+                method: if force { 2 } else { 0 },
+            })
+            .await?;
         }
         let f = self.frame().await?;
         let ident = expect::<ClientIdent>(&f)?;

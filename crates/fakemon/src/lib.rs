@@ -111,6 +111,9 @@ pub struct FakeMonConfig {
     pub map_versions: BTreeMap<String, (u64, u64)>,
     /// Validity of the tickets issued.
     pub ticket_validity: Duration,
+    /// Advertise msgr2.1 compression negotiation in the banner, as Quincy
+    /// and later monitors do (the fake never compresses).
+    pub offer_compression: bool,
 }
 
 impl std::fmt::Debug for FakeMonConfig {
@@ -140,6 +143,7 @@ impl FakeMonConfig {
             command_handler: Arc::new(default_command_handler),
             map_versions: BTreeMap::from([("osdmap".to_string(), (42, 1))]),
             ticket_validity: Duration::from_secs(3600),
+            offer_compression: true,
         }
     }
 }
@@ -175,6 +179,8 @@ pub struct Stats {
     /// MAuth requests inside sessions: the CephX request type and the
     /// result answered (0 or a negative errno).
     pub in_session_auth: Vec<(u16, i32)>,
+    /// COMPRESSION_REQUEST frames received: whether each asked to compress.
+    pub compression_requests: Vec<bool>,
 }
 
 impl Stats {
@@ -219,6 +225,7 @@ pub(crate) struct Faults {
     pub bad_signature: AtomicBool,
     pub huge_segment: AtomicBool,
     pub refuse_in_session_auth: AtomicBool,
+    pub force_compression: AtomicBool,
 }
 
 #[derive(Default)]
@@ -411,6 +418,12 @@ impl FakeMon {
     /// The monitor's AUTH_SIGNATURE does not match what the client sent.
     pub fn bad_auth_signature(&self, on: bool) {
         self.set(|f| &f.bad_signature, on);
+    }
+
+    /// COMPRESSION_DONE turns compression on although the client asked
+    /// for none.
+    pub fn force_compression(&self, on: bool) {
+        self.set(|f| &f.force_compression, on);
     }
 
     /// Every MAuth inside a session (ticket renewals, rotating secrets) is

@@ -20,6 +20,7 @@ use bytes::BytesMut;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use ceph_denc::{Decode, Encode};
 use ceph_types::features::CEPH_FEATUREMASK_MSG_ADDR2;
 use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, UTime};
 
@@ -101,6 +102,8 @@ pub enum HandshakeState {
     Auth,
     /// Our AUTH_SIGNATURE sent; waiting for the peer's.
     AuthSignature,
+    /// COMPRESSION_REQUEST sent (msgr2.1); waiting for COMPRESSION_DONE.
+    Compression,
     /// CLIENT_IDENT sent; waiting for SERVER_IDENT.
     Ident,
     /// Session established.
@@ -162,10 +165,55 @@ impl std::fmt::Debug for ClientHandshake<'_> {
     }
 }
 
-/// Our banner: revision 1, nothing required.
+/// COMPRESSION_REQUEST (msgr2.1): whether the sender wants on-wire
+/// compression and the methods it prefers. We always send "no".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressionRequest {
+    pub is_compress: bool,
+    pub preferred_methods: Vec<u32>,
+}
+
+impl ControlPayload for CompressionRequest {
+    const TAG: Tag = Tag::CompressionRequest;
+    fn encode_payload(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.is_compress));
+        self.preferred_methods.encode(out, 0);
+    }
+    fn decode_payload(d: &mut ceph_denc::Decoder<'_>) -> Result<Self, ceph_denc::DecodeError> {
+        Ok(CompressionRequest {
+            is_compress: d.bool("CompressionRequest.is_compress")?,
+            preferred_methods: Vec::<u32>::decode(d)?,
+        })
+    }
+}
+
+/// COMPRESSION_DONE (msgr2.1): the server's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionDone {
+    pub is_compress: bool,
+    pub method: u32,
+}
+
+impl ControlPayload for CompressionDone {
+    const TAG: Tag = Tag::CompressionDone;
+    fn encode_payload(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.is_compress));
+        self.method.encode(out, 0);
+    }
+    fn decode_payload(d: &mut ceph_denc::Decoder<'_>) -> Result<Self, ceph_denc::DecodeError> {
+        Ok(CompressionDone {
+            is_compress: d.bool("CompressionDone.is_compress")?,
+            method: d.u32("CompressionDone.method")?,
+        })
+    }
+}
+
+/// Our banner: revision 1 and compression negotiation (we take part in
+/// the COMPRESSION_REQUEST / COMPRESSION_DONE exchange, always asking for
+/// no compression), nothing required.
 pub fn client_banner() -> Banner {
     Banner {
-        supported: features::REVISION_1,
+        supported: features::REVISION_1 | features::COMPRESSION,
         required: 0,
     }
 }
@@ -328,6 +376,27 @@ impl<'a> ClientHandshake<'a> {
                     && sig.sha256 != signature(&self.keys.session_key, &sent)
                 {
                     return Err(MsgrError::SignatureMismatch);
+                }
+                let peer = self.peer_banner.map_or(0, |b| b.supported);
+                if peer & client_banner().supported & features::COMPRESSION != 0 {
+                    // Both sides speak msgr2.1 compression negotiation: the
+                    // server waits for our request before CLIENT_IDENT.
+                    self.state = HandshakeState::Compression;
+                    self.queue_frame(&CompressionRequest {
+                        is_compress: false,
+                        preferred_methods: Vec::new(),
+                    })
+                } else {
+                    self.send_client_ident()
+                }
+            }
+            (HandshakeState::Compression, Tag::CompressionDone) => {
+                let done = CompressionDone::from_payload(&payload).map_err(bad(tag))?;
+                if done.is_compress {
+                    return Err(MsgrError::protocol(format!(
+                        "peer turned on compression method {} that we did not ask for",
+                        done.method
+                    )));
                 }
                 self.send_client_ident()
             }
