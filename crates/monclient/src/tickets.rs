@@ -52,7 +52,7 @@ pub struct RenewalCounts {
 }
 
 /// Decides when to renew and handles the monitor's answers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct TicketKeeper {
     last_ticket_request: Option<Instant>,
     last_rotating_request: Option<Instant>,
@@ -70,19 +70,6 @@ struct RotatingState {
     margin: Duration,
     secrets: Option<Arc<RotatingSecrets>>,
     clock_skew: Option<String>,
-}
-
-impl Default for TicketKeeper {
-    fn default() -> Self {
-        TicketKeeper {
-            last_ticket_request: None,
-            last_rotating_request: None,
-            failures: 0,
-            rotating: None,
-            counts: RenewalCounts::default(),
-            generation: 0,
-        }
-    }
 }
 
 impl TicketKeeper {
@@ -155,7 +142,7 @@ impl TicketKeeper {
     /// if any ticket needs renewal, a rotating-secrets request if due.
     pub fn poll(&mut self, cephx: &mut CephxClient, now: Instant) -> Vec<(u32, Vec<u8>)> {
         let mut out = Vec::new();
-        let may_send = |last: Option<Instant>| last.map_or(true, |t| now >= t + MIN_INTERVAL);
+        let may_send = |last: Option<Instant>| !matches!(last, Some(t) if now < t + MIN_INTERVAL);
         if may_send(self.last_ticket_request) {
             let need = cephx.need_tickets();
             let built = if need & SERVICE_AUTH != 0 {
