@@ -6,8 +6,8 @@ use std::io::Write;
 
 use ceph_denc::{Decode, Decoder};
 use ceph_types::{
-    CrushWrapper, EntityAddrVec, LogEntry, MonMap, OSDMap, OSDMapIncremental, OsdInfo, OsdXInfo,
-    PgPool,
+    CrushWrapper, EntityAddrVec, LogEntry, MgrMap, ModuleInfo, ModuleOption, MonMap, OSDMap,
+    OSDMapIncremental, OsdInfo, OsdXInfo, PgPool, StandbyInfo,
 };
 use serde_json::{json, Value};
 
@@ -22,6 +22,10 @@ pub const TYPES: &[&str] = &[
     "osd_xinfo_t",
     "entity_addrvec_t",
     "LogEntry",
+    "MgrMap",
+    "MgrMap::ModuleInfo",
+    "MgrMap::ModuleOption",
+    "MgrMap::StandbyInfo",
 ];
 
 fn whole<T: Decode>(bytes: &[u8]) -> Result<T, String> {
@@ -74,6 +78,10 @@ pub fn decode_to_json(ty: &str, bytes: &[u8]) -> Result<Value, String> {
         "osd_xinfo_t" => whole::<OsdXInfo>(bytes)?.to_json(),
         "entity_addrvec_t" => addrvec_json(&whole::<EntityAddrVec>(bytes)?),
         "LogEntry" => whole::<LogEntry>(bytes)?.to_json(),
+        "MgrMap" => whole::<MgrMap>(bytes)?.to_json(),
+        "MgrMap::ModuleInfo" => whole::<ModuleInfo>(bytes)?.to_json(),
+        "MgrMap::ModuleOption" => whole::<ModuleOption>(bytes)?.to_json(),
+        "MgrMap::StandbyInfo" => whole::<StandbyInfo>(bytes)?.to_json(),
         other => {
             return Err(format!(
                 "unknown type '{other}'; known: {}",
