@@ -5,6 +5,9 @@
 #   scripts/bench.sh --quick          shorter run
 #   scripts/bench.sh --json           machine-readable output
 #   scripts/bench.sh -c CONF -k KEYRING   an existing cluster
+#   scripts/bench.sh failover [--trials N] [--faults kill,stop]
+#                                     kill -9 / SIGSTOP of the serving monitor,
+#                                     ceph-monclient vs librados (~5 min)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)

@@ -79,6 +79,56 @@ impl RadosWorker {
         nanos(&v["ns"])
     }
 
+    /// Opens the handle with `mon_host` overriding the conf's (an address
+    /// vector without spaces, e.g. `[v2:127.0.0.1:3300,v1:127.0.0.1:6789]`).
+    pub fn open_with_mon_host(&mut self, mon_host: &str) -> io::Result<Duration> {
+        if mon_host.is_empty() || mon_host.contains(char::is_whitespace) {
+            return Err(io::Error::other(format!("bad mon_host {mon_host:?}")));
+        }
+        let v = self.request(&format!("open {mon_host}"))?;
+        nanos(&v["ns"])
+    }
+
+    /// The worker's process id (to read its sockets from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts a background `mon_command` loop on the open handle.
+    pub fn loop_start(&mut self) -> io::Result<()> {
+        self.request("loop_start").map(drop)
+    }
+
+    /// When the running loop last finished a command successfully
+    /// (CLOCK_MONOTONIC ns), if it has.
+    pub fn loop_last_ok(&mut self) -> io::Result<Option<u64>> {
+        let v = self.request("loop_stat")?;
+        match v["last_ok_ns"].as_u64() {
+            Some(0) => Ok(None),
+            Some(ns) => Ok(Some(ns)),
+            None => Err(io::Error::other(format!("librados worker said {v}"))),
+        }
+    }
+
+    /// Stops the loop and returns what it recorded.
+    pub fn loop_stop(&mut self) -> io::Result<RadosLoopTrace> {
+        let v = self.request("loop_stop")?;
+        let ok_ns = v["ok_ns"]
+            .as_array()
+            .ok_or_else(|| io::Error::other("librados worker: no ok_ns"))?
+            .iter()
+            .map(|t| {
+                t.as_u64()
+                    .ok_or_else(|| io::Error::other(format!("librados worker: bad time {t}")))
+            })
+            .collect::<io::Result<Vec<u64>>>()?;
+        Ok(RadosLoopTrace {
+            ok_ns,
+            errors: v["errors"].as_u64().unwrap_or(0),
+            max_call: nanos(&v["max_call_ns"])?,
+        })
+    }
+
     /// `count` sequential `mon_command` round trips on the open handle.
     pub fn round_trips(&mut self, count: usize) -> io::Result<Vec<Duration>> {
         let v = self.request(&format!("rt {count}"))?;
@@ -96,6 +146,17 @@ impl RadosWorker {
             _ => Err(io::Error::other(format!("librados worker said {v}"))),
         }
     }
+}
+
+/// What the worker's `mon_command` loop recorded.
+#[derive(Debug, Clone)]
+pub struct RadosLoopTrace {
+    /// Completion times of the successful calls (CLOCK_MONOTONIC ns).
+    pub ok_ns: Vec<u64>,
+    /// Calls that failed (exception or non-zero return).
+    pub errors: u64,
+    /// The longest single call.
+    pub max_call: Duration,
 }
 
 fn nanos(v: &Value) -> io::Result<Duration> {

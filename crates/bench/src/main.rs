@@ -8,10 +8,15 @@
 //! 2. library connect time (to an authenticated session with a MonMap);
 //! 3. command round trips and commands/s on an open session;
 //! 4. peak RSS of one `status` process.
+//!
+//! `monc-bench failover` instead measures how both libraries leave a
+//! monitor that is killed or frozen (see the `failover` module).
 
+mod failover;
 mod librados;
 mod native;
 mod process;
+mod sockets;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -49,9 +54,12 @@ const ROUND_TRIP_BATCH: usize = 20;
     about = "Benchmark monc against the ceph CLI and ceph-monclient against librados",
     long_about = "Benchmark monc against the ceph CLI and ceph-monclient against librados.\n\n\
         Starts a 3-monitor cluster with ceph-testbed unless -c and -k name an existing one. \
-        Progress goes to stderr; the table (or JSON with --json) to stdout."
+        Progress goes to stderr; the table (or JSON with --json) to stdout.\n\n\
+        `monc-bench failover` measures failover instead (see its --help)."
 )]
 struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
     /// ceph.conf of an existing cluster (with -k); default: start a testbed.
     #[arg(short = 'c', long = "conf", requires = "keyring")]
     conf: Option<PathBuf>,
@@ -65,7 +73,7 @@ struct Cli {
     #[arg(long, default_value = "ceph")]
     ceph: PathBuf,
     /// A Python with the `rados` module.
-    #[arg(long, default_value = "/usr/bin/python3")]
+    #[arg(long, default_value = "/usr/bin/python3", global = true)]
     python: PathBuf,
     /// A shorter run (fewer samples, shorter throughput windows).
     #[arg(long)]
@@ -86,8 +94,17 @@ struct Cli {
     #[arg(long, default_value_t = 3)]
     rss_runs: usize,
     /// Print the results as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
+}
+
+/// What to measure instead of the default sections.
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// The monitor a client uses is killed (kill -9) or frozen (SIGSTOP):
+    /// how fast ceph-monclient and librados leave it, and their longest
+    /// gap between successful commands. Starts its own 3-monitor cluster.
+    Failover(failover::FailoverArgs),
 }
 
 /// Sample sizes after defaults and `--quick`.
@@ -177,6 +194,9 @@ struct Report {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Mode::Failover(args)) = &cli.mode {
+        return failover::main(&cli, args);
+    }
     match run(&cli) {
         Ok(report) => {
             if cli.json {
@@ -844,6 +864,26 @@ mod tests {
     fn conf_needs_keyring() {
         assert!(Cli::try_parse_from(["monc-bench", "-c", "x.conf"]).is_err());
         assert!(Cli::try_parse_from(["monc-bench", "-c", "x.conf", "-k", "k"]).is_ok());
+    }
+
+    #[test]
+    fn failover_subcommand_parses_its_options() {
+        let cli = Cli::parse_from(["monc-bench", "failover", "--trials", "7", "--json"]);
+        let Some(Mode::Failover(args)) = &cli.mode else {
+            panic!("no failover mode: {cli:?}");
+        };
+        assert_eq!(args.trials, 7);
+        assert_eq!(
+            args.faults,
+            vec![failover::Fault::Kill, failover::Fault::Stop]
+        );
+        assert!(cli.json);
+        let cli = Cli::parse_from(["monc-bench", "--monc", "m", "failover", "--faults", "stop"]);
+        let Some(Mode::Failover(args)) = &cli.mode else {
+            panic!("no failover mode: {cli:?}");
+        };
+        assert_eq!(args.faults, vec![failover::Fault::Stop]);
+        assert!(Cli::parse_from(["monc-bench", "--quick"]).mode.is_none());
     }
 
     #[test]

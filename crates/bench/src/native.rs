@@ -1,6 +1,8 @@
 //! Our side in-process: `ceph-monclient` on a tokio runtime.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ceph_auth::Keyring;
@@ -100,4 +102,77 @@ pub async fn throughput(
         count,
         secs: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What a [`CommandLoop`] recorded.
+#[derive(Debug, Clone, Default)]
+pub struct LoopTrace {
+    /// Completion times of the successful commands.
+    pub ok_at: Vec<Instant>,
+    /// Commands that failed (client error or non-zero retval).
+    pub errors: u64,
+    /// The longest single command.
+    pub max_call: Duration,
+}
+
+/// One task issuing a command back to back on one client, timing each.
+pub struct CommandLoop {
+    stop: Arc<AtomicBool>,
+    trace: Arc<Mutex<LoopTrace>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CommandLoop {
+    /// Starts the loop on `rt`.
+    pub fn start(rt: &tokio::runtime::Runtime, client: MonClient, cmd: &str) -> CommandLoop {
+        let stop = Arc::new(AtomicBool::new(false));
+        let trace = Arc::new(Mutex::new(LoopTrace::default()));
+        let task = rt.spawn({
+            let (stop, trace, cmd) = (stop.clone(), trace.clone(), cmd.to_string());
+            async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let result = one_command(&client, &cmd).await;
+                    let ended = Instant::now();
+                    {
+                        let mut t = trace.lock().unwrap_or_else(|p| p.into_inner());
+                        t.max_call = t.max_call.max(ended - started);
+                        match result {
+                            Ok(()) => t.ok_at.push(ended),
+                            Err(_) => t.errors += 1,
+                        }
+                    }
+                    if result.is_err() {
+                        // Same pause as the librados loop: no spinning on errors.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+        CommandLoop { stop, trace, task }
+    }
+
+    /// When the loop last finished a command successfully.
+    pub fn last_ok(&self) -> Option<Instant> {
+        let t = self.trace.lock().unwrap_or_else(|p| p.into_inner());
+        t.ok_at.last().copied()
+    }
+
+    /// Stops the loop (waiting up to 60 s for a command in flight) and
+    /// returns what it recorded.
+    pub fn stop(self, rt: &tokio::runtime::Runtime) -> Result<LoopTrace, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut task = self.task;
+        let finished = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), &mut task)
+                .await
+                .is_ok()
+        });
+        if !finished {
+            task.abort();
+            return Err("a command did not return within 60 s of stopping the loop".into());
+        }
+        let t = self.trace.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(t.clone())
+    }
 }
