@@ -206,6 +206,10 @@ impl Conn {
             peer_addr: EntityAddr::new(ceph_types::EntityAddrType::Msgr2, peer, 0),
         })
         .await?;
+        if self.shared.fault(|f| &f.out_of_order) {
+            self.send_server_ident().await?;
+            return self.hold().await;
+        }
         let Some((global_id, mode, session_key, secret)) = self.authenticate().await? else {
             return self.hold().await;
         };
@@ -250,6 +254,13 @@ impl Conn {
         // Counted before the client can see it, so a test that saw the
         // session come up also sees it counted.
         self.shared.stats().sessions.push(mode);
+        self.send_server_ident().await?;
+        tracing::debug!(mon = %self.shared.cfg.name, global_id, ?mode, "fake monitor session up");
+        let features = ident.supported_features & CLIENT_FEATURES_ALL;
+        self.serve_session(features).await
+    }
+
+    async fn send_server_ident(&mut self) -> Outcome {
         self.send(&ServerIdent {
             addrs: crate::v2_addrvec(self.shared.addr),
             gid: -1,
@@ -259,10 +270,7 @@ impl Conn {
             flags: CONNECT_LOSSY,
             cookie: 0,
         })
-        .await?;
-        tracing::debug!(mon = %self.shared.cfg.name, global_id, ?mode, "fake monitor session up");
-        let features = ident.supported_features & CLIENT_FEATURES_ALL;
-        self.serve_session(features).await
+        .await
     }
 
     /// Runs CephX; `Ok(None)` after refusing the client (AUTH_BAD_METHOD

@@ -226,6 +226,7 @@ pub(crate) struct Faults {
     pub huge_segment: AtomicBool,
     pub refuse_in_session_auth: AtomicBool,
     pub force_compression: AtomicBool,
+    pub out_of_order: AtomicBool,
 }
 
 #[derive(Default)]
@@ -418,6 +419,12 @@ impl FakeMon {
     /// The monitor's AUTH_SIGNATURE does not match what the client sent.
     pub fn bad_auth_signature(&self, on: bool) {
         self.set(|f| &f.bad_signature, on);
+    }
+
+    /// New connections get SERVER_IDENT right after HELLO, before any
+    /// authentication (frames out of order).
+    pub fn send_frames_out_of_order(&self, on: bool) {
+        self.set(|f| &f.out_of_order, on);
     }
 
     /// COMPRESSION_DONE turns compression on although the client asked
