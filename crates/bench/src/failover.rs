@@ -707,26 +707,23 @@ fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// Our successes in seconds from the fault (negative: before it).
-fn ours_relative(trace: &LoopTrace, fault_at: Instant) -> (Vec<f64>, u64, f64) {
-    let ok = trace
-        .ok_at
-        .iter()
-        .map(|&t| match t.checked_duration_since(fault_at) {
-            Some(after) => after.as_secs_f64(),
-            None => -fault_at.duration_since(t).as_secs_f64(),
-        })
-        .collect();
+/// Successes as (start, end), in seconds from the fault (negative: before it).
+type Successes = Vec<(f64, f64)>;
+
+/// Our successes relative to the fault.
+fn ours_relative(trace: &LoopTrace, fault_at: Instant) -> (Successes, u64, f64) {
+    let rel = |t: Instant| match t.checked_duration_since(fault_at) {
+        Some(after) => after.as_secs_f64(),
+        None => -fault_at.duration_since(t).as_secs_f64(),
+    };
+    let ok = trace.ok_at.iter().map(|&(s, e)| (rel(s), rel(e))).collect();
     (ok, trace.errors, trace.max_call.as_secs_f64())
 }
 
-/// librados successes in seconds from the fault (negative: before it).
-fn librados_relative(trace: &RadosLoopTrace, fault_ns: u64) -> (Vec<f64>, u64, f64) {
-    let ok = trace
-        .ok_ns
-        .iter()
-        .map(|&ns| (ns as i128 - fault_ns as i128) as f64 / 1e9)
-        .collect();
+/// librados successes relative to the fault.
+fn librados_relative(trace: &RadosLoopTrace, fault_ns: u64) -> (Successes, u64, f64) {
+    let rel = |ns: u64| (ns as i128 - fault_ns as i128) as f64 / 1e9;
+    let ok = trace.ok_ns.iter().map(|&(s, e)| (rel(s), rel(e))).collect();
     (ok, trace.errors, trace.max_call.as_secs_f64())
 }
 
@@ -734,11 +731,14 @@ fn librados_relative(trace: &RadosLoopTrace, fault_ns: u64) -> (Vec<f64>, u64, f
 /// (when the observation stopped and the monitor was restored).
 fn side_figures(
     left: Option<Duration>,
-    (ok_at, errors, max_call): (Vec<f64>, u64, f64),
+    (ok_at, errors, max_call): (Successes, u64, f64),
     window_end: f64,
 ) -> SideFigures {
-    let mut ok: Vec<f64> = ok_at.into_iter().filter(|&t| t <= window_end).collect();
-    ok.sort_by(f64::total_cmp);
+    let mut ok: Successes = ok_at
+        .into_iter()
+        .filter(|&(_, e)| e <= window_end)
+        .collect();
+    ok.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (first_ok_after, longest_gap) = gap_figures(&ok);
     SideFigures {
         left_after: left.map(|d| d.as_secs_f64()),
@@ -750,19 +750,31 @@ fn side_figures(
     }
 }
 
-/// From ascending success times (seconds from the fault): the first after
-/// the fault, and the longest gap between consecutive successes (from the
-/// fault itself if none came before). Both `None` without a success after
-/// the fault: the gap never closed.
-pub fn gap_figures(ok_sorted: &[f64]) -> (Option<f64>, Option<f64>) {
-    let Some(first_after) = ok_sorted.iter().copied().find(|&t| t > 0.0) else {
+/// From successes (start, end) in ascending end order, seconds from the
+/// fault: when the first command *sent* after the fault succeeded (a reply
+/// already in flight does not count), and the longest gap between the ends
+/// of consecutive successes (from the fault itself if none came before).
+/// `None` when no command sent after the fault succeeded.
+pub fn gap_figures(ok_sorted: &[(f64, f64)]) -> (Option<f64>, Option<f64>) {
+    let Some(first_after) = ok_sorted
+        .iter()
+        .filter(|&&(start, _)| start > 0.0)
+        .map(|&(_, end)| end)
+        .reduce(f64::min)
+    else {
         return (None, None);
     };
-    let before = ok_sorted.iter().copied().rfind(|&t| t <= 0.0);
-    let longest = ok_sorted
+    let ends: Vec<f64> = ok_sorted.iter().map(|&(_, end)| end).collect();
+    let before = ends.iter().copied().rfind(|&t| t <= 0.0);
+    let first_end_after = ends
+        .iter()
+        .copied()
+        .find(|&t| t > 0.0)
+        .unwrap_or(first_after);
+    let longest = ends
         .windows(2)
         .map(|w| w[1] - w[0])
-        .chain(std::iter::once(first_after - before.unwrap_or(0.0)))
+        .chain(std::iter::once(first_end_after - before.unwrap_or(0.0)))
         .fold(0.0, f64::max);
     (Some(first_after), Some(longest))
 }
@@ -821,7 +833,7 @@ type Pick = fn(&SideFigures) -> Option<f64>;
 /// The per-side figures shown, with their labels.
 const FIGURES: [(&str, Pick); 3] = [
     ("left the monitor for another", |s| s.left_after),
-    ("first success after the fault", |s| s.first_ok_after),
+    ("first success sent after the fault", |s| s.first_ok_after),
     ("longest gap between successes", |s| s.longest_gap),
 ];
 
@@ -1024,17 +1036,24 @@ mod tests {
 
     #[test]
     fn gaps_span_the_fault() {
-        let (first, gap) = gap_figures(&[-0.3, -0.2, -0.1, 12.0, 12.1]);
+        // Ends only matter for gaps; starts decide "sent after the fault".
+        let ok = |ends: &[f64]| -> Successes { ends.iter().map(|&e| (e - 0.001, e)).collect() };
+        let (first, gap) = gap_figures(&ok(&[-0.3, -0.2, -0.1, 12.0, 12.1]));
         assert_eq!(first, Some(12.0));
         assert!((gap.unwrap() - 12.1).abs() < 1e-9, "{gap:?}");
         // A stall that starts after a few successes on the new monitor.
-        let (first, gap) = gap_figures(&[-0.1, 0.05, 0.1, 8.1, 8.2]);
+        let (first, gap) = gap_figures(&ok(&[-0.1, 0.05, 0.1, 8.1, 8.2]));
         assert_eq!(first, Some(0.05));
         assert!((gap.unwrap() - 8.0).abs() < 1e-9, "{gap:?}");
         // Nothing before the fault: measured from the fault.
-        assert_eq!(gap_figures(&[2.0, 2.5]), (Some(2.0), Some(2.0)));
+        assert_eq!(gap_figures(&ok(&[2.0, 2.5])), (Some(2.0), Some(2.0)));
+        // A reply in flight at the fault is not a recovery.
+        let (first, gap) = gap_figures(&[(-0.001, 0.0005), (5.0, 5.6)]);
+        assert_eq!(first, Some(5.6));
+        assert!((gap.unwrap() - 5.5995).abs() < 1e-9, "{gap:?}");
         // Never recovered.
-        assert_eq!(gap_figures(&[-1.0, -0.5]), (None, None));
+        assert_eq!(gap_figures(&ok(&[-1.0, -0.5])), (None, None));
+        assert_eq!(gap_figures(&[(-0.1, 0.2)]), (None, None));
         assert_eq!(gap_figures(&[]), (None, None));
     }
 
@@ -1042,7 +1061,11 @@ mod tests {
     fn side_figures_cut_at_the_window_end() {
         let s = side_figures(
             Some(Duration::from_millis(30)),
-            (vec![5.0, -0.1, 0.5, 40.0], 2, 0.25),
+            (
+                vec![(4.9, 5.0), (-0.2, -0.1), (0.4, 0.5), (39.0, 40.0)],
+                2,
+                0.25,
+            ),
             10.0,
         );
         assert_eq!(s.left_after, Some(0.03));

@@ -117,11 +117,13 @@ impl RadosWorker {
             .as_array()
             .ok_or_else(|| io::Error::other("librados worker: no ok_ns"))?
             .iter()
-            .map(|t| {
-                t.as_u64()
-                    .ok_or_else(|| io::Error::other(format!("librados worker: bad time {t}")))
+            .map(|pair| match (pair[0].as_u64(), pair[1].as_u64()) {
+                (Some(start), Some(end)) => Ok((start, end)),
+                _ => Err(io::Error::other(format!(
+                    "librados worker: bad times {pair}"
+                ))),
             })
-            .collect::<io::Result<Vec<u64>>>()?;
+            .collect::<io::Result<Vec<(u64, u64)>>>()?;
         Ok(RadosLoopTrace {
             ok_ns,
             errors: v["errors"].as_u64().unwrap_or(0),
@@ -151,8 +153,8 @@ impl RadosWorker {
 /// What the worker's `mon_command` loop recorded.
 #[derive(Debug, Clone)]
 pub struct RadosLoopTrace {
-    /// Completion times of the successful calls (CLOCK_MONOTONIC ns).
-    pub ok_ns: Vec<u64>,
+    /// Start and end of the successful calls (CLOCK_MONOTONIC ns).
+    pub ok_ns: Vec<(u64, u64)>,
     /// Calls that failed (exception or non-zero return).
     pub errors: u64,
     /// The longest single call.

@@ -107,8 +107,8 @@ pub async fn throughput(
 /// What a [`CommandLoop`] recorded.
 #[derive(Debug, Clone, Default)]
 pub struct LoopTrace {
-    /// Completion times of the successful commands.
-    pub ok_at: Vec<Instant>,
+    /// Start and end of the successful commands.
+    pub ok_at: Vec<(Instant, Instant)>,
     /// Commands that failed (client error or non-zero retval).
     pub errors: u64,
     /// The longest single command.
@@ -138,7 +138,7 @@ impl CommandLoop {
                         let mut t = trace.lock().unwrap_or_else(|p| p.into_inner());
                         t.max_call = t.max_call.max(ended - started);
                         match result {
-                            Ok(()) => t.ok_at.push(ended),
+                            Ok(()) => t.ok_at.push((started, ended)),
                             Err(_) => t.errors += 1,
                         }
                     }
@@ -155,7 +155,7 @@ impl CommandLoop {
     /// When the loop last finished a command successfully.
     pub fn last_ok(&self) -> Option<Instant> {
         let t = self.trace.lock().unwrap_or_else(|p| p.into_inner());
-        t.ok_at.last().copied()
+        t.ok_at.last().map(|&(_, ended)| ended)
     }
 
     /// Stops the loop (waiting up to 60 s for a command in flight) and

@@ -8,7 +8,7 @@
 #   tput C SECS          -> {"count": N, "secs": S} C threads issuing CMD for SECS
 #   loop_start           -> {}          a background thread issues CMD back to back
 #   loop_stat            -> {"ok": N, "errors": E, "last_ok_ns": T}
-#   loop_stop            -> {"ok_ns": [..], "errors": E, "max_call_ns": M}
+#   loop_stop            -> {"ok_ns": [[start, end], ..], "errors": E, "max_call_ns": M}
 #   quit
 # Loop times are time.monotonic_ns() (CLOCK_MONOTONIC, as the bench reads it).
 # Errors answer {"error": "..."}.
@@ -115,7 +115,7 @@ class CommandLoop:
             end = time.monotonic_ns()
             self.max_call_ns = max(self.max_call_ns, end - start)
             if ok:
-                self.ok_ns.append(end)
+                self.ok_ns.append((start, end))
             else:
                 self.errors += 1
                 # Same pause as the bench's own loop: no spinning on errors.
@@ -134,7 +134,7 @@ def do_loop_stat():
     loop = command_loop
     if loop is None:
         raise RuntimeError('no command loop')
-    last = loop.ok_ns[-1] if loop.ok_ns else 0
+    last = loop.ok_ns[-1][1] if loop.ok_ns else 0
     return {'ok': len(loop.ok_ns), 'errors': loop.errors, 'last_ok_ns': last}
 
 
