@@ -83,14 +83,15 @@ const VALUE_FLAGS: &[(&[&str], Option<char>)] = &[
     (&["--conf"], Some('c')),
     (&["--cluster"], None),
     (&["--name"], Some('n')),
-    (&["--id", "--user"], Some('i')),
+    (&["--id", "--user"], None),
     (&["--keyring"], Some('k')),
     (&["--mon-host", "--mon_host"], Some('m')),
     (&["--format"], Some('f')),
     (&["--connect-timeout"], None),
     (&["--json"], None),
     (&["--out-file"], Some('o')),
-    (&["--in-file"], None),
+    // `-i` is the input file, as in `ceph` (not the client ID).
+    (&["--in-file"], Some('i')),
 ];
 
 /// Config options that may be set on the command line as `--name value`
@@ -146,7 +147,7 @@ impl Args {
                     args.jsonl = true;
                     continue;
                 }
-                "-s" => {
+                "-s" | "--status" => {
                     args.words.push("status".into());
                     continue;
                 }
@@ -264,9 +265,10 @@ mod tests {
 
     #[test]
     fn inline_and_glued_values() {
-        let a = parse("--format=json-pretty -iadmin -m 127.0.0.1:3300 --user=bob status");
+        let a = parse("--format=json-pretty -iin.bin -m 127.0.0.1:3300 --user=bob status");
         assert_eq!(a.format, Format::JsonPretty);
         assert_eq!(a.id.as_deref(), Some("bob"));
+        assert_eq!(a.in_file.as_deref(), Some(std::path::Path::new("in.bin")));
         assert_eq!(a.mon_host.as_deref(), Some("127.0.0.1:3300"));
         assert_eq!(a.words, ["status"]);
     }

@@ -31,12 +31,12 @@ options (as the ceph CLI):
   -c, --conf FILE          ceph.conf to read (default: $CEPH_CONF, /etc/ceph/$cluster.conf, ...)
   --cluster NAME           cluster name (default ceph)
   -n, --name TYPE.ID       entity to authenticate as (default client.admin)
-  -i, --id, --user ID      client ID (client.ID)
+  --id, --user ID          client ID (client.ID)
   -k, --keyring FILE       keyring to read
   -m, --mon-host ADDRS     monitor addresses, as mon_host
   -f, --format FMT         json, json-pretty, xml, xml-pretty or plain
   -o, --out-file FILE      write the command's output data to FILE
-  --in-file FILE           send FILE as the command's input data
+  -i, --in-file FILE       send FILE as the command's input data
   --connect-timeout SECS   give up connecting after SECS (default client_mount_timeout)
   --json JSON              the command as a JSON object
   --jsonl                  print one JSON object per command (cmd, retval, outs, outb, start, end)
@@ -63,9 +63,9 @@ fn main() -> ExitCode {
         println!("monc {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    if args.help && args.words.is_empty() {
+    if args.help {
+        // As `ceph -h`: the general usage, then the monitors' commands.
         println!("{USAGE}");
-        return ExitCode::SUCCESS;
     }
     init_tracing(args.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -166,7 +166,12 @@ async fn run(args: Args) -> i32 {
         Ok(c) => c,
         Err((code, msg)) => {
             eprintln!("monc: {msg}");
-            return code;
+            // Plain `monc -h` has printed its usage: not a failure.
+            return if args.help && args.words.is_empty() {
+                0
+            } else {
+                code
+            };
         }
     };
     let mut session = Session {
@@ -174,7 +179,9 @@ async fn run(args: Args) -> i32 {
         args: &args,
         table: None,
     };
-    let code = if args.json_cmd.is_some() || !args.words.is_empty() {
+    let code = if args.help {
+        session.help(&args.words).await
+    } else if args.json_cmd.is_some() || !args.words.is_empty() {
         let cmd = match &args.json_cmd {
             Some(j) => CommandInput::Json(j.clone()),
             None => CommandInput::Words(args.words.clone()),
@@ -245,10 +252,32 @@ impl Session<'_> {
             }
         };
         if let Some(f) = job.format.wire_name() {
-            cmd.entry("format")
-                .or_insert_with(|| Value::String(f.into()));
+            // `-f` wins over a `--format` among the words, as in `ceph`.
+            if matches!(input, CommandInput::Words(_)) {
+                cmd.insert("format".into(), Value::String(f.into()));
+            } else {
+                cmd.entry("format")
+                    .or_insert_with(|| Value::String(f.into()));
+            }
         }
         Ok(cmd)
+    }
+
+    /// `monc [WORDS] -h`: the signatures starting with the words, as
+    /// `ceph` lists them under "Monitor commands:".
+    async fn help(&mut self, words: &[String]) -> i32 {
+        let table = match self.command_table().await {
+            Ok(t) => t,
+            Err((code, msg)) => {
+                eprintln!("monc: {msg}");
+                return code;
+            }
+        };
+        let text = table.help_text(words, output::terminal_columns());
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "\n Monitor commands: \n =================\n{text}");
+        let _ = out.flush();
+        0
     }
 
     async fn run_one(&mut self, job: Job) -> i32 {

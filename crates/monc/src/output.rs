@@ -56,6 +56,25 @@ pub fn status(retval: i32, outs: &str) {
     }
 }
 
+/// The terminal's width as `ceph` reads it (from stdin), 80 when stdin
+/// is not a terminal.
+pub fn terminal_columns() -> usize {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the pointed-to struct,
+    // which lives for the whole call.
+    let rc = unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut size as *mut libc::winsize) };
+    if rc == 0 {
+        usize::from(size.ws_col)
+    } else {
+        80
+    }
+}
+
 fn stamp(t: SystemTime) -> String {
     UTime::from(t).to_iso8601_utc()
 }

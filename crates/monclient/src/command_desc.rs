@@ -452,7 +452,7 @@ impl CommandTable {
             for (s, h) in sig_lines.iter().zip(&help_lines) {
                 let pad = sig_width.saturating_sub(s.chars().count());
                 out.push_str(s);
-                out.extend(std::iter::repeat(' ').take(pad));
+                out.push_str(&" ".repeat(pad));
                 out.push(' ');
                 out.push_str(h);
                 out.push('\n');
