@@ -132,7 +132,6 @@ pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> 
         }
     };
     let labelled = targets.len() > 1;
-    let mut worst = 0;
     for (label, target) in targets {
         match client.ping_monitor(target, timeout).await {
             Ok(pong) => {
@@ -142,10 +141,41 @@ pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> 
                 }
                 let _ = writeln!(out, "{pong}");
             }
-            Err(e) => worst = report(label.as_str(), &e),
+            Err(e) => {
+                // `ceph` stops at the first failure with the Python
+                // binding's exception text, exit code 1.
+                tracing::debug!(target = label.as_str(), error = %e, "ping failed");
+                eprintln!("{}", rados_error(e.errno(), "error calling ping_monitor"));
+                return 1;
+            }
         }
     }
-    worst
+    0
+}
+
+/// An error as the Python `rados` binding prints it: `[errno N] TEXT`,
+/// with its class's description for the errors it names.
+fn rados_error(code: i32, what: &str) -> String {
+    let class = match code {
+        1 => Some("RADOS permission error"),
+        2 => Some("RADOS object not found"),
+        4 => Some("RADOS interrupted or timeout"),
+        5 => Some("RADOS I/O error"),
+        13 => Some("RADOS permission denied"),
+        16 => Some("RADOS object busy"),
+        17 => Some("RADOS object exists"),
+        22 => Some("RADOS invalid argument"),
+        28 => Some("RADOS no space"),
+        61 => Some("RADOS no data"),
+        107 => Some("RADOS not connected"),
+        108 => Some("RADOS connection was shutdown"),
+        110 => Some("RADOS timed out"),
+        _ => None,
+    };
+    match class {
+        Some(c) => format!("[errno {code}] {c} ({what})"),
+        None => format!("[errno {code}] {what}"),
+    }
 }
 
 /// `ceph`'s words when the target's signatures cannot be had (it does not
