@@ -236,6 +236,18 @@ pub struct OsdXInfo {
 }
 
 impl OsdXInfo {
+    /// The version Ceph writes (and gives an entry it creates).
+    pub const VERSION: u8 = 4;
+
+    /// The entry an OSD gets when it is created or destroyed: empty, at
+    /// [`OsdXInfo::VERSION`] as Ceph's maps hold it.
+    pub fn fresh() -> Self {
+        OsdXInfo {
+            struct_v: OsdXInfo::VERSION,
+            ..OsdXInfo::default()
+        }
+    }
+
     /// The laggy probability in `[0, 1]`.
     pub fn laggy_probability(&self) -> f32 {
         self.laggy_probability_raw as f32 / u32::MAX as f32

@@ -444,7 +444,7 @@ impl OSDMap {
         self.osd_state.resize(n, 0);
         self.osd_weight.resize(n, CEPH_OSD_OUT);
         self.osd_info.resize(n, OsdInfo::default());
-        self.osd_xinfo.resize(n, OsdXInfo::default());
+        self.osd_xinfo.resize(n, OsdXInfo::fresh());
         self.client_addrs.resize(n, EntityAddrVec::default());
         self.cluster_addrs.resize(n, EntityAddrVec::default());
         self.hb_back_addrs.resize(n, EntityAddrVec::default());

@@ -35,6 +35,16 @@ pub mod mutate_allow_crimson {
     pub const CLEAR: u8 = 2;
 }
 
+/// The release number an incremental carries for "no change" (Ceph's
+/// `ceph_release_t{0xff}`, once -1).
+pub const RELEASE_UNCHANGED: u8 = 0xff;
+
+/// Whether a release number is a real one: Ceph orders any value with the
+/// top bit set (an old -1) below every release.
+fn is_release(r: u8) -> bool {
+    (r as i8) >= 0
+}
+
 /// The changes from one OSD map epoch to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incremental {
@@ -95,7 +105,10 @@ pub struct Incremental {
     pub new_nearfull_ratio: f32,
     pub new_full_ratio: f32,
     pub new_backfillfull_ratio: f32,
-    /// Release numbers; 0: unchanged.
+    /// Release numbers; [`RELEASE_UNCHANGED`] (or any value with the top
+    /// bit set, Ceph's old -1) leaves the map's value alone. A
+    /// `new_require_osd_release` of 0 is applied; a compat client of 0 is
+    /// not (as in Ceph).
     pub new_require_min_compat_client: u8,
     pub new_require_osd_release: u8,
     /// The OSD section's version-5 text form of the compat client.
@@ -170,8 +183,8 @@ impl Default for Incremental {
             new_nearfull_ratio: -1.0,
             new_full_ratio: -1.0,
             new_backfillfull_ratio: -1.0,
-            new_require_min_compat_client: 0,
-            new_require_osd_release: 0,
+            new_require_min_compat_client: RELEASE_UNCHANGED,
+            new_require_osd_release: RELEASE_UNCHANGED,
             legacy_min_compat_client: String::new(),
             new_crush_node_flags: BTreeMap::new(),
             new_device_class_flags: BTreeMap::new(),
@@ -736,9 +749,10 @@ impl OSDMap {
         for (&osd, &w) in &inc.new_weight {
             let i = self.osd_index(osd)?;
             self.osd_weight[i] = w;
-            // Marking in clears the automatic-out state and the weight kept
-            // for it.
+            // A weight makes the OSD exist; marking in clears the
+            // automatic-out state and the weight kept for it.
             if w != 0 {
+                self.osd_state[i] |= osd_state::EXISTS;
                 self.osd_state[i] &= !(osd_state::AUTOOUT | osd_state::NEW);
                 if let Some(x) = self.osd_xinfo.get_mut(i) {
                     x.old_weight = 0;
@@ -772,7 +786,7 @@ impl OSDMap {
                 // The OSD is destroyed: forget everything about it.
                 self.osd_uuid[i] = Uuid::default();
                 self.osd_info[i] = OsdInfo::default();
-                self.osd_xinfo[i] = OsdXInfo::default();
+                self.osd_xinfo[i] = OsdXInfo::fresh();
                 self.set_primary_affinity(i, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY);
                 self.client_addrs[i] = EntityAddrVec::default();
                 self.cluster_addrs[i] = EntityAddrVec::default();
@@ -887,10 +901,10 @@ impl OSDMap {
         if inc.new_full_ratio >= 0.0 {
             self.full_ratio = inc.new_full_ratio;
         }
-        if inc.new_require_min_compat_client > 0 {
+        if is_release(inc.new_require_min_compat_client) && inc.new_require_min_compat_client > 0 {
             self.require_min_compat_client = inc.new_require_min_compat_client;
         }
-        if inc.new_require_osd_release > 0 {
+        if is_release(inc.new_require_osd_release) {
             self.require_osd_release = inc.new_require_osd_release;
             if self.require_osd_release >= 12 {
                 self.flags &= !(osdmap_flags::REQUIRE_JEWEL
@@ -924,6 +938,11 @@ impl OSDMap {
             self.device_class_flags
                 .retain(|id, _| classes.contains_key(id));
         }
+        // The incremental says what the new map's CRC is (wrapper version
+        // 8 and later); keep it so the map equals the one Ceph stores.
+        if inc.struct_v.0 >= 8 {
+            self.crc = inc.full_crc;
+        }
         Ok(())
     }
 }
@@ -942,5 +961,108 @@ mod tests {
         assert_eq!(s, [(1, 4), (7, 8)].into_iter().collect());
         intervals_subtract(&mut s, &[(0, 100)].into_iter().collect());
         assert!(s.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod apply_tests {
+    use super::*;
+    use crate::features::CLIENT_FEATURES_ALL;
+
+    /// A map at epoch 1 with `n` OSD slots, and an incremental to epoch 2.
+    fn map_and_next(n: i32) -> (OSDMap, Incremental) {
+        let mut map = OSDMap::default();
+        let mut first = Incremental::new(map.fsid, 1);
+        first.new_max_osd = n;
+        map.apply_incremental(&first).unwrap();
+        let next = Incremental::new(map.fsid, 2);
+        (map, next)
+    }
+
+    #[test]
+    fn a_weight_makes_the_osd_exist_as_osd_create_does() {
+        // `osd create` sends a weight and the NEW bit; Ceph's set_weight
+        // adds EXISTS before the state bits are flipped.
+        let (mut map, mut inc) = map_and_next(0);
+        inc.new_max_osd = 1;
+        inc.new_weight.insert(0, 0x10000);
+        inc.new_state.insert(0, osd_state::NEW);
+        map.apply_incremental(&inc).unwrap();
+        assert_eq!(map.osd_state[0], osd_state::EXISTS | osd_state::NEW);
+
+        // A zero weight (out) does not touch the state.
+        let mut out = Incremental::new(map.fsid, 3);
+        out.new_weight.insert(0, 0);
+        map.apply_incremental(&out).unwrap();
+        assert_eq!(map.osd_state[0], osd_state::EXISTS | osd_state::NEW);
+    }
+
+    #[test]
+    fn release_sentinels_leave_the_map_alone() {
+        let (mut map, mut inc) = map_and_next(0);
+        map.require_min_compat_client = 12;
+        map.require_osd_release = 16;
+        // The default, and the wire "no change" values, change nothing.
+        assert_eq!(inc.new_require_osd_release, RELEASE_UNCHANGED);
+        assert_eq!(inc.new_require_min_compat_client, RELEASE_UNCHANGED);
+        inc.new_require_min_compat_client = 0x80;
+        map.apply_incremental(&inc).unwrap();
+        assert_eq!(
+            (map.require_min_compat_client, map.require_osd_release),
+            (12, 16)
+        );
+        // Real releases are applied; a compat client of 0 is not.
+        let mut set = Incremental::new(map.fsid, 3);
+        set.new_require_min_compat_client = 0;
+        set.new_require_osd_release = 17;
+        map.apply_incremental(&set).unwrap();
+        assert_eq!(
+            (map.require_min_compat_client, map.require_osd_release),
+            (12, 17)
+        );
+    }
+
+    #[test]
+    fn decoded_release_sentinel_survives_a_round_trip() {
+        let (_, inc) = map_and_next(0);
+        let decoded = Incremental::decode_all(&inc.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        assert_eq!(decoded.new_require_osd_release, RELEASE_UNCHANGED);
+        assert_eq!(decoded.new_require_min_compat_client, RELEASE_UNCHANGED);
+    }
+
+    #[test]
+    fn the_map_takes_its_crc_from_the_incremental() {
+        let (mut map, mut inc) = map_and_next(0);
+        map.crc = 0x1111_1111;
+        inc.full_crc = 0xdead_beef;
+        // Decoded at wrapper version 8, the incremental carries the CRC.
+        let decoded = Incremental::decode_all(&inc.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        assert_eq!(decoded.struct_v.0, 8);
+        map.apply_incremental(&decoded).unwrap();
+        assert_eq!(map.crc, 0xdead_beef);
+    }
+
+    #[test]
+    fn an_incremental_without_crc_keeps_the_old_one() {
+        let (mut map, inc) = map_and_next(0);
+        map.crc = 0x1111_1111;
+        map.apply_incremental(&inc).unwrap();
+        assert_eq!(map.crc, 0x1111_1111);
+    }
+
+    #[test]
+    fn new_and_destroyed_osds_get_xinfo_at_version_4() {
+        let (mut map, mut inc) = map_and_next(2);
+        assert!(map.osd_xinfo.iter().all(|x| x.struct_v == 4));
+        inc.new_weight.insert(1, 0x10000);
+        map.apply_incremental(&inc).unwrap();
+        map.osd_xinfo[1].struct_v = 3;
+        // Flipping EXISTS on an existing OSD destroys it.
+        let mut destroy = Incremental::new(map.fsid, 3);
+        destroy.new_state.insert(1, osd_state::EXISTS);
+        map.apply_incremental(&destroy).unwrap();
+        assert_eq!(map.osd_state[1], 0);
+        assert_eq!(map.osd_xinfo[1], OsdXInfo::fresh());
+        assert_eq!(map.osd_xinfo[1].struct_v, 4);
     }
 }
