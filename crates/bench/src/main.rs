@@ -4,7 +4,7 @@
 //!
 //! Four measurements, each interleaved between the two sides so both see
 //! the same machine state:
-//! 1. whole-process wall time of a few read-only commands;
+//! 1. whole-process wall time of ten read-only commands;
 //! 2. library connect time (to an authenticated session with a MonMap);
 //! 3. command round trips and commands/s on an open session;
 //! 4. peak RSS of one `status` process.
@@ -40,6 +40,17 @@ const PROCESS_COMMANDS: &[(&str, &[&str])] = &[
     ("health", &["health"]),
     ("osd pool ls", &["osd", "pool", "ls"]),
     ("quorum_status", &["quorum_status"]),
+    (
+        "mon feature ls -f json",
+        &["mon", "feature", "ls", "-f", "json"],
+    ),
+    ("osd dump -f json", &["osd", "dump", "-f", "json"]),
+    ("config dump -f json", &["config", "dump", "-f", "json"]),
+    (
+        "osd erasure-code-profile ls",
+        &["osd", "erasure-code-profile", "ls"],
+    ),
+    ("osd crush rule ls", &["osd", "crush", "rule", "ls"]),
 ];
 
 /// Concurrency levels for the commands/s measurement.
