@@ -185,7 +185,14 @@ fn stdin_line_with_a_format_flag_runs_like_ceph() {
     let args = ["-c", s(&conf), "-k", s(&keyring)];
     let input = "mon dump -f json\n";
     let cmd = cluster.runtime().command("ceph");
-    let theirs = run_command(cmd, "ceph", &args, Some(input), &[], Duration::from_secs(30));
+    let theirs = run_command(
+        cmd,
+        "ceph",
+        &args,
+        Some(input),
+        &[],
+        Duration::from_secs(30),
+    );
     assert_eq!(theirs.code, Some(0), "{theirs:#?}");
     assert!(theirs.stdout.contains(cluster.fsid()), "{theirs:#?}");
     let mine = run_program(monc_bin(), &args, Some(input), &[], Duration::from_secs(30));
