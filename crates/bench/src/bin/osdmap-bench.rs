@@ -4,7 +4,7 @@
 //! counts the bytes allocated while decoding (live and peak), and times
 //! `osdmaptool --print FILE` as a whole process on the same files.
 //!
-//! Run: `cargo run --release -p ceph-types --example osdmap-bench [N...]`
+//! Run: `cargo run --release -p monc-bench --bin osdmap-bench [N...]`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
