@@ -17,14 +17,18 @@ SHARED = sys.argv[1] if len(sys.argv) > 1 else "/work/shared"
 CAPS = os.path.join(SHARED, "captures")
 CORPUS = os.path.join(SHARED, "corpus")
 CONF_DATA = os.path.join(HERE, "..", "crates", "config", "tests", "data")
+TYPES_DATA = os.path.join(HERE, "..", "crates", "types", "tests", "data")
 MAX_SEED = 96 * 1024
+# The map targets run with -max_len=16384 (scripts/fuzz.sh): longer seeds
+# would only be cut short.
+MAP_MAX_SEED = 16 * 1024
 
 BANNER_LEN = 26
 TAG_AUTH_DONE, TAG_MESSAGE = 6, 17
 
 
-def write(target, data):
-    if len(data) > MAX_SEED:
+def write(target, data, limit=MAX_SEED):
+    if len(data) > limit:
         return
     d = os.path.join(HERE, "seeds", target)
     os.makedirs(d, exist_ok=True)
@@ -190,6 +194,15 @@ def main():
                    "CephXServiceTicketInfo": 6, "CephXAuthorizeReply": 7, "CephXAuthorize": 8,
                    "CephXAuthorizeChallenge": 9, "EntityAuth": 10, "AuthCapsInfo": 11,
                    "CephXServiceTicketRequest": 13}
+    # The OSD/mgr map targets: (target, first byte). The first byte 0 of
+    # osdmap/osdmap_inc means "recompute the CRC", which a real encoding
+    # already has right.
+    map_types = {"OSDMap": ("osdmap", 0), "OSDMap::Incremental": ("osdmap_inc", 0),
+                 "CrushWrapper": ("crush", 0), "pg_pool_t": ("crush", 1),
+                 "MgrMap": ("mgrmap_log", 0), "LogEntry": ("mgrmap_log", 1),
+                 "MgrMap::ModuleOption": ("mgrmap_log", 3),
+                 "MgrMap::ModuleInfo": ("mgrmap_log", 4),
+                 "MgrMap::StandbyInfo": ("mgrmap_log", 5)}
     for version in sorted(os.listdir(CORPUS)):
         vdir = os.path.join(CORPUS, version)
         if not os.path.isdir(vdir):
@@ -201,11 +214,20 @@ def main():
                     write("monmap", bytes([types[ty]]) + data)
                 if ty in cephx_types:
                     write("cephx", bytes([128 + cephx_types[ty]]) + data)
+                if ty in map_types:
+                    target, selector = map_types[ty]
+                    write(target, bytes([selector]) + data, MAP_MAX_SEED)
     for m in monmaps:
         write("monmap", b"\x00" + m)
     for f in os.listdir(CAPS):
         if f.endswith(".keyring"):
             write("cephx", bytes([128 + 15]) + read(os.path.join(CAPS, f)))
+
+    # osdmap: the types crate's whole maps (osdmaptool and a Pacific mon)
+    if os.path.isdir(TYPES_DATA):
+        for f in sorted(os.listdir(TYPES_DATA)):
+            if f.endswith(".bin") and "osdmap" in f:
+                write("osdmap", b"\x00" + read(os.path.join(TYPES_DATA, f)), MAP_MAX_SEED)
 
     # conf: the config crate's test files plus a few hand-made ones
     if os.path.isdir(CONF_DATA):

@@ -103,3 +103,40 @@ impl ServerSealer {
         buf
     }
 }
+
+/// Rewrites the CRC of an enveloped OSDMap or OSDMap::Incremental so a
+/// mutated input is not rejected at the checksum before its fields are
+/// read. The layout is a wrapper envelope holding two section envelopes
+/// and then (wrapper version 8 and up) the CRC; anything that does not
+/// have that shape is left alone for the decoder to reject.
+pub fn fix_osdmap_crc(bytes: &mut [u8]) {
+    let len_at = |at: usize| -> Option<usize> {
+        let b = bytes.get(at..at + 4)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    };
+    let Some(&version) = bytes.first() else {
+        return;
+    };
+    if version < 8 {
+        return;
+    }
+    let Some(wrapper_len) = len_at(2) else {
+        return;
+    };
+    let end = wrapper_len.saturating_add(6).min(bytes.len());
+    let Some(client_len) = len_at(8) else {
+        return;
+    };
+    let osd_at = 6usize.saturating_add(6).saturating_add(client_len);
+    let Some(osd_len) = len_at(osd_at.saturating_add(2)) else {
+        return;
+    };
+    let crc_at = osd_at.saturating_add(6).saturating_add(osd_len);
+    if crc_at.saturating_add(4) > end {
+        return;
+    }
+    // Ceph's crc32c(seed, data) has no pre/post inversion; seed -1.
+    let ceph = |seed: u32, data: &[u8]| !crc32c::crc32c_append(!seed, data);
+    let crc = ceph(ceph(u32::MAX, &bytes[..crc_at]), &bytes[crc_at + 4..end]);
+    bytes[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+}

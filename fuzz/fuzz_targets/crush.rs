@@ -1,0 +1,44 @@
+#![no_main]
+//! CRUSH map and pool decoders on hostile bytes. Whatever decodes must
+//! re-encode (with every client feature) to bytes that decode to an equal
+//! value, and the JSON views and lookups must cope with it.
+//!
+//! First byte selects the type (even: CrushWrapper, odd: pg_pool_t); the
+//! rest is its encoding.
+
+use ceph_denc::{Decode, Encode};
+use ceph_types::features::CLIENT_FEATURES_ALL;
+use ceph_types::{CrushWrapper, PgPool};
+use libfuzzer_sys::fuzz_target;
+
+fn round_trip<T: Decode + Encode + PartialEq + std::fmt::Debug>(bytes: &[u8]) -> Option<T> {
+    let first = T::decode_all(bytes).ok()?;
+    let again = first.to_bytes(CLIENT_FEATURES_ALL);
+    match T::decode_all(&again) {
+        Ok(second) => assert_eq!(first, second, "re-encoded as {again:02x?}"),
+        Err(e) => panic!("re-encoding of {first:?} does not decode: {e}"),
+    }
+    Some(first)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    if selector % 2 == 0 {
+        if let Some(crush) = round_trip::<CrushWrapper>(bytes) {
+            let _ = crush.to_json().to_string();
+            let _ = crush.min_client_release();
+            for id in -8..8 {
+                let _ = (crush.bucket(id), crush.item_name(id), crush.item_class(id));
+                let _ = crush.rule(id.unsigned_abs() as usize);
+            }
+            let _ = crush.item_id("osd.0");
+        }
+    } else if let Some(pool) = round_trip::<PgPool>(bytes) {
+        let mut fields = serde_json::Map::new();
+        pool.to_json_fields(&mut fields);
+        let _ = serde_json::Value::Object(fields).to_string();
+        let _ = (pool.flag_names(), pool.is_erasure(), pool.is_stretch_pool());
+    }
+});

@@ -1,0 +1,58 @@
+#![no_main]
+//! OSDMap decoder on hostile bytes. Whatever decodes must re-encode (with
+//! every client feature) to bytes that decode to an equal map, and the
+//! JSON view and queries must cope with it. An encoding for an older peer
+//! must decode too.
+//!
+//! First byte: bit 0 set keeps the input's CRC as is (otherwise it is
+//! recomputed so mutations reach the fields); bits 1-2 pick the feature
+//! set of the extra older-peer encoding. The rest is the map.
+
+use ceph_denc::{Decode, Encode};
+use ceph_fuzz::fix_osdmap_crc;
+use ceph_types::features::{
+    CEPH_FEATURE_SERVER_LUMINOUS, CEPH_FEATURE_SERVER_MIMIC, CEPH_FEATURE_SERVER_NAUTILUS,
+    CEPH_FEATURE_SERVER_REEF, CLIENT_FEATURES_ALL,
+};
+use ceph_types::OSDMap;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let mut bytes = bytes.to_vec();
+    if selector & 1 == 0 {
+        fix_osdmap_crc(&mut bytes);
+    }
+    let Ok(map) = OSDMap::decode_all(&bytes) else {
+        return;
+    };
+    let again = map.to_bytes(CLIENT_FEATURES_ALL);
+    let mut second = match OSDMap::decode_all(&again) {
+        Ok(m) => m,
+        Err(e) => panic!("re-encoding of {map:?} does not decode: {e}"),
+    };
+    // The CRC is recomputed over the new bytes.
+    second.crc = map.crc;
+    assert_eq!(map, second, "re-encoded as {again:02x?}");
+
+    let _ = map.to_json().to_string();
+    let _ = (map.num_osds(), map.flag_string(), map.min_compat_client());
+    for osd in -1..map.max_osd.min(64) + 1 {
+        let _ = (map.exists(osd), map.is_up(osd), map.is_in(osd));
+        let _ = map.primary_affinity(osd);
+    }
+
+    let older = CLIENT_FEATURES_ALL
+        & !match selector >> 1 & 3 {
+            0 => CEPH_FEATURE_SERVER_REEF,
+            1 => CEPH_FEATURE_SERVER_NAUTILUS,
+            2 => CEPH_FEATURE_SERVER_MIMIC,
+            _ => CEPH_FEATURE_SERVER_LUMINOUS,
+        };
+    let old_bytes = map.to_bytes(older);
+    if let Err(e) = OSDMap::decode_all(&old_bytes) {
+        panic!("encoding for features {older:#x} does not decode: {e}");
+    }
+});
