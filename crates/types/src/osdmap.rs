@@ -384,9 +384,16 @@ impl OSDMap {
             .unwrap_or(CEPH_OSD_DEFAULT_PRIMARY_AFFINITY)
     }
 
+    /// The ids worth looking at: below `max_osd` and with a state entry
+    /// (a hostile map can claim a huge `max_osd` with few entries).
+    fn osd_ids(&self) -> std::ops::Range<i32> {
+        let with_state = i32::try_from(self.osd_state.len()).unwrap_or(i32::MAX);
+        0..self.max_osd.clamp(0, with_state)
+    }
+
     /// Number of OSDs that exist, are up, and are in.
     pub fn num_osds(&self) -> (usize, usize, usize) {
-        let ids = 0..self.max_osd.max(0);
+        let ids = self.osd_ids();
         (
             ids.clone().filter(|&i| self.exists(i)).count(),
             ids.clone().filter(|&i| self.is_up(i)).count(),
@@ -740,11 +747,13 @@ impl OSDMap {
                 Value::Object(m)
             })
             .collect();
-        let osds: Vec<Value> = (0..self.max_osd.max(0))
+        let osds: Vec<Value> = self
+            .osd_ids()
             .filter(|&i| self.exists(i))
             .map(|i| self.osd_json(i))
             .collect();
-        let xinfo: Vec<Value> = (0..self.max_osd.max(0))
+        let xinfo: Vec<Value> = self
+            .osd_ids()
             .filter(|&i| self.exists(i))
             .map(|i| {
                 let mut v = self
@@ -1008,5 +1017,29 @@ impl Encode for OSDMap {
         if let Some(at) = crc_at {
             fill_crc(out, start, at);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decoded map can claim `max_osd` = i32::MAX with two OSDs listed:
+    /// counting and the JSON view must look only at the listed ones (the
+    /// fuzzer found this taking seconds per call).
+    #[test]
+    fn huge_max_osd_with_few_entries_is_cheap() {
+        let mut map = OSDMap {
+            max_osd: i32::MAX,
+            osd_state: vec![osd_state::EXISTS | osd_state::UP, osd_state::EXISTS],
+            osd_weight: vec![CEPH_OSD_IN, 0],
+            ..OSDMap::default()
+        };
+        let start = std::time::Instant::now();
+        assert_eq!(map.num_osds(), (2, 1, 1));
+        assert_eq!(map.to_json()["osds"].as_array().map(Vec::len), Some(2));
+        map.max_osd = 1;
+        assert_eq!(map.num_osds(), (1, 1, 1));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 }
