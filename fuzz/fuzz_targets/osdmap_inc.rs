@@ -1,7 +1,9 @@
 #![no_main]
 //! OSDMap::Incremental decoder on hostile bytes, and applying what decodes
-//! to a small real map (osdmaptool --createsimple 3). Decoding must
-//! round-trip through a re-encoding; applying must give an error or a map
+//! to a small real map (osdmaptool --createsimple 3). Whatever decodes
+//! must re-encode to bytes that decode; from there on encoding is a fixed
+//! point (same bytes, equal value: the first encoding may normalize the
+//! recorded versions). Applying must give an error or a map
 //! that still encodes to something decodable, never a panic.
 //!
 //! First byte: bit 0 set keeps the input's CRC as is (otherwise it is
@@ -30,12 +32,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = inc.to_bytes(CLIENT_FEATURES_ALL);
-    let mut second = match OSDMapIncremental::decode_all(&again) {
+    let second = match OSDMapIncremental::decode_all(&again) {
         Ok(i) => i,
         Err(e) => panic!("re-encoding of {inc:?} does not decode: {e}"),
     };
-    second.inc_crc = inc.inc_crc;
-    assert_eq!(inc, second, "re-encoded as {again:02x?}");
+    let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
+    assert_eq!(again, third_bytes, "re-encoding is not stable for {second:?}");
+    let third = OSDMapIncremental::decode_all(&third_bytes).expect("same bytes decode");
+    // Debug, not ==: a NaN ratio is never equal to itself.
+    assert_eq!(format!("{second:?}"), format!("{third:?}"));
 
     let mut map = OSDMap::decode_all(BASE_MAP).expect("base map decodes");
     if selector & 2 == 0 {
