@@ -13,7 +13,7 @@ use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
-use ceph_types::{EntityAddrVec, EntityName, MonMap, UTime};
+use ceph_types::{EntityAddrVec, EntityName, LogPriority, MonMap, UTime};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -110,6 +110,12 @@ enum Request {
     Unsubscribe {
         what: String,
     },
+    Log {
+        prio: LogPriority,
+        channel: String,
+        msg: String,
+        queued: oneshot::Sender<u64>,
+    },
     Shutdown {
         done: oneshot::Sender<()>,
     },
@@ -129,6 +135,11 @@ pub struct Status {
     pub hunt_multiple: f64,
     /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
     pub epochs: BTreeMap<String, u64>,
+    /// Cluster log entries sent with [`MonClient::log`] and not yet
+    /// acknowledged by the monitors.
+    pub log_pending: usize,
+    /// The highest sequence number the monitors acknowledged.
+    pub log_acked: u64,
     /// The connection mode of the current session (`None` before the
     /// first one).
     pub con_mode: Option<ConMode>,
@@ -232,6 +243,8 @@ impl MonClient {
             sessions: 0,
             hunt_multiple: 1.0,
             epochs: BTreeMap::new(),
+            log_pending: 0,
+            log_acked: 0,
             con_mode: None,
             rotating_secrets: None,
             clock_skew: None,
@@ -385,6 +398,24 @@ impl MonClient {
         tokio::time::timeout(timeout, wait)
             .await
             .map_err(|_| MonError::TimedOut(timeout, format!("waiting for {what} epoch {epoch}")))?
+    }
+
+    /// Sends an entry to the cluster log (`ceph log last` shows it) on
+    /// `channel` (`cluster`, `audit`, ...) and returns its sequence number
+    /// once queued. Entries are kept and sent again until the monitors
+    /// acknowledge them, across session resets too; `status().log_acked`
+    /// tells how far they got.
+    pub async fn log(&self, prio: LogPriority, channel: &str, msg: &str) -> Result<u64, MonError> {
+        let (queued, rx) = oneshot::channel();
+        self.requests
+            .send(Request::Log {
+                prio,
+                channel: channel.into(),
+                msg: msg.into(),
+                queued,
+            })
+            .map_err(|_| MonError::ShuttingDown)?;
+        rx.await.map_err(|_| MonError::ShuttingDown)
     }
 
     /// Stops wanting `what` (the monitor may still send what it queued).
@@ -617,7 +648,9 @@ impl Driver {
                     Some(Request::Submit { reply, .. }) => {
                         let _ = reply.send(Err(MonError::ShuttingDown));
                     }
-                    Some(Request::Subscribe { .. }) | Some(Request::Unsubscribe { .. }) => {}
+                    Some(Request::Subscribe { .. })
+                    | Some(Request::Unsubscribe { .. })
+                    | Some(Request::Log { .. }) => {}
                     None => return,
                 }
                 continue;
@@ -657,6 +690,11 @@ impl Driver {
                         }
                         Some(Request::Subscribe { what, start, onetime }) => self.core.subscribe(&what, start, onetime),
                         Some(Request::Unsubscribe { what }) => self.core.unsubscribe(&what),
+                        Some(Request::Log { prio, channel, msg, queued }) => {
+                            let name = self.opts.name.clone();
+                            let seq = self.core.log(&name, prio, &channel, &msg, UTime::now(), now);
+                            let _ = queued.send(seq);
+                        }
                         Some(Request::Shutdown { done }) => {
                             shutdown_waiters.push(done);
                             self.core.shutdown();
@@ -812,6 +850,8 @@ impl Driver {
                 || cur.sessions != sessions
                 || cur.hunt_multiple != hunt_multiple
                 || &cur.epochs != self.core.epochs()
+                || cur.log_pending != self.core.log_pending()
+                || cur.log_acked != self.core.log_acked()
                 || self.last_error_changed
                 || cur.con_mode != self.con_mode
                 || self.published_keeper != keeper
@@ -829,6 +869,8 @@ impl Driver {
                 sessions,
                 hunt_multiple,
                 epochs: self.core.epochs().clone(),
+                log_pending: self.core.log_pending(),
+                log_acked: self.core.log_acked(),
                 con_mode: self.con_mode,
                 rotating_secrets: self.tickets.rotating_secrets(),
                 clock_skew: self.tickets.clock_skew(),

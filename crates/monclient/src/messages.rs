@@ -422,6 +422,52 @@ impl LogMsg {
     }
 }
 
+/// An MLog we send: cluster log entries from this client.
+pub fn log_body(fsid: [u8; 16], entries: &[ceph_types::LogEntry], features: u64) -> Body {
+    let mut front = Vec::new();
+    PaxosHeader::default().encode(&mut front, 0);
+    fsid.encode(&mut front, 0);
+    (entries.len() as u32).encode(&mut front, 0);
+    for e in entries {
+        e.encode(&mut front, features);
+    }
+    Body::new(msg_type::LOG, 1, front)
+}
+
+/// MLogAck: the monitor has stored our entries up to `last` on `channel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogAck {
+    pub fsid: [u8; 16],
+    pub last: u64,
+    pub channel: String,
+}
+
+impl LogAck {
+    pub fn decode(front: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(front);
+        let fsid = d.array("fsid")?;
+        let last = d.u64("last")?;
+        let channel = if d.is_empty() {
+            String::new()
+        } else {
+            String::decode(&mut d)?
+        };
+        Ok(LogAck {
+            fsid,
+            last,
+            channel,
+        })
+    }
+
+    pub fn to_body(&self) -> Body {
+        let mut front = Vec::new();
+        self.fsid.encode(&mut front, 0);
+        self.last.encode(&mut front, 0);
+        self.channel.encode(&mut front, 0);
+        Body::new(msg_type::LOG_ACK, 1, front)
+    }
+}
+
 /// MCommand: a command for one daemon (here: one monitor, by a
 /// connection of its own), answered by [`CommandReplyMsg`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,6 +34,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::MonError;
 
+mod clog;
 mod directed;
 mod subs;
 use crate::messages::{
@@ -80,6 +81,9 @@ pub struct SessionConfig {
     /// stuck): other monitors are then probed without dropping the session,
     /// and the client moves to the first that answers. `None` never probes.
     pub stall_timeout: Option<Duration>,
+    /// How often unacknowledged cluster log entries are sent again
+    /// [mon_client_log_interval].
+    pub log_interval: Duration,
     /// Attempts of a request to one monitor (tell, ping) before it fails
     /// with `MonUnavailable` [mon_client_directed_command_retry].
     pub directed_retry: u32,
@@ -101,6 +105,7 @@ impl Default for SessionConfig {
             max_command_attempts: 10,
             stall_timeout: Some(Duration::from_secs(5)),
             directed_retry: 2,
+            log_interval: Duration::from_secs(1),
             hostname: String::new(),
         }
     }
@@ -253,6 +258,8 @@ pub struct Core {
     sessions: u64,
     next_tid: u64,
     requests: BTreeMap<u64, Pending>,
+    /// Cluster log entries we send, until acknowledged.
+    clog: clog::LogQueue,
     /// Newest epoch seen per map.
     epochs: BTreeMap<String, u64>,
     /// When a legacy monitor (no stateful subscriptions) wants them renewed.
@@ -319,6 +326,7 @@ impl Core {
             next_conn: 1,
             next_tid: 1,
             requests: BTreeMap::new(),
+            clog: clog::LogQueue::default(),
             epochs: BTreeMap::new(),
             sub_renew_at: None,
             refused_retry_at: None,
@@ -430,6 +438,7 @@ impl Core {
         consider(self.stall_deadline());
         consider(self.directed_deadline());
         consider(self.sub_renew_at);
+        consider(self.log_deadline());
         consider(self.refused_retry_at);
         consider(self.active.as_ref().map(|a| a.next_ping));
         // Checked at its own deadline, not at the next ping, so a silent
@@ -587,6 +596,7 @@ impl Core {
         });
         self.send_subscriptions();
         self.resend_all(now);
+        self.send_log(now);
     }
 
     /// A connection or connection attempt ended.
@@ -637,6 +647,7 @@ impl Core {
         self.expire_requests(now);
         self.directed_timeouts(now);
         self.renew_subscriptions(now);
+        self.log_timeout(now);
         if let Some(a) = &self.active {
             // last_ack starts at the session's start, so a fresh session
             // gets a whole ping_timeout before it can be judged dead.
@@ -874,6 +885,7 @@ impl Core {
             msg_type::MGR_MAP => self.on_mgrmap(msg.front),
             msg_type::CONFIG => self.on_config(msg.front),
             msg_type::LOG => self.on_log(msg.front),
+            msg_type::LOG_ACK => self.on_log_ack(msg.front),
             msg_type::MON_SUBSCRIBE_ACK => self.on_subscribe_ack(msg.front, now),
             msg_type::AUTH_REPLY => AuthReply::decode(msg.front).map(|reply| {
                 self.actions.push_back(Action::AuthReply { reply });

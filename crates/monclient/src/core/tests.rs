@@ -565,3 +565,49 @@ fn osdmap_subscription_advances_and_is_replayed_after_a_reset() {
     assert_eq!(sub.what["osdmap"].start, 7);
     assert_eq!(sub.what["monmap"].start, 2);
 }
+
+#[test]
+fn cluster_log_entries_wait_for_a_session_and_are_resent_until_acked() {
+    let (mut c, t0) = core(2);
+    let first = connects(&drain(&mut c))[0];
+    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
+    let stamp = ceph_types::UTime::new(1, 0);
+    let seq = c.log(
+        &name,
+        ceph_types::LogPriority::Info,
+        "cluster",
+        "hello",
+        stamp,
+        t0,
+    );
+    assert!(
+        sends(&drain(&mut c)).is_empty(),
+        "nothing is sent while hunting"
+    );
+    c.handle_connected(first, 1, t0);
+    assert!(sends(&drain(&mut c)).contains(&(first, msg_type::LOG, 0)));
+    // Unacknowledged: sent again after the log interval.
+    let later = t0 + c.config().log_interval;
+    c.handle_keepalive_ack(first, later);
+    c.handle_timeout(later);
+    assert!(sends(&drain(&mut c)).contains(&(first, msg_type::LOG, 0)));
+    let ack = crate::messages::LogAck {
+        fsid: [0; 16],
+        last: seq,
+        channel: "cluster".into(),
+    }
+    .to_body();
+    let msg = InMessage {
+        ty: ack.ty,
+        version: 1,
+        tid: 0,
+        front: &ack.front,
+        data: &[],
+    };
+    c.handle_message(first, msg, later);
+    assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
+    let much_later = later + c.config().log_interval * 3;
+    c.handle_keepalive_ack(first, much_later);
+    c.handle_timeout(much_later);
+    assert!(!sends(&drain(&mut c)).iter().any(|s| s.1 == msg_type::LOG));
+}
