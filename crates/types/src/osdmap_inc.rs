@@ -39,6 +39,11 @@ pub mod mutate_allow_crimson {
 /// `ceph_release_t{0xff}`, once -1).
 pub const RELEASE_UNCHANGED: u8 = 0xff;
 
+/// The largest `max_osd` an incremental may set: the per-OSD tables are
+/// sized by it, so a hostile value must not pick the allocation. Far above
+/// any real cluster.
+pub const MAX_OSDS: i32 = 1 << 20;
+
 /// Whether a release number is a real one: Ceph orders any value with the
 /// top bit set (an old -1) below every release.
 fn is_release(r: u8) -> bool {
@@ -214,6 +219,8 @@ pub enum ApplyError {
     WrongEpoch { map: u32, inc: u32 },
     #[error("OSD id {0} is out of range")]
     BadOsd(i32),
+    #[error("new max_osd {0} is above the supported {MAX_OSDS}")]
+    TooManyOsds(i32),
     #[error("bad embedded map: {0}")]
     Decode(#[from] DecodeError),
 }
@@ -686,6 +693,10 @@ impl OSDMap {
                 inc: inc.epoch,
             });
         }
+        // Checked before anything changes.
+        if inc.new_max_osd > MAX_OSDS {
+            return Err(ApplyError::TooManyOsds(inc.new_max_osd));
+        }
         if !inc.fullmap.is_empty() {
             *self = OSDMap::decode_all(&inc.fullmap)?;
             return Ok(());
@@ -968,6 +979,23 @@ mod tests {
 mod apply_tests {
     use super::*;
     use crate::features::CLIENT_FEATURES_ALL;
+
+    /// A hostile incremental's max_osd must not size the per-OSD tables
+    /// (the fuzzer found a 2.8 GB allocation).
+    #[test]
+    fn huge_new_max_osd_is_refused() {
+        let mut map = OSDMap::default();
+        let mut inc = Incremental::new(map.fsid, 1);
+        inc.new_max_osd = MAX_OSDS + 1;
+        assert_eq!(
+            map.apply_incremental(&inc),
+            Err(ApplyError::TooManyOsds(MAX_OSDS + 1))
+        );
+        assert!(map.osd_state.is_empty());
+        inc.new_max_osd = 4;
+        map.apply_incremental(&inc).unwrap();
+        assert_eq!(map.osd_state.len(), 4);
+    }
 
     /// A map at epoch 1 with `n` OSD slots, and an incremental to epoch 2.
     fn map_and_next(n: i32) -> (OSDMap, Incremental) {
