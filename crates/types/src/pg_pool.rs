@@ -2,8 +2,9 @@
 //! parameters and the last PG merge.
 //!
 //! Decoding reads the enveloped forms (version 5 and later; every pool a
-//! Luminous-or-newer cluster writes is version 24+). Versions after 30 are
-//! read as far as this crate models and the rest kept as opaque bytes.
+//! Luminous-or-newer cluster writes is version 24+, Tentacle writes 32).
+//! Versions after 32 are read as far as this crate models and the rest kept
+//! as opaque bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +13,8 @@ use serde_json::{json, Value};
 
 use crate::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
-    CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATURE_NEW_OSDOP_ENCODING,
+    CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_TENTACLE,
+    CEPH_FEATURE_NEW_OSDOP_ENCODING,
 };
 use crate::osd_types::{
     ceph_stamp, pick_version, rest, snap_intervals_json, EVersion, PgId, SnapIntervals,
@@ -351,9 +353,11 @@ pub struct PgPool {
     pub peering_crush_bucket_target: u32,
     pub peering_crush_bucket_barrier: u32,
     pub peering_crush_mandatory_member: i32,
+    /// Erasure-coded shards that may not become primary (version 32+).
+    pub nonprimary_shards: ShardIdSet,
     /// Version decoded (0 for pools built here).
     pub struct_v: u8,
-    /// Fields of versions after 30, unparsed.
+    /// Fields of versions after 32, unparsed.
     pub unknown_tail: Vec<u8>,
 }
 
@@ -417,6 +421,7 @@ impl Default for PgPool {
             peering_crush_bucket_target: 0,
             peering_crush_bucket_barrier: 0,
             peering_crush_mandatory_member: CRUSH_ITEM_NONE,
+            nonprimary_shards: ShardIdSet::default(),
             struct_v: 0,
             unknown_tail: Vec::new(),
         }
@@ -451,7 +456,7 @@ impl PgPool {
     pub const FLAG_CRIMSON: u64 = 1 << 18;
 
     /// The newest version whose every field this crate models.
-    pub const CURRENT_VERSION: u8 = 30;
+    pub const CURRENT_VERSION: u8 = 32;
 
     /// A stretch pool has peering constraints across CRUSH buckets.
     pub fn is_stretch_pool(&self) -> bool {
@@ -547,6 +552,10 @@ impl PgPool {
             "peering_crush_bucket_mandatory_member",
             json!(self.peering_crush_mandatory_member),
         );
+        // Printed by Tentacle, whose pools are version 32.
+        if self.struct_v >= 32 {
+            put("is_stretch_pool", json!(self.is_stretch_pool()));
+        }
         put("object_hash", json!(self.object_hash));
         put("pg_autoscale_mode", json!(self.autoscale_mode_name()));
         put("pg_num", json!(self.pg_num));
@@ -652,6 +661,13 @@ impl PgPool {
         put("stripe_width", json!(self.stripe_width));
         put("expected_num_objects", json!(self.expected_num_objects));
         put("fast_read", json!(self.fast_read));
+        // Releases before Tentacle neither encode nor print the set.
+        if self.struct_v >= 32 || !self.nonprimary_shards.is_empty() {
+            put(
+                "nonprimary_shards",
+                json!(self.nonprimary_shards.to_string()),
+            );
+        }
         put("options", self.opts.to_json());
         put("application_metadata", json!(self.application_metadata));
     }
@@ -812,11 +828,21 @@ fn decode_pool_body(d: &mut Decoder<'_>, v: u8) -> Result<PgPool> {
         p.last_force_op_resend = p.last_force_op_resend_prenautilus;
         p.pg_autoscale_mode = 1;
     }
-    if v >= 30 {
+    // Version 30 always carries the stretch fields; from 31 on they are an
+    // optional group, present only for stretch pools.
+    let has_stretch_fields = match v {
+        30 => true,
+        31.. => d.bool("pg_pool_t.peering_crush_data")?,
+        _ => false,
+    };
+    if has_stretch_fields {
         p.peering_crush_bucket_count = d.u32("pg_pool_t.peering_crush_bucket_count")?;
         p.peering_crush_bucket_target = d.u32("pg_pool_t.peering_crush_bucket_target")?;
         p.peering_crush_bucket_barrier = d.u32("pg_pool_t.peering_crush_bucket_barrier")?;
         p.peering_crush_mandatory_member = d.i32("pg_pool_t.peering_crush_mandatory_member")?;
+    }
+    if v >= 32 {
+        p.nonprimary_shards = ShardIdSet::decode(d)?;
     }
     if v > PgPool::CURRENT_VERSION {
         p.unknown_tail = rest(d, "pg_pool_t tail")?;
@@ -826,11 +852,14 @@ fn decode_pool_body(d: &mut Decoder<'_>, v: u8) -> Result<PgPool> {
 
 impl Encode for PgPool {
     /// The enveloped encoding Ceph picks from the peer's features (21, 24,
-    /// 26, 27, then 29, or 30 for a stretch pool), never newer than the
-    /// version the pool was decoded from. Peers without the Hammer-era
+    /// 26, 27, then 29, or 30 for a stretch pool, and 32 for Tentacle
+    /// peers), never newer than the version the pool was decoded from. Peers without the Hammer-era
     /// `NEW_OSDOP_ENCODING` bit are not supported (version 21 is written).
     fn encode(&self, out: &mut Vec<u8>, features: u64) {
-        let allowed = if features & CEPH_FEATURE_NEW_OSDOP_ENCODING == 0 {
+        let allowed = if has_feature(features, CEPH_FEATUREMASK_SERVER_TENTACLE) {
+            // A newer decoded version keeps its unparsed tail.
+            self.struct_v.max(PgPool::CURRENT_VERSION)
+        } else if features & CEPH_FEATURE_NEW_OSDOP_ENCODING == 0 {
             21
         } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_LUMINOUS) {
             24
@@ -838,10 +867,10 @@ impl Encode for PgPool {
             26
         } else if !has_feature(features, CEPH_FEATUREMASK_SERVER_NAUTILUS) {
             27
-        } else if !self.is_stretch_pool() && self.struct_v <= PgPool::CURRENT_VERSION {
+        } else if !self.is_stretch_pool() {
             29
         } else {
-            self.struct_v.max(PgPool::CURRENT_VERSION)
+            30
         };
         let v = pick_version(self.struct_v, allowed);
         let f = features;
@@ -933,11 +962,22 @@ impl Encode for PgPool {
             if v >= 29 {
                 self.last_pg_merge_meta.encode(out, f);
             }
-            if v >= 30 {
+            let stretch_fields = match v {
+                30 => true,
+                31.. => {
+                    self.is_stretch_pool().encode(out, f);
+                    self.is_stretch_pool()
+                }
+                _ => false,
+            };
+            if stretch_fields {
                 self.peering_crush_bucket_count.encode(out, f);
                 self.peering_crush_bucket_target.encode(out, f);
                 self.peering_crush_bucket_barrier.encode(out, f);
                 self.peering_crush_mandatory_member.encode(out, f);
+            }
+            if v >= 32 {
+                self.nonprimary_shards.encode(out, f);
             }
             if v > PgPool::CURRENT_VERSION {
                 out.extend_from_slice(&self.unknown_tail);
@@ -950,4 +990,102 @@ impl Encode for PgPool {
 /// Ceph's structured form.
 pub fn snap_intervals_to_json(s: &SnapIntervals) -> Value {
     snap_intervals_json(s)
+}
+
+/// A set of erasure-code shard ids below 128 (Ceph's `shard_id_set`), kept
+/// as two 64-bit words: bit `n % 64` of word `n / 64` is shard `n`.
+///
+/// ```
+/// use ceph_types::pg_pool::ShardIdSet;
+/// let mut s = ShardIdSet::default();
+/// s.insert(3);
+/// s.insert(70);
+/// assert!(s.contains(70));
+/// assert_eq!(s.iter().collect::<Vec<_>>(), vec![3, 70]);
+/// assert_eq!(s.to_string(), "{3,70}");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShardIdSet {
+    pub words: [u64; 2],
+}
+
+impl ShardIdSet {
+    /// One past the largest shard id the set can hold.
+    pub const CAPACITY: u8 = 128;
+
+    /// Adds `shard`; ids of [`Self::CAPACITY`] and above are ignored.
+    pub fn insert(&mut self, shard: u8) {
+        if shard < Self::CAPACITY {
+            self.words[usize::from(shard / 64)] |= 1 << (shard % 64);
+        }
+    }
+
+    pub fn contains(&self, shard: u8) -> bool {
+        shard < Self::CAPACITY && self.words[usize::from(shard / 64)] & (1 << (shard % 64)) != 0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words == [0, 0]
+    }
+
+    /// The shard ids, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..Self::CAPACITY).filter(|&s| self.contains(s))
+    }
+}
+
+/// `{a,b,c}`, as Ceph prints the set.
+impl std::fmt::Display for ShardIdSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self.iter().map(|s| s.to_string()).collect();
+        write!(f, "{{{}}}", ids.join(","))
+    }
+}
+
+impl Decode for ShardIdSet {
+    /// Each word is a little-endian base-128 varint.
+    fn decode(d: &mut Decoder<'_>) -> Result<Self> {
+        Ok(ShardIdSet {
+            words: [
+                decode_varint_u64(d, "shard_id_set")?,
+                decode_varint_u64(d, "shard_id_set")?,
+            ],
+        })
+    }
+}
+
+impl Encode for ShardIdSet {
+    fn encode(&self, out: &mut Vec<u8>, _features: u64) {
+        for w in self.words {
+            encode_varint_u64(w, out);
+        }
+    }
+}
+
+/// Reads a base-128 varint (low 7 bits first, high bit = more follows) of
+/// at most ten bytes; bits beyond 64 are an error.
+fn decode_varint_u64(d: &mut Decoder<'_>, what: &'static str) -> Result<u64> {
+    let mut value = 0u64;
+    for i in 0..10u32 {
+        let byte = d.u8(what)?;
+        let bits = u64::from(byte & 0x7f);
+        let shift = 7 * i;
+        // The tenth byte may only contribute the 64th bit.
+        if shift == 63 && bits > 1 {
+            return Err(DecodeError::invalid(what, "varint overflows 64 bits"));
+        }
+        value |= bits << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(DecodeError::invalid(what, "varint longer than 10 bytes"))
+}
+
+fn encode_varint_u64(mut value: u64, out: &mut Vec<u8>) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }

@@ -14,7 +14,7 @@ use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::osd_types::{OsdInfo, OsdXInfo};
 use ceph_types::osdmap::OSDMap;
 use ceph_types::osdmap_inc::Incremental;
-use ceph_types::pg_pool::PgPool;
+use ceph_types::pg_pool::{PgPool, CRUSH_ITEM_NONE};
 
 /// Every corpus file of a type: (version, hash, bytes).
 fn corpus(ty: &str) -> Vec<(String, String, Vec<u8>)> {
@@ -338,4 +338,116 @@ fn log_entry_keys_round_trip_byte_for_byte() {
 #[test]
 fn log_entries_round_trip_byte_for_byte() {
     assert_eq!(round_trip::<ceph_types::LogEntry>("LogEntry"), 30);
+}
+
+/// Pools from a real Tentacle 20.2.4 monitor (`ceph osd getmap` after
+/// `osd pool create tpool 8`, `osd pool create tpool2`,
+/// `osd pool set tpool2 nodelete true`): version 32, no stretch fields, an
+/// empty non-primary shard set.
+#[test]
+fn tentacle_pools_decode_and_reencode_byte_for_byte() {
+    let bytes = data("tentacle-osdmap.4.bin");
+    let map = OSDMap::decode_all(&bytes).unwrap();
+    assert_eq!(map.pools.len(), 2);
+    for (id, pool) in &map.pools {
+        assert_eq!(pool.struct_v, 32, "pool {id}");
+        assert!(!pool.is_stretch_pool());
+        assert_eq!(pool.peering_crush_mandatory_member, CRUSH_ITEM_NONE);
+        assert!(pool.nonprimary_shards.is_empty());
+        let encoded = pool.to_bytes(CLIENT_FEATURES_ALL);
+        // The pool's own bytes in the map: Ceph wrote exactly these.
+        assert!(
+            bytes
+                .windows(encoded.len())
+                .any(|w| w == encoded.as_slice()),
+            "pool {id} re-encodes to {}, not found in the map",
+            hex(&encoded)
+        );
+        assert_eq!(&PgPool::decode_all(&encoded).unwrap(), pool);
+        // Every truncation is an error, not a panic.
+        for cut in 0..encoded.len() {
+            assert!(PgPool::decode_all(&encoded[..cut]).is_err(), "cut {cut}");
+        }
+    }
+    assert_eq!(map.pools[&1].pg_num, 8);
+    assert_eq!(
+        map.pools[&2].flags & PgPool::FLAG_NODELETE,
+        PgPool::FLAG_NODELETE
+    );
+    assert_eq!(map.to_bytes(CLIENT_FEATURES_ALL), bytes);
+}
+
+#[test]
+fn tentacle_osd_dump_json_matches_ceph() {
+    let map = OSDMap::decode_all(&data("tentacle-osdmap.4.bin")).unwrap();
+    assert_json_matches(&data("tentacle-osdmap.4.osd-dump.json"), &map.to_json());
+}
+
+/// A stretch pool with non-primary shards, through every encoding Ceph
+/// picks for it: 32 for Tentacle peers (optional stretch group + shard
+/// set), 30 for older Nautilus-or-newer peers (plain stretch fields).
+#[test]
+fn stretch_pool_with_nonprimary_shards_round_trips() {
+    let mut pool = PgPool {
+        pool_type: PgPool::TYPE_ERASURE,
+        size: 6,
+        pg_num: 32,
+        peering_crush_bucket_count: 2,
+        peering_crush_bucket_target: 3,
+        peering_crush_bucket_barrier: 4,
+        peering_crush_mandatory_member: -5,
+        ..PgPool::default()
+    };
+    for shard in [0, 5, 64, 127] {
+        pool.nonprimary_shards.insert(shard);
+    }
+    let v32 = pool.to_bytes(CLIENT_FEATURES_ALL);
+    assert_eq!(v32[0], 32);
+    let back = PgPool::decode_all(&v32).unwrap();
+    assert_eq!(back.struct_v, 32);
+    assert_eq!(back.peering_crush_bucket_target, 3);
+    assert_eq!(back.peering_crush_mandatory_member, -5);
+    assert_eq!(
+        back.nonprimary_shards.iter().collect::<Vec<_>>(),
+        [0, 5, 64, 127]
+    );
+    assert_eq!(back.to_bytes(CLIENT_FEATURES_ALL), v32);
+    // Tail: present flag, the four u32s, then the two varint words
+    // (shards 0 and 5 in one byte; 64 and 127 need all ten).
+    let mut tail = vec![
+        1, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0xfb, 0xff, 0xff, 0xff,
+    ];
+    tail.push(0x21);
+    tail.push(0x81);
+    tail.extend([0x80; 8]);
+    tail.push(0x01);
+    assert_eq!(hex(&v32[v32.len() - tail.len()..]), hex(&tail));
+
+    let squid = CLIENT_FEATURES_ALL & !ceph_types::features::CEPH_FEATURE_SERVER_TENTACLE;
+    let v30 = back.to_bytes(squid);
+    assert_eq!(v30[0], 30);
+    let old = PgPool::decode_all(&v30).unwrap();
+    assert_eq!(old.peering_crush_bucket_barrier, 4);
+    assert!(old.nonprimary_shards.is_empty());
+}
+
+/// The shard set's varints: overlong or overflowing words are errors.
+#[test]
+fn shard_set_rejects_bad_varints() {
+    use ceph_types::pg_pool::ShardIdSet;
+    let max = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00,
+    ];
+    let set = ShardIdSet::decode_all(&max).unwrap();
+    assert_eq!(set.words, [u64::MAX, 0]);
+    assert_eq!(set.to_bytes(0), max);
+    // Bit 65 in the tenth byte.
+    let overflow = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00,
+    ];
+    assert!(ShardIdSet::decode_all(&overflow).is_err());
+    // An eleventh byte.
+    let long = [0x80; 11];
+    assert!(ShardIdSet::decode_all(&long).is_err());
+    assert!(ShardIdSet::decode_all(&[0x80]).is_err());
 }
