@@ -140,6 +140,9 @@ pub struct Status {
     pub log_pending: usize,
     /// The highest sequence number the monitors acknowledged.
     pub log_acked: u64,
+    /// The central configuration the monitors hold for this client
+    /// (`ceph config set client ...`), as of the last MConfig.
+    pub config: Arc<BTreeMap<String, String>>,
     /// The connection mode of the current session (`None` before the
     /// first one).
     pub con_mode: Option<ConMode>,
@@ -245,6 +248,7 @@ impl MonClient {
             epochs: BTreeMap::new(),
             log_pending: 0,
             log_acked: 0,
+            config: Arc::default(),
             con_mode: None,
             rotating_secrets: None,
             clock_skew: None,
@@ -263,6 +267,8 @@ impl MonClient {
             last_error_changed: false,
             cephx: None,
             events: events.clone(),
+            central_config: Arc::default(),
+            config_changed: false,
             tickets,
             published_epoch: None,
             con_mode: None,
@@ -533,6 +539,9 @@ struct Driver {
     attempts: HashMap<ConnId, JoinHandle<()>>,
     last_error: Option<Arc<MonError>>,
     last_error_changed: bool,
+    /// The central configuration the monitors gave us, newest first.
+    central_config: Arc<BTreeMap<String, String>>,
+    config_changed: bool,
     /// Subscribed maps and logs, to every `events()` receiver.
     events: broadcast::Sender<ClusterEvent>,
     /// CephX state of the current session: global id and tickets.
@@ -620,6 +629,10 @@ impl Driver {
                         }
                     }
                     Action::Event(event) => {
+                        if let ClusterEvent::Config(options) = &event {
+                            self.central_config = Arc::new(options.clone());
+                            self.config_changed = true;
+                        }
                         // Nobody listening is fine.
                         let _ = self.events.send(event);
                     }
@@ -852,6 +865,7 @@ impl Driver {
                 || &cur.epochs != self.core.epochs()
                 || cur.log_pending != self.core.log_pending()
                 || cur.log_acked != self.core.log_acked()
+                || self.config_changed
                 || self.last_error_changed
                 || cur.con_mode != self.con_mode
                 || self.published_keeper != keeper
@@ -859,6 +873,7 @@ impl Driver {
         if changed {
             self.published_epoch = epoch;
             self.last_error_changed = false;
+            self.config_changed = false;
             self.published_keeper = keeper;
             let monmap = self.core.monmap().cloned().map(Arc::new);
             self.status.send_replace(Status {
@@ -871,6 +886,7 @@ impl Driver {
                 epochs: self.core.epochs().clone(),
                 log_pending: self.core.log_pending(),
                 log_acked: self.core.log_acked(),
+                config: self.central_config.clone(),
                 con_mode: self.con_mode,
                 rotating_secrets: self.tickets.rotating_secrets(),
                 clock_skew: self.tickets.clock_skew(),

@@ -61,3 +61,43 @@ async fn entries_reach_the_cluster_log_and_survive_a_reset() {
     cluster.cont(&mon).unwrap();
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn central_config_arrives_at_start_and_updates_follow() {
+    let cluster = Cluster::start(ClusterSpec::with_mons(1)).unwrap();
+    let set = cluster
+        .ceph(&["config", "set", "client", "rados_osd_op_timeout", "17"])
+        .unwrap();
+    assert!(set.success(), "{set:?}");
+    let keyring = ceph_auth::Keyring::load(cluster.admin_keyring_path()).unwrap();
+    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
+    let key = keyring.get(&name).unwrap().clone();
+    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
+    let client = MonClient::connect(MonClientOptions::new(name, key, mons))
+        .await
+        .unwrap();
+    let wait_for = |value: &'static str| {
+        let client = client.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let config = client.status().config;
+                if config.get("rados_osd_op_timeout").map(String::as_str) == Some(value) {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "config never showed {value}: {config:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_for("17").await;
+    let set = cluster
+        .ceph(&["config", "set", "client", "rados_osd_op_timeout", "23"])
+        .unwrap();
+    assert!(set.success(), "{set:?}");
+    wait_for("23").await;
+    client.shutdown().await;
+}

@@ -298,14 +298,18 @@ impl Core {
                 "no monitor address with a msgr2 (v2) endpoint in mon_host".into(),
             ));
         }
-        let mut subs = BTreeMap::new();
-        subs.insert(
-            "monmap".to_string(),
-            SubState {
-                item: SubscribeItem::default(),
-                sent: false,
-            },
-        );
+        // The MonMap, and the central configuration for this client (as
+        // C++ clients fetch it at start); both come with the first session.
+        let subs = ["monmap", "config"]
+            .into_iter()
+            .map(|what| {
+                let state = SubState {
+                    item: SubscribeItem::default(),
+                    sent: false,
+                };
+                (what.to_string(), state)
+            })
+            .collect();
         let hunt_multiple = cfg.hunt_min_multiple.max(1.0);
         Ok(Core {
             cfg,
