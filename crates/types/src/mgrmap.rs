@@ -391,6 +391,14 @@ impl MgrMap {
     /// (`flags`, `force_disabled_modules`, the client names) are always
     /// included; Pacific leaves them out.
     pub fn to_json(&self) -> Value {
+        // Ceph dumps this set as an object with one "module" key per entry
+        // (repeated keys, which JSON maps cannot hold): empty is `{}`; a
+        // non-empty set keeps its names under "module" as a list.
+        let force_disabled = if self.force_disabled_modules.is_empty() {
+            Value::Object(Map::new())
+        } else {
+            json!({ "module": self.force_disabled_modules })
+        };
         let always_on: Map<String, Value> = self
             .always_on_modules
             .iter()
@@ -425,7 +433,7 @@ impl MgrMap {
             "available_modules": self.available_modules.iter().map(ModuleInfo::to_json).collect::<Vec<_>>(),
             "services": self.services,
             "always_on_modules": always_on,
-            "force_disabled_modules": self.force_disabled_modules,
+            "force_disabled_modules": force_disabled,
             "last_failure_osd_epoch": self.last_failure_osd_epoch,
             "active_clients": clients,
         })
