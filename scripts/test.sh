@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Checks formatting and lints, runs every test of the workspace against
 # Debian 12's Pacific monitors, then the real-monitor tests again against
-# Tentacle (Ceph 20) monitors from a Debian chroot.
+# Reef (Ceph 18) and Tentacle (Ceph 20) monitors from Debian chroots.
 # Debug profile: on 2 cores the release build costs more time than it saves
 # (the slow tests wait on ceph-mon processes, not on our code).
 #
-# Environment: MONC_TEST_RELEASES (default "tentacle"; e.g. "reef tentacle",
-# or "" for Pacific only).
+# Environment: MONC_TEST_RELEASES (default "reef tentacle"; "" for Pacific
+# only).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,9 +33,9 @@ cargo test --workspace --no-fail-fast || status=$?
 release_test_runs=(
   "-p ceph-testbed"
   "-p monc --test against_ceph --test errors --test tell_ping"
-  "-p ceph-monclient --test real_cluster --test global_id_reclaim"
+  "-p ceph-monclient --test real_cluster --test global_id_reclaim --test osdmap_subscription"
 )
-for release in ${MONC_TEST_RELEASES-tentacle}; do
+for release in ${MONC_TEST_RELEASES-reef tentacle}; do
   echo "== preparing Ceph $release"
   if ! bash scripts/ceph-release.sh "$release"; then
     echo "test: could not prepare $release" >&2
