@@ -702,7 +702,9 @@ impl CrushWrapper {
 
     /// The map in the shape of `ceph osd crush dump -f json`.
     pub fn to_json(&self) -> Value {
-        let devices: Vec<Value> = (0..self.max_devices)
+        // max_devices is read from the wire: list no more devices than
+        // there can be OSDs, so a hostile value cannot size the output.
+        let devices: Vec<Value> = (0..self.max_devices.min(crate::osdmap_inc::MAX_OSDS))
             .map(|i| {
                 let mut m = serde_json::Map::new();
                 m.insert("id".into(), json!(i));
@@ -1009,5 +1011,27 @@ impl CrushWrapper {
             m.insert(key.to_string(), Value::Array(list));
         }
         Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hostile max_devices must not size the JSON device list (the
+    /// fuzzer found an out-of-memory here).
+    #[test]
+    fn to_json_device_list_is_bounded() {
+        let crush = CrushWrapper {
+            max_devices: i32::MAX,
+            ..CrushWrapper::default()
+        };
+        let devices = crush.to_json()["devices"].as_array().map(Vec::len);
+        assert_eq!(devices, Some(crate::osdmap_inc::MAX_OSDS as usize));
+        let small = CrushWrapper {
+            max_devices: 3,
+            ..CrushWrapper::default()
+        };
+        assert_eq!(small.to_json()["devices"][2]["name"], "device2");
     }
 }
