@@ -279,6 +279,20 @@ fn decode_name_map(d: &mut Decoder<'_>) -> Result<BTreeMap<i32, String>> {
     Ok(m)
 }
 
+/// Writes a name map as [`decode_name_map`] reads it back: a zero length
+/// is taken there as the first half of an old 64-bit length, so an empty
+/// name is written with a second zero word.
+fn encode_name_map(m: &BTreeMap<i32, String>, out: &mut Vec<u8>, f: u64) {
+    (m.len() as u32).encode(out, f);
+    for (key, name) in m {
+        key.encode(out, f);
+        if name.is_empty() {
+            0u32.encode(out, f);
+        }
+        name.encode(out, f);
+    }
+}
+
 fn decode_u32s(d: &mut Decoder<'_>, n: usize, what: &'static str) -> Result<Vec<u32>> {
     if n.saturating_mul(4) > d.remaining() {
         return Err(DecodeError::Short {
@@ -594,9 +608,9 @@ impl Encode for CrushWrapper {
                 }
             }
         }
-        self.type_names.encode(out, f);
-        self.item_names.encode(out, f);
-        self.rule_names.encode(out, f);
+        encode_name_map(&self.type_names, out, f);
+        encode_name_map(&self.item_names, out, f);
+        encode_name_map(&self.rule_names, out, f);
         let t = &self.tunables;
         let s = self.sections;
         if s >= crush_section::TRIES {
@@ -1033,5 +1047,17 @@ mod tests {
             ..CrushWrapper::default()
         };
         assert_eq!(small.to_json()["devices"][2]["name"], "device2");
+    }
+
+    /// An empty name survives a round trip (a bare zero length reads as
+    /// the first half of a 64-bit one; the fuzzer found the mismatch).
+    #[test]
+    fn empty_names_round_trip() {
+        let mut crush = CrushWrapper::default();
+        crush.type_names.insert(3, String::new());
+        crush.type_names.insert(4, "host".into());
+        crush.item_names.insert(-1, String::new());
+        let bytes = crush.to_bytes(crate::features::CLIENT_FEATURES_ALL);
+        assert_eq!(CrushWrapper::decode_all(&bytes).unwrap(), crush);
     }
 }
