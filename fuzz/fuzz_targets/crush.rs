@@ -35,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if selector % 2 == 0 {
         if let Some(crush) = round_trip::<CrushWrapper>(bytes) {
-            let _ = crush.to_json().to_string();
+            // The device list is capped at MAX_OSDS (a unit test checks);
+            // building 65536 entries per input would starve the fuzzer.
+            if crush.max_devices <= 4096 {
+                let _ = crush.to_json().to_string();
+            }
             let _ = crush.min_client_release();
             for id in -8..8 {
                 let _ = (crush.bucket(id), crush.item_name(id), crush.item_class(id));
