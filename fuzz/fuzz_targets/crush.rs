@@ -22,7 +22,10 @@ fn round_trip<T: Decode + Encode + PartialEq + std::fmt::Debug>(bytes: &[u8]) ->
     // The first encoding may normalize recorded versions; after it,
     // encoding is a fixed point.
     let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
-    assert_eq!(again, third_bytes, "re-encoding is not stable for {second:?}");
+    assert_eq!(
+        again, third_bytes,
+        "re-encoding is not stable for {second:?}"
+    );
     let third = T::decode_all(&third_bytes).expect("same bytes decode");
     // Debug, not ==: a NaN ratio is never equal to itself.
     assert_eq!(format!("{second:?}"), format!("{third:?}"));

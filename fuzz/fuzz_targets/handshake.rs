@@ -42,7 +42,13 @@ impl AuthClient for ScriptedAuth {
             connection_secret: FIXED_CONNECTION_SECRET.to_vec(),
         })
     }
-    fn handle_bad_method(&mut self, _: u32, _: i32, _: &[u32], _: &[u32]) -> Result<(), AuthFailure> {
+    fn handle_bad_method(
+        &mut self,
+        _: u32,
+        _: i32,
+        _: &[u32],
+        _: &[u32],
+    ) -> Result<(), AuthFailure> {
         // Retry once per AUTH_BAD_METHOD: exercises the re-request path.
         Ok(())
     }
@@ -69,8 +75,8 @@ fn framed_stream(input: &mut Input<'_>) -> Vec<u8> {
             Ok(bytes) => out.extend_from_slice(&bytes),
             Err(_) => continue,
         }
-        let secure_done = tag == Tag::AuthDone
-            && segments[0].get(8..12) == Some(&2u32.to_le_bytes()[..]);
+        let secure_done =
+            tag == Tag::AuthDone && segments[0].get(8..12) == Some(&2u32.to_le_bytes()[..]);
         if secure_done {
             codec
                 .enable_secure(&FIXED_CONNECTION_SECRET, true)

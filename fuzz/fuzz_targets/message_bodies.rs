@@ -30,7 +30,12 @@ fn active_core(now: Instant) -> (Core, u64) {
     }
     let conn = conn.expect("the core connects at start");
     core.handle_connected(conn, 4242, now);
-    core.start_command(vec!["{\"prefix\": \"status\"}".into()], Vec::new(), None, now);
+    core.start_command(
+        vec!["{\"prefix\": \"status\"}".into()],
+        Vec::new(),
+        None,
+        now,
+    );
     core.start_get_version("osdmap", Some(Duration::from_secs(5)), now);
     while core.poll_action().is_some() {}
     (core, conn)

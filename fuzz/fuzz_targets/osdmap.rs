@@ -37,7 +37,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("re-encoding of {map:?} does not decode: {e}"),
     };
     let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
-    assert_eq!(again, third_bytes, "re-encoding is not stable for {second:?}");
+    assert_eq!(
+        again, third_bytes,
+        "re-encoding is not stable for {second:?}"
+    );
     let third = OSDMap::decode_all(&third_bytes).expect("same bytes decode");
     // Debug, not ==: a NaN ratio is never equal to itself.
     assert_eq!(format!("{second:?}"), format!("{third:?}"));

@@ -18,7 +18,8 @@ use ceph_types::{OSDMap, OSDMapIncremental};
 use libfuzzer_sys::fuzz_target;
 
 /// `osdmaptool --createsimple 3`: epoch 1, three OSDs, no pools.
-const BASE_MAP: &[u8] = include_bytes!("../../crates/types/tests/data/osdmaptool-createsimple-3.bin");
+const BASE_MAP: &[u8] =
+    include_bytes!("../../crates/types/tests/data/osdmaptool-createsimple-3.bin");
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
@@ -37,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("re-encoding of {inc:?} does not decode: {e}"),
     };
     let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
-    assert_eq!(again, third_bytes, "re-encoding is not stable for {second:?}");
+    assert_eq!(
+        again, third_bytes,
+        "re-encoding is not stable for {second:?}"
+    );
     let third = OSDMapIncremental::decode_all(&third_bytes).expect("same bytes decode");
     // Debug, not ==: a NaN ratio is never equal to itself.
     assert_eq!(format!("{second:?}"), format!("{third:?}"));
