@@ -41,8 +41,9 @@ pub const RELEASE_UNCHANGED: u8 = 0xff;
 
 /// The largest `max_osd` an incremental may set: the per-OSD tables are
 /// sized by it, so a hostile value must not pick the allocation. Far above
-/// any real cluster (Ceph's own mon_max_osd defaults to 10000).
-pub const MAX_OSDS: i32 = 1 << 16;
+/// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
+/// the 100,000-OSD maps the benchmark uses.
+pub const MAX_OSDS: i32 = 1 << 18;
 
 /// Whether a release number is a real one: Ceph orders any value with the
 /// top bit set (an old -1) below every release.
