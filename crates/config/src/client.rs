@@ -64,6 +64,56 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("run_dir", "/var/run/ceph"),
 ];
 
+/// Options the monitors may not set for a client: where to find the
+/// monitors and the keys, and the identity of the cluster. Ceph flags
+/// these `no_mon_update` (its monitors refuse to store them, too).
+const LOCAL_ONLY_OPTIONS: &[&str] = &[
+    "admin_socket",
+    "chdir",
+    "fsid",
+    "key",
+    "keyfile",
+    "keyring",
+    "mon_dns_srv_name",
+    "mon_host",
+    "mon_host_override",
+    "run_dir",
+];
+
+/// Where the value in effect for an option came from, lowest precedence
+/// first (as Ceph ranks its configuration levels): a value from a higher
+/// source hides the values of lower ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OptionSource {
+    /// The built-in default.
+    Default,
+    /// The monitors' central configuration (`ceph config set client ...`),
+    /// applied with [`ClientConfig::with_mon_values`].
+    Mon,
+    /// The environment (`CEPH_KEYRING`).
+    Env,
+    /// The conf file.
+    File,
+    /// The command line (or [`ConfigSources`] fields set by a program).
+    CommandLine,
+}
+
+/// A central-configuration value that was not applied, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredMonValue {
+    /// The option, in normal form.
+    pub option: String,
+    /// Why it was left out (never the value itself, which may be private).
+    pub reason: String,
+}
+
+/// One option's unexpanded value and its source.
+#[derive(Debug, Clone)]
+struct Layered {
+    raw: String,
+    source: OptionSource,
+}
+
 /// The environment variables configuration reads. Tests build one by hand;
 /// [`Environment::from_process`] reads the real one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -344,6 +394,105 @@ pub struct ClientConfig {
     pub auth_client_required: Vec<AuthMethod>,
     /// Every option value in effect, metavariables expanded (secrets left out).
     values: BTreeMap<String, String>,
+    /// The unexpanded values and their sources (secrets left out).
+    layers: BTreeMap<String, Layered>,
+    /// Metavariables, for expanding central values later.
+    vars: MetaVars,
+}
+
+/// The typed options, parsed from expanded values; one field per
+/// [`ClientConfig`] field of the same name.
+struct Tunables {
+    mon_client_hunt_interval: Duration,
+    mon_client_hunt_interval_backoff: f64,
+    mon_client_hunt_interval_min_multiple: f64,
+    mon_client_hunt_interval_max_multiple: f64,
+    mon_client_hunt_parallel: u64,
+    mon_client_ping_interval: Duration,
+    mon_client_ping_timeout: Duration,
+    mon_client_log_interval: Duration,
+    mon_client_directed_command_retry: i64,
+    client_mount_timeout: Duration,
+    rados_mon_op_timeout: Duration,
+    ms_client_mode: Vec<ConnectionMode>,
+    ms_mon_client_mode: Vec<ConnectionMode>,
+    auth_client_required: Vec<AuthMethod>,
+}
+
+impl Tunables {
+    fn from_values(values: &BTreeMap<String, String>) -> Result<Self, ValueError> {
+        let value = |n: &str| values.get(n).map(String::as_str).unwrap_or("");
+        let float = |o: &str| parse_float(o, value(o));
+        let float_secs = |o: &str| parse_float_secs(o, value(o));
+        let secs = |o: &str| parse_secs(o, value(o));
+        let modes = |o: &str| parse_modes(o, value(o));
+        Ok(Tunables {
+            mon_client_hunt_interval: float_secs("mon_client_hunt_interval")?,
+            mon_client_hunt_interval_backoff: float("mon_client_hunt_interval_backoff")?,
+            mon_client_hunt_interval_min_multiple: float("mon_client_hunt_interval_min_multiple")?,
+            mon_client_hunt_interval_max_multiple: float("mon_client_hunt_interval_max_multiple")?,
+            mon_client_hunt_parallel: parse_uint(
+                "mon_client_hunt_parallel",
+                value("mon_client_hunt_parallel"),
+            )?,
+            mon_client_ping_interval: float_secs("mon_client_ping_interval")?,
+            mon_client_ping_timeout: float_secs("mon_client_ping_timeout")?,
+            mon_client_log_interval: float_secs("mon_client_log_interval")?,
+            mon_client_directed_command_retry: parse_int(
+                "mon_client_directed_command_retry",
+                value("mon_client_directed_command_retry"),
+            )?,
+            client_mount_timeout: secs("client_mount_timeout")?,
+            rados_mon_op_timeout: secs("rados_mon_op_timeout")?,
+            ms_client_mode: modes("ms_client_mode")?,
+            ms_mon_client_mode: modes("ms_mon_client_mode")?,
+            auth_client_required: match value("auth_supported").trim() {
+                "" => parse_auth_methods("auth_client_required", value("auth_client_required"))?,
+                supported => parse_auth_methods("auth_supported", supported)?,
+            },
+        })
+    }
+}
+
+impl Layered {
+    fn new(raw: &str, source: OptionSource) -> Self {
+        Layered {
+            raw: raw.to_string(),
+            source,
+        }
+    }
+}
+
+/// An option's raw value for `$option` expansion; secrets are never copied
+/// into another, visible option.
+fn visible_raw(layers: &BTreeMap<String, Layered>, name: &str) -> Option<String> {
+    if SECRET_OPTIONS.contains(&name) {
+        None
+    } else {
+        layers.get(name).map(|l| l.raw.clone())
+    }
+}
+
+/// Every option's value with metavariables expanded, secrets left out.
+fn expand_all(layers: &BTreeMap<String, Layered>, vars: &MetaVars) -> BTreeMap<String, String> {
+    let lookup = |n: &str| visible_raw(layers, n);
+    layers
+        .iter()
+        .filter(|(k, _)| !SECRET_OPTIONS.contains(&k.as_str()))
+        .map(|(k, l)| (k.clone(), expand_meta(&l.raw, vars, &lookup)))
+        .collect()
+}
+
+/// Puts an option back to its built-in default, or unsets it if it has none.
+fn revert_to_default(layers: &mut BTreeMap<String, Layered>, option: &str) {
+    match DEFAULTS.iter().find(|(k, _)| *k == option) {
+        Some((_, v)) => {
+            layers.insert(option.to_string(), Layered::new(v, OptionSource::Default));
+        }
+        None => {
+            layers.remove(option);
+        }
+    }
 }
 
 impl ClientConfig {
@@ -379,44 +528,39 @@ impl ClientConfig {
             }
         }
 
-        // Raw values, lowest precedence first.
-        let mut raw: BTreeMap<String, String> = DEFAULTS
+        // Raw values with their sources, lowest precedence first.
+        let mut layers: BTreeMap<String, Layered> = DEFAULTS
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), Layered::new(v, OptionSource::Default)))
             .collect();
         if let Some(k) = &env.ceph_keyring {
-            raw.insert("keyring".into(), k.clone());
+            layers.insert("keyring".into(), Layered::new(k, OptionSource::Env));
         }
         let name_text = name.to_string();
         for section in ["global", name.ty.as_str(), name_text.as_str()] {
             for (k, v) in conf.section(section) {
-                raw.insert(k.to_string(), v.to_string());
+                layers.insert(k.to_string(), Layered::new(v, OptionSource::File));
             }
         }
         for (k, v) in &sources.overrides {
-            raw.insert(
+            layers.insert(
                 ConfFile::normalize_key(k.trim_start_matches('-')),
-                v.clone(),
+                Layered::new(v, OptionSource::CommandLine),
             );
         }
         if let Some(k) = &sources.keyring {
-            raw.insert("keyring".into(), k.clone());
+            layers.insert("keyring".into(), Layered::new(k, OptionSource::CommandLine));
         }
         if let Some(m) = &sources.mon_host {
-            raw.insert("mon_host".into(), m.clone());
+            layers.insert(
+                "mon_host".into(),
+                Layered::new(m, OptionSource::CommandLine),
+            );
         }
 
-        // `$key` must not copy the secret into another, visible option.
-        let lookup = |n: &str| {
-            if SECRET_OPTIONS.contains(&n) {
-                None
-            } else {
-                raw.get(n).cloned()
-            }
-        };
-        let expand = |v: &str| expand_meta(v, &vars, &lookup);
-        let values: BTreeMap<String, String> =
-            raw.iter().map(|(k, v)| (k.clone(), expand(v))).collect();
+        let expand = |v: &str| expand_meta(v, &vars, &|n: &str| visible_raw(&layers, n));
+        let secret = layers.get("key").map(|l| expand(&l.raw));
+        let values = expand_all(&layers, &vars);
         let value = |n: &str| values.get(n).map(String::as_str).unwrap_or("");
 
         let mon_host = value("mon_host").trim();
@@ -438,9 +582,9 @@ impl ClientConfig {
             .iter()
             .find(|p| std::fs::File::open(p).is_ok())
             .cloned();
-        let mut key = values
-            .get("key")
-            .map(|k| k.trim())
+        let mut key = secret
+            .as_deref()
+            .map(str::trim)
             .filter(|k| !k.is_empty())
             .map(Secret::new);
         let keyfile = value("keyfile").trim();
@@ -448,50 +592,40 @@ impl ClientConfig {
             key = Some(read_keyfile(Path::new(keyfile))?);
         }
 
-        let auth_methods = match value("auth_supported").trim() {
-            "" => parse_auth_methods("auth_client_required", value("auth_client_required"))?,
-            supported => parse_auth_methods("auth_supported", supported)?,
-        };
-
-        let n = |opt: &'static str| (opt, value(opt));
-        let float = |opt| {
-            let (o, v) = n(opt);
-            parse_float(o, v)
-        };
-        let float_secs = |opt| {
-            let (o, v) = n(opt);
-            parse_float_secs(o, v)
-        };
-        let secs = |opt| {
-            let (o, v) = n(opt);
-            parse_secs(o, v)
-        };
-        let modes = |opt| {
-            let (o, v) = n(opt);
-            parse_modes(o, v)
-        };
-
-        let mut config = ClientConfig {
-            mon_client_hunt_interval: float_secs("mon_client_hunt_interval")?,
-            mon_client_hunt_interval_backoff: float("mon_client_hunt_interval_backoff")?,
-            mon_client_hunt_interval_min_multiple: float("mon_client_hunt_interval_min_multiple")?,
-            mon_client_hunt_interval_max_multiple: float("mon_client_hunt_interval_max_multiple")?,
-            mon_client_hunt_parallel: parse_uint(
-                "mon_client_hunt_parallel",
-                value("mon_client_hunt_parallel"),
-            )?,
-            mon_client_ping_interval: float_secs("mon_client_ping_interval")?,
-            mon_client_ping_timeout: float_secs("mon_client_ping_timeout")?,
-            mon_client_log_interval: float_secs("mon_client_log_interval")?,
-            mon_client_directed_command_retry: parse_int(
-                "mon_client_directed_command_retry",
-                value("mon_client_directed_command_retry"),
-            )?,
-            client_mount_timeout: secs("client_mount_timeout")?,
-            rados_mon_op_timeout: secs("rados_mon_op_timeout")?,
-            ms_client_mode: modes("ms_client_mode")?,
-            ms_mon_client_mode: modes("ms_mon_client_mode")?,
-            auth_client_required: auth_methods,
+        let Tunables {
+            mon_client_hunt_interval,
+            mon_client_hunt_interval_backoff,
+            mon_client_hunt_interval_min_multiple,
+            mon_client_hunt_interval_max_multiple,
+            mon_client_hunt_parallel,
+            mon_client_ping_interval,
+            mon_client_ping_timeout,
+            mon_client_log_interval,
+            mon_client_directed_command_retry,
+            client_mount_timeout,
+            rados_mon_op_timeout,
+            ms_client_mode,
+            ms_mon_client_mode,
+            auth_client_required,
+        } = Tunables::from_values(&values)?;
+        for secret in SECRET_OPTIONS {
+            layers.remove(*secret);
+        }
+        Ok(ClientConfig {
+            mon_client_hunt_interval,
+            mon_client_hunt_interval_backoff,
+            mon_client_hunt_interval_min_multiple,
+            mon_client_hunt_interval_max_multiple,
+            mon_client_hunt_parallel,
+            mon_client_ping_interval,
+            mon_client_ping_timeout,
+            mon_client_log_interval,
+            mon_client_directed_command_retry,
+            client_mount_timeout,
+            rados_mon_op_timeout,
+            ms_client_mode,
+            ms_mon_client_mode,
+            auth_client_required,
             cluster: vars.cluster.clone(),
             name,
             conf_path,
@@ -499,14 +633,155 @@ impl ClientConfig {
             keyring_path,
             keyring_search,
             key,
-            values: BTreeMap::new(),
-        };
-        let mut values = values;
-        for secret in SECRET_OPTIONS {
-            values.remove(*secret);
+            values,
+            layers,
+            vars,
+        })
+    }
+
+    /// This configuration with the monitors' central configuration for this
+    /// client (the options of an MConfig message) applied, as Ceph applies
+    /// it: a monitor value replaces a built-in default but not a value from
+    /// the environment, the conf file or the command line; `values` replaces
+    /// whatever an earlier call applied (an option the monitors no longer
+    /// send falls back to its default). Values that cannot take effect are
+    /// returned with the reason, and left out: options only local
+    /// configuration may set (`mon_host`, `keyring`, ...) and values that do
+    /// not parse as their option's type. Options this crate does not know
+    /// are kept, readable with [`ClientConfig::get`].
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use std::time::Duration;
+    /// use ceph_config::{ClientConfig, ConfigSources, OptionSource};
+    /// let local = ClientConfig::load(ConfigSources {
+    ///     mon_host: Some("127.0.0.1:3300".into()),
+    ///     overrides: vec![("mon_client_hunt_interval".into(), "5".into())],
+    ///     ..Default::default()
+    /// })?;
+    /// let central = BTreeMap::from([
+    ///     ("mon_client_hunt_interval".to_string(), "1".to_string()),
+    ///     ("rados_mon_op_timeout".to_string(), "30".to_string()),
+    ///     ("mon_host".to_string(), "10.0.0.1".to_string()),
+    /// ]);
+    /// let (effective, ignored) = local.with_mon_values(&central);
+    /// // The command line wins over the monitors; the default does not.
+    /// assert_eq!(effective.mon_client_hunt_interval, Duration::from_secs(5));
+    /// assert_eq!(effective.rados_mon_op_timeout, Duration::from_secs(30));
+    /// assert_eq!(effective.source("rados_mon_op_timeout"), Some(OptionSource::Mon));
+    /// // Where the monitors are is never the monitors' to say.
+    /// assert_eq!(ignored[0].option, "mon_host");
+    /// # Ok::<(), ceph_config::ConfigError>(())
+    /// ```
+    pub fn with_mon_values(
+        &self,
+        values: &BTreeMap<String, String>,
+    ) -> (ClientConfig, Vec<IgnoredMonValue>) {
+        let mut layers = self.layers.clone();
+        // Drop what earlier central values set.
+        let earlier: Vec<String> = layers
+            .iter()
+            .filter(|(_, l)| l.source == OptionSource::Mon)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for option in earlier {
+            revert_to_default(&mut layers, &option);
         }
-        config.values = values;
-        Ok(config)
+        let mut ignored = Vec::new();
+        for (name, value) in values {
+            let option = ConfFile::normalize_key(name);
+            if LOCAL_ONLY_OPTIONS.contains(&option.as_str()) {
+                ignored.push(IgnoredMonValue {
+                    option,
+                    reason: "only local configuration may set it".into(),
+                });
+                continue;
+            }
+            if layers
+                .get(&option)
+                .is_some_and(|l| l.source > OptionSource::Mon)
+            {
+                continue;
+            }
+            layers.insert(option, Layered::new(value, OptionSource::Mon));
+        }
+        // Each round either succeeds or drops one bad central value, so this
+        // ends within values.len() + 1 rounds.
+        loop {
+            let expanded = expand_all(&layers, &self.vars);
+            match Tunables::from_values(&expanded) {
+                Ok(tunables) => {
+                    let mut next = self.clone();
+                    next.install(tunables);
+                    next.values = expanded;
+                    next.layers = layers;
+                    return (next, ignored);
+                }
+                Err(e) => {
+                    let from_mon = layers
+                        .get(&e.option)
+                        .is_some_and(|l| l.source == OptionSource::Mon);
+                    if !from_mon {
+                        // A local value that refers (`$option`) to a
+                        // central one no longer parses: keep the local
+                        // configuration as it was.
+                        ignored.push(IgnoredMonValue {
+                            option: e.option.clone(),
+                            reason: format!("would make a local value invalid: {}", e.reason),
+                        });
+                        return (self.clone(), ignored);
+                    }
+                    revert_to_default(&mut layers, &e.option);
+                    ignored.push(IgnoredMonValue {
+                        option: e.option,
+                        reason: e.reason,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Replaces the typed options (destructured, so a new one cannot be
+    /// forgotten here).
+    fn install(&mut self, tunables: Tunables) {
+        let Tunables {
+            mon_client_hunt_interval,
+            mon_client_hunt_interval_backoff,
+            mon_client_hunt_interval_min_multiple,
+            mon_client_hunt_interval_max_multiple,
+            mon_client_hunt_parallel,
+            mon_client_ping_interval,
+            mon_client_ping_timeout,
+            mon_client_log_interval,
+            mon_client_directed_command_retry,
+            client_mount_timeout,
+            rados_mon_op_timeout,
+            ms_client_mode,
+            ms_mon_client_mode,
+            auth_client_required,
+        } = tunables;
+        self.mon_client_hunt_interval = mon_client_hunt_interval;
+        self.mon_client_hunt_interval_backoff = mon_client_hunt_interval_backoff;
+        self.mon_client_hunt_interval_min_multiple = mon_client_hunt_interval_min_multiple;
+        self.mon_client_hunt_interval_max_multiple = mon_client_hunt_interval_max_multiple;
+        self.mon_client_hunt_parallel = mon_client_hunt_parallel;
+        self.mon_client_ping_interval = mon_client_ping_interval;
+        self.mon_client_ping_timeout = mon_client_ping_timeout;
+        self.mon_client_log_interval = mon_client_log_interval;
+        self.mon_client_directed_command_retry = mon_client_directed_command_retry;
+        self.client_mount_timeout = client_mount_timeout;
+        self.rados_mon_op_timeout = rados_mon_op_timeout;
+        self.ms_client_mode = ms_client_mode;
+        self.ms_mon_client_mode = ms_mon_client_mode;
+        self.auth_client_required = auth_client_required;
+    }
+
+    /// Where the value in effect for an option (any spelling) came from;
+    /// `None` for an option that is neither set nor has a default here.
+    pub fn source(&self, name: &str) -> Option<OptionSource> {
+        self.layers
+            .get(&ConfFile::normalize_key(name))
+            .map(|l| l.source)
     }
 
     /// The value in effect for any option (any spelling of its name), with

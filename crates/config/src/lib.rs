@@ -16,8 +16,8 @@ mod values;
 
 pub use args::{ceph_args_from_env, split_args, ArgsError};
 pub use client::{
-    ClientConfig, ConfigError, ConfigSources, Environment, MissingValue, Secret,
-    DEFAULT_CONF_SEARCH, DEFAULT_KEYRING_SEARCH,
+    ClientConfig, ConfigError, ConfigSources, Environment, IgnoredMonValue, MissingValue,
+    OptionSource, Secret, DEFAULT_CONF_SEARCH, DEFAULT_KEYRING_SEARCH,
 };
 pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
 pub use meta::{expand_meta, short_hostname, MetaVars};

@@ -587,3 +587,143 @@ fn debug_output_never_shows_a_key() {
     // The value itself is still there for whoever asks.
     assert_eq!(conf.get("client.admin", "key"), Some(secret));
 }
+
+// ---- central configuration (MConfig) over local configuration ----
+
+fn central(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn local_for_central(dir: &Path) -> ClientConfig {
+    let conf = write(
+        dir,
+        "ceph.conf",
+        "[global]\nmon host = 127.0.0.1:3300\nmon client hunt interval = 5\n",
+    );
+    let mut s = sources(&conf);
+    s.overrides = vec![("mon-client-ping-interval".into(), "2".into())];
+    load(s)
+}
+
+#[test]
+fn central_values_rank_above_defaults_only() {
+    use ceph_config::OptionSource;
+    let dir = tempfile::tempdir().unwrap();
+    let local = local_for_central(dir.path());
+    let (eff, ignored) = local.with_mon_values(&central(&[
+        ("mon_client_hunt_interval", "1"),
+        ("mon_client_ping_interval", "9"),
+        ("rados_mon_op_timeout", "30"),
+        ("mon client log interval", "0.5"),
+        ("debug_ms", "1/5"),
+    ]));
+    assert!(ignored.is_empty(), "{ignored:?}");
+    assert_eq!(eff.mon_client_hunt_interval, Duration::from_secs(5));
+    assert_eq!(
+        eff.source("mon_client_hunt_interval"),
+        Some(OptionSource::File)
+    );
+    assert_eq!(eff.mon_client_ping_interval, Duration::from_secs(2));
+    assert_eq!(
+        eff.source("mon_client_ping_interval"),
+        Some(OptionSource::CommandLine)
+    );
+    assert_eq!(eff.rados_mon_op_timeout, Duration::from_secs(30));
+    assert_eq!(eff.source("rados_mon_op_timeout"), Some(OptionSource::Mon));
+    assert_eq!(eff.mon_client_log_interval, Duration::from_millis(500));
+    // Options this crate does not type are still readable.
+    assert_eq!(eff.get("debug_ms"), Some("1/5"));
+    assert_eq!(eff.source("debug-ms"), Some(OptionSource::Mon));
+    // The local configuration itself is untouched.
+    assert_eq!(local.rados_mon_op_timeout, Duration::ZERO);
+    assert_eq!(
+        local.source("rados_mon_op_timeout"),
+        Some(OptionSource::Default)
+    );
+    assert_eq!(local.get("debug_ms"), None);
+}
+
+#[test]
+fn central_values_replace_the_previous_ones() {
+    use ceph_config::OptionSource;
+    let dir = tempfile::tempdir().unwrap();
+    let local = local_for_central(dir.path());
+    let (first, _) = local.with_mon_values(&central(&[
+        ("rados_mon_op_timeout", "30"),
+        ("debug_ms", "1"),
+    ]));
+    // A later MConfig without those options: back to the defaults,
+    // whether applied to the local or to the previous effective config.
+    for base in [&local, &first] {
+        let (next, ignored) = base.with_mon_values(&central(&[("client_mount_timeout", "60")]));
+        assert!(ignored.is_empty());
+        assert_eq!(next.rados_mon_op_timeout, Duration::ZERO);
+        assert_eq!(
+            next.source("rados_mon_op_timeout"),
+            Some(OptionSource::Default)
+        );
+        assert_eq!(next.get("debug_ms"), None);
+        assert_eq!(next.client_mount_timeout, Duration::from_secs(60));
+    }
+}
+
+#[test]
+fn bad_and_local_only_central_values_are_ignored_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = local_for_central(dir.path());
+    let (eff, ignored) = local.with_mon_values(&central(&[
+        ("rados_mon_op_timeout", "not-a-duration-hunter2"),
+        ("mon_client_hunt_parallel", "-3"),
+        ("ms_mon_client_mode", "plaintext"),
+        ("mon_host", "10.9.9.9"),
+        ("keyring", "/tmp/stolen.keyring"),
+        ("key", "AQBzNW5mAAAAABAAdD0bJbWKbzBMAw6lHqKCZA=="),
+        ("client_mount_timeout", "45"),
+    ]));
+    let mut names: Vec<&str> = ignored.iter().map(|i| i.option.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "key",
+            "keyring",
+            "mon_client_hunt_parallel",
+            "mon_host",
+            "ms_mon_client_mode",
+            "rados_mon_op_timeout"
+        ]
+    );
+    // Reasons never carry the value (a central value may be private).
+    for i in &ignored {
+        assert!(!i.reason.contains("hunter2"), "{i:?}");
+        assert!(!i.reason.contains("AQBzNW5m"), "{i:?}");
+    }
+    // The good value still applies; the bad ones leave the defaults.
+    assert_eq!(eff.client_mount_timeout, Duration::from_secs(45));
+    assert_eq!(eff.rados_mon_op_timeout, Duration::ZERO);
+    assert_eq!(eff.mon_client_hunt_parallel, 3);
+    assert_eq!(eff.ms_mon_client_mode, local.ms_mon_client_mode);
+    assert_eq!(eff.mon_addrs, local.mon_addrs);
+    assert_eq!(eff.keyring_path, local.keyring_path);
+    assert_eq!(eff.get("keyring"), local.get("keyring"));
+    assert_eq!(eff.get("key"), None);
+}
+
+#[test]
+fn central_values_take_metavariables() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "ceph.conf",
+        "[global]\nmon host = 127.0.0.1:3300\nclient mount timeout = $my_timeout\nmy timeout = 20\n",
+    );
+    let local = load(sources(&conf));
+    assert_eq!(local.client_mount_timeout, Duration::from_secs(20));
+    let (eff, ignored) =
+        local.with_mon_values(&central(&[("admin_socket_hint", "$cluster-$name.asok")]));
+    assert!(ignored.is_empty());
+    assert_eq!(eff.get("admin_socket_hint"), Some("ceph-client.admin.asok"));
+}
