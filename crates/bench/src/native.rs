@@ -26,9 +26,8 @@ pub fn options(conf: &Path, keyring: &Path) -> Result<MonClientOptions, String> 
         .get(&cfg.name)
         .cloned()
         .ok_or_else(|| format!("{} has no key for {}", keyring_path.display(), cfg.name))?;
-    let mut opts = MonClientOptions::new(cfg.name.clone(), key, cfg.mon_addrs.clone());
+    let mut opts = MonClientOptions::from_config(&cfg, key);
     opts.connect_timeout = Duration::from_secs(30);
-    opts.session.hunt_parallel = cfg.mon_client_hunt_parallel as usize;
     Ok(opts)
 }
 

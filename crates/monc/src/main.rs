@@ -13,11 +13,10 @@ use std::process::ExitCode;
 use tokio::io::AsyncBufReadExt;
 
 use ceph_auth::{CryptoKey, Keyring};
-use ceph_config::{ClientConfig, ConfigSources, ConnectionMode};
+use ceph_config::{ClientConfig, ConfigSources};
 use ceph_monclient::command_desc::{CommandTable, MatchError};
 use ceph_monclient::error::errno;
 use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
-use ceph_msgr::frame::ConMode;
 use serde_json::{Map, Value};
 
 use args::{Args, Format};
@@ -110,21 +109,10 @@ async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
     })
     .map_err(|e| (errno::EINVAL, e.to_string()))?;
     let key = load_key(&cfg)?;
-    let mut opts = MonClientOptions::new(cfg.name.clone(), key, cfg.mon_addrs.clone());
-    opts.connect_timeout = args.connect_timeout.unwrap_or(cfg.client_mount_timeout);
-    opts.attempt_timeout = opts.attempt_timeout.min(opts.connect_timeout);
-    opts.session.hunt_parallel = cfg.mon_client_hunt_parallel as usize;
-    opts.session.hostname = ceph_config::short_hostname();
-    opts.modes = cfg
-        .ms_mon_client_mode
-        .iter()
-        .map(|m| match m {
-            ConnectionMode::Crc => ConMode::Crc,
-            ConnectionMode::Secure => ConMode::Secure,
-        })
-        .collect();
-    if !cfg.rados_mon_op_timeout.is_zero() {
-        opts.session.command_timeout = Some(cfg.rados_mon_op_timeout);
+    let mut opts = MonClientOptions::from_config(&cfg, key);
+    if let Some(limit) = args.connect_timeout {
+        opts.connect_timeout = limit;
+        opts.attempt_timeout = opts.attempt_timeout.min(limit);
     }
     MonClient::connect(opts)
         .await

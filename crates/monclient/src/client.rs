@@ -54,6 +54,12 @@ pub struct MonClientOptions {
     /// against it (renew once the current one expired more than
     /// `min(30 s, ttl / 4)` ago). Ceph's default is one hour.
     pub service_ticket_ttl: Duration,
+    /// The local Ceph configuration these options came from
+    /// ([`MonClientOptions::from_config`]). When set, the monitors' central
+    /// configuration for this client is applied over it: `connect` waits
+    /// for it, and options the conf file and command line left alone follow
+    /// it (see [`MonClient::config`]).
+    pub config: Option<ceph_config::ClientConfig>,
 }
 
 impl MonClientOptions {
@@ -68,6 +74,7 @@ impl MonClientOptions {
             seed: None,
             modes: vec![ConMode::Secure, ConMode::Crc],
             service_ticket_ttl: Duration::from_secs(3600),
+            config: None,
         }
     }
 }
@@ -143,6 +150,11 @@ pub struct Status {
     /// The central configuration the monitors hold for this client
     /// (`ceph config set client ...`), as of the last MConfig.
     pub config: Arc<BTreeMap<String, String>>,
+    /// Whether an MConfig has arrived yet.
+    pub config_received: bool,
+    /// The local configuration with the central one applied (`None` when
+    /// the client was not started from a configuration).
+    pub client_config: Option<Arc<ceph_config::ClientConfig>>,
     /// The connection mode of the current session (`None` before the
     /// first one).
     pub con_mode: Option<ConMode>,
@@ -190,13 +202,18 @@ impl MonClient {
     /// and a MonMap, at most `connect_timeout`.
     pub async fn connect(opts: MonClientOptions) -> Result<MonClient, MonError> {
         let timeout = opts.connect_timeout;
+        // As C++ clients do, apply the central configuration before use.
+        let wants_config = opts.config.is_some();
         let client = Self::start(opts)?;
         let mut status = client.status.clone();
         let ready = async {
             loop {
                 {
                     let s = status.borrow_and_update();
-                    if matches!(s.state, SessionState::Active { .. }) && s.monmap.is_some() {
+                    if matches!(s.state, SessionState::Active { .. })
+                        && s.monmap.is_some()
+                        && (s.config_received || !wants_config)
+                    {
                         return Ok(());
                     }
                     if s.state == SessionState::Shutdown {
@@ -249,6 +266,8 @@ impl MonClient {
             log_pending: 0,
             log_acked: 0,
             config: Arc::default(),
+            config_received: false,
+            client_config: opts.config.clone().map(Arc::new),
             con_mode: None,
             rotating_secrets: None,
             clock_skew: None,
@@ -259,6 +278,10 @@ impl MonClient {
         let tickets = TicketKeeper::new(&opts.name, opts.service_ticket_ttl);
         let driver = Driver {
             core,
+            base_session: opts.session.clone(),
+            base_modes: opts.modes.clone(),
+            client_config: opts.config.clone().map(Arc::new),
+            config_received: false,
             opts,
             status: status_tx,
             conns: HashMap::new(),
@@ -448,6 +471,14 @@ impl MonClient {
         self.status.borrow().clone()
     }
 
+    /// The configuration in effect: the local one the client was started
+    /// from ([`MonClientOptions::from_config`]) with the monitors' central
+    /// configuration for this client applied, as of the last MConfig.
+    /// `None` when the client was not started from a configuration.
+    pub fn config(&self) -> Option<Arc<ceph_config::ClientConfig>> {
+        self.status.borrow().client_config.clone()
+    }
+
     /// Waits until this daemon entity (`osd.N`, `mds.N`, `mgr.N`) holds
     /// rotating secrets whose current one has not expired more than
     /// `min(30 s, service_ticket_ttl / 4)` ago, as the C++
@@ -542,6 +573,13 @@ struct Driver {
     /// The central configuration the monitors gave us, newest first.
     central_config: Arc<BTreeMap<String, String>>,
     config_changed: bool,
+    config_received: bool,
+    /// Session tunables and modes as the caller gave them; central values
+    /// are applied over these, so a withdrawn value falls back to them.
+    base_session: SessionConfig,
+    base_modes: Vec<ConMode>,
+    /// `opts.config` with the central configuration applied.
+    client_config: Option<Arc<ceph_config::ClientConfig>>,
     /// Subscribed maps and logs, to every `events()` receiver.
     events: broadcast::Sender<ClusterEvent>,
     /// CephX state of the current session: global id and tickets.
@@ -630,8 +668,7 @@ impl Driver {
                     }
                     Action::Event(event) => {
                         if let ClusterEvent::Config(options) = &event {
-                            self.central_config = Arc::new(options.clone());
-                            self.config_changed = true;
+                            self.apply_central_config(options);
                         }
                         // Nobody listening is fine.
                         let _ = self.events.send(event);
@@ -848,6 +885,32 @@ impl Driver {
         }
     }
 
+    /// Takes a new central configuration: keeps it for `Status`, and
+    /// applies it over the local configuration, if we have one.
+    fn apply_central_config(&mut self, options: &BTreeMap<String, String>) {
+        self.central_config = Arc::new(options.clone());
+        self.config_changed = true;
+        self.config_received = true;
+        let Some(local) = &self.opts.config else {
+            return;
+        };
+        let (effective, ignored) = local.with_mon_values(options);
+        for i in &ignored {
+            tracing::warn!(option = %i.option, reason = %i.reason, "central config value ignored");
+        }
+        let picked = |o: &str| effective.source(o) == Some(ceph_config::OptionSource::Mon);
+        let mut session = self.base_session.clone();
+        crate::settings::apply_to_session(&mut session, &effective, picked);
+        self.core.set_config(session, Instant::now().into_std());
+        self.opts.modes = if picked("ms_mon_client_mode") {
+            crate::settings::con_modes(&effective)
+        } else {
+            self.base_modes.clone()
+        };
+        tracing::debug!(options = options.len(), "central config applied");
+        self.client_config = Some(Arc::new(effective));
+    }
+
     fn publish(&mut self) {
         let state = self.core.state();
         let epoch = self.core.monmap().map(|m| m.epoch);
@@ -887,6 +950,8 @@ impl Driver {
                 log_pending: self.core.log_pending(),
                 log_acked: self.core.log_acked(),
                 config: self.central_config.clone(),
+                config_received: self.config_received,
+                client_config: self.client_config.clone(),
                 con_mode: self.con_mode,
                 rotating_secrets: self.tickets.rotating_secrets(),
                 clock_skew: self.tickets.clock_skew(),

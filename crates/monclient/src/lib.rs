@@ -10,6 +10,7 @@ pub mod command_desc;
 pub mod core;
 pub mod error;
 pub mod messages;
+mod settings;
 pub mod tickets;
 
 pub use client::{MonClient, MonClientOptions, Status};

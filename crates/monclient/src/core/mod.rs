@@ -347,6 +347,21 @@ impl Core {
         &self.cfg
     }
 
+    /// Replaces the tunables (a new central configuration). Deadlines
+    /// already set stand, except that the next keepalive is brought
+    /// forward if the new interval is shorter.
+    pub fn set_config(&mut self, cfg: SessionConfig, now: Instant) {
+        // max() then min(): never panics, whatever the bounds.
+        self.hunt_multiple = self
+            .hunt_multiple
+            .max(cfg.hunt_min_multiple)
+            .min(cfg.hunt_max_multiple);
+        if let Some(a) = self.active.as_mut() {
+            a.next_ping = a.next_ping.min(now + cfg.ping_interval);
+        }
+        self.cfg = cfg;
+    }
+
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

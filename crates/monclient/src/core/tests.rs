@@ -611,3 +611,71 @@ fn cluster_log_entries_wait_for_a_session_and_are_resent_until_acked() {
     c.handle_timeout(much_later);
     assert!(!sends(&drain(&mut c)).iter().any(|s| s.1 == msg_type::LOG));
 }
+
+/// Runs timers until the next keepalive goes out; returns when.
+fn next_keepalive(c: &mut Core) -> Instant {
+    for _ in 0..1000 {
+        let now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        if drain(c)
+            .iter()
+            .any(|a| matches!(a, Action::Keepalive { .. }))
+        {
+            return now;
+        }
+    }
+    panic!("no keepalive in 1000 timer rounds");
+}
+
+#[test]
+fn new_tunables_take_effect_mid_session() {
+    let (mut c, t0) = core(3);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    // Slow keepalives first (as a central config might ask).
+    let slow = SessionConfig {
+        ping_interval: Duration::from_secs(10),
+        ping_timeout: Duration::from_secs(30),
+        ..c.config().clone()
+    };
+    c.set_config(slow, t0);
+    let first = next_keepalive(&mut c);
+    assert_eq!(
+        first,
+        t0 + Duration::from_secs(1),
+        "the scheduled ping stands"
+    );
+    c.handle_keepalive_ack(conn, first);
+    let second = next_keepalive(&mut c);
+    assert_eq!(second, first + Duration::from_secs(10));
+    c.handle_keepalive_ack(conn, second);
+    // A shorter interval brings the next keepalive forward.
+    let quick = SessionConfig {
+        ping_interval: Duration::from_millis(200),
+        ping_timeout: Duration::from_millis(500),
+        ..c.config().clone()
+    };
+    let later = second + Duration::from_secs(2);
+    c.handle_keepalive_ack(conn, later);
+    c.set_config(quick, later);
+    assert_eq!(next_keepalive(&mut c), later + Duration::from_millis(200));
+    // The new timeout judges the silence since the last ack.
+    let mut now = later;
+    for _ in 0..1000 {
+        if !matches!(c.state(), SessionState::Active { .. }) {
+            break;
+        }
+        now = c.poll_timeout().unwrap();
+        c.handle_timeout(now);
+        drain(&mut c);
+    }
+    assert_eq!(now, later + Duration::from_millis(500));
+    // The hunt multiple is kept within new bounds.
+    let capped = SessionConfig {
+        hunt_max_multiple: 1.2,
+        ..c.config().clone()
+    };
+    c.set_config(capped, now);
+    assert!(c.hunt_multiple() <= 1.2);
+}
