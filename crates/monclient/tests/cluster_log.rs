@@ -1,6 +1,7 @@
 //! Sending to the cluster log: entries reach the monitors (`ceph log last`
 //! shows them), are acknowledged, and survive the loss of the monitor they
-//! were sent to.
+//! were sent to. Entries sent through a peon are settled too, although
+//! Tentacle monitors never route the MLogAck back through one.
 
 use std::time::{Duration, Instant};
 
@@ -25,16 +26,21 @@ fn logged(cluster: &Cluster) -> String {
     out.stdout
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn entries_reach_the_cluster_log_and_survive_a_reset() {
-    let cluster = Cluster::start(ClusterSpec::with_mons(3)).unwrap();
+/// client.admin, hunting among the monitors of `mon_host`.
+async fn connect(cluster: &Cluster, mon_host: &str) -> MonClient {
     let keyring = ceph_auth::Keyring::load(cluster.admin_keyring_path()).unwrap();
     let name: ceph_types::EntityName = "client.admin".parse().unwrap();
     let key = keyring.get(&name).unwrap().clone();
-    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
-    let client = MonClient::connect(MonClientOptions::new(name, key, mons))
+    let mons = ceph_config::parse_mon_host(mon_host).unwrap();
+    MonClient::connect(MonClientOptions::new(name, key, mons))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_reach_the_cluster_log_and_survive_a_reset() {
+    let cluster = Cluster::start(ClusterSpec::with_mons(3)).unwrap();
+    let client = connect(&cluster, cluster.mon_host()).await;
 
     let tag = format!("monc-test-{}", std::process::id());
     let log = |prio, text: String| {
@@ -62,6 +68,55 @@ async fn entries_reach_the_cluster_log_and_survive_a_reset() {
     client.shutdown().await;
 }
 
+// Regression: a Tentacle leader tells the peon "no reply" for every
+// forwarded MLog, so the MLogAck it sends after the commit is dropped by the
+// peon; the client must find its entries in the cluster log instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_sent_through_a_peon_are_settled() {
+    let cluster = Cluster::start(ClusterSpec::with_mons(3)).unwrap();
+    let status = cluster.ceph(&["quorum_status", "-f", "json"]).unwrap();
+    assert!(status.success(), "{status:?}");
+    let leader = status.json().unwrap()["quorum_leader_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let peon = cluster
+        .mons()
+        .into_iter()
+        .find(|m| m.name != leader)
+        .unwrap();
+    // Only the peon in mon_host: the session is with it.
+    let client = connect(&cluster, &peon.addrvec()).await;
+    let SessionState::Active { mon, .. } = client.status().state else {
+        panic!("not connected")
+    };
+    assert_eq!(mon, peon.name);
+
+    let tag = format!("monc-peon-{}", std::process::id());
+    let mut last = 0;
+    for (i, prio) in [LogPriority::Debug, LogPriority::Info, LogPriority::Error]
+        .into_iter()
+        .enumerate()
+    {
+        last = client
+            .log(prio, "cluster", &format!("{tag} {i}"))
+            .await
+            .unwrap();
+    }
+    wait_acked(&client, last, Duration::from_secs(20)).await;
+    assert_eq!(client.status().log_pending, 0);
+    let out = cluster
+        .ceph(&["log", "last", "50", "debug", "cluster", "-f", "json"])
+        .unwrap();
+    assert!(out.success(), "{out:?}");
+    for i in 0..3 {
+        let text = format!("{tag} {i}");
+        // Stored once: settling is not a resend loop that duplicates.
+        assert_eq!(out.stdout.matches(&text).count(), 1, "{}", out.stdout);
+    }
+    client.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn central_config_arrives_at_start_and_updates_follow() {
     let cluster = Cluster::start(ClusterSpec::with_mons(1)).unwrap();
@@ -69,13 +124,7 @@ async fn central_config_arrives_at_start_and_updates_follow() {
         .ceph(&["config", "set", "client", "rados_osd_op_timeout", "17"])
         .unwrap();
     assert!(set.success(), "{set:?}");
-    let keyring = ceph_auth::Keyring::load(cluster.admin_keyring_path()).unwrap();
-    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
-    let key = keyring.get(&name).unwrap().clone();
-    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
-    let client = MonClient::connect(MonClientOptions::new(name, key, mons))
-        .await
-        .unwrap();
+    let client = connect(&cluster, cluster.mon_host()).await;
     let wait_for = |value: &'static str| {
         let client = client.clone();
         async move {

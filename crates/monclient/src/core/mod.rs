@@ -615,7 +615,7 @@ impl Core {
         });
         self.send_subscriptions();
         self.resend_all(now);
-        self.send_log(now);
+        self.send_log(now, false);
     }
 
     /// A connection or connection attempt ended.
@@ -718,6 +718,9 @@ impl Core {
 
     /// Reports a request as finished.
     fn complete(&mut self, tid: u64, result: Result<Reply, MonError>) {
+        if self.log_confirm_done(tid, &result) {
+            return;
+        }
         self.actions.push_back(Action::Done { tid, result });
     }
 

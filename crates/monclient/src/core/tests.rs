@@ -679,3 +679,188 @@ fn new_tunables_take_effect_mid_session() {
     c.set_config(capped, now);
     assert!(c.hunt_multiple() <= 1.2);
 }
+
+/// The MLog bodies sent on `conn`, decoded to their entries' sequence numbers.
+fn log_sends(actions: &[Action], conn: ConnId) -> Vec<Vec<u64>> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { conn: c, body, .. } if *c == conn && body.ty == msg_type::LOG => {
+                let m = crate::messages::LogMsg::decode(&body.front).unwrap();
+                let entries = ceph_types::log::decode_log_entries(&m.entries).unwrap();
+                Some(entries.iter().map(|e| e.seq).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `log last` commands sent on `conn`: (tid, parsed JSON command).
+fn log_queries(actions: &[Action], conn: ConnId) -> Vec<(u64, serde_json::Value)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { conn: c, tid, body }
+                if *c == conn && body.ty == msg_type::MON_COMMAND =>
+            {
+                let m = MonCommand::decode(&body.front, &body.data).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&m.cmd[0]).unwrap();
+                (v["prefix"] == "log last").then_some((*tid, v))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn command_reply(c: &mut Core, conn: ConnId, tid: u64, retval: i32, outbl: &str, now: Instant) {
+    let ack = MonCommandAck {
+        retval,
+        outs: String::new(),
+        cmd: vec![],
+        outbl: outbl.as_bytes().to_vec(),
+    }
+    .to_body();
+    let msg = InMessage {
+        ty: ack.ty,
+        version: 1,
+        tid,
+        front: &ack.front,
+        data: &ack.data,
+    };
+    c.handle_message(conn, msg, now);
+}
+
+/// A session on `conn` with global_id 4106 and one entry logged on it.
+fn session_with_entry(channel: &str) -> (Core, Instant, ConnId, u64) {
+    let (mut c, t0) = core(3);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 4106, t0);
+    drain(&mut c);
+    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
+    let stamp = ceph_types::UTime::new(1, 0);
+    let seq = c.log(
+        &name,
+        ceph_types::LogPriority::Info,
+        channel,
+        "hello",
+        stamp,
+        t0,
+    );
+    assert_eq!(log_sends(&drain(&mut c), conn), vec![vec![seq]]);
+    (c, t0, conn, seq)
+}
+
+fn tick(c: &mut Core, conn: ConnId, now: Instant) -> Vec<Action> {
+    c.handle_keepalive_ack(conn, now);
+    c.handle_timeout(now);
+    drain(c)
+}
+
+// Regression: Tentacle monitors never route an MLogAck back through a peon,
+// and no release acknowledges a resend of entries it already holds. An
+// entry found in the cluster log is settled without an ack.
+#[test]
+fn unacknowledged_log_entries_found_in_the_cluster_log_are_settled() {
+    let (mut c, t0, conn, seq) = session_with_entry("cluster");
+    let later = t0 + c.config().log_interval;
+    let a = tick(&mut c, conn, later);
+    assert_eq!(log_sends(&a, conn), vec![vec![seq]], "sent again");
+    let queries = log_queries(&a, conn);
+    assert_eq!(queries.len(), 1, "{a:?}");
+    let (tid, q) = &queries[0];
+    assert_eq!(q["channel"], "cluster");
+    assert_eq!(q["level"], "debug");
+    assert_eq!(q["format"], "json");
+    assert!(q["num"].as_u64().unwrap() >= 1);
+    // Another client's entry with the same seq, and ours on another
+    // channel, do not count.
+    let other = format!(
+        r#"[{{"rank":"client.9","seq":{seq},"channel":"cluster","message":"hello"}},
+            {{"rank":"client.4106","seq":{seq},"channel":"audit","message":"hello"}}]"#
+    );
+    command_reply(&mut c, conn, *tid, 0, &other, later);
+    let a = drain(&mut c);
+    assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
+    assert_eq!((c.log_pending(), c.log_acked()), (1, 0));
+    // Nothing settled: the next round comes after twice the interval.
+    let round2 = later + c.config().log_interval * 2;
+    let a = tick(&mut c, conn, round2 - Duration::from_millis(1));
+    assert!(log_sends(&a, conn).is_empty() && log_queries(&a, conn).is_empty());
+    let a = tick(&mut c, conn, round2);
+    assert_eq!(log_sends(&a, conn), vec![vec![seq]]);
+    let (tid, _) = log_queries(&a, conn)[0];
+    let ours = format!(
+        r#"[{{"name":"client.admin","rank":"client.4106","seq":{seq},"channel":"cluster",
+              "priority":"[INF]","message":"hello","stamp":"x"}}]"#
+    );
+    command_reply(&mut c, conn, tid, 0, &ours, round2);
+    let a = drain(&mut c);
+    assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
+    assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
+    let much_later = round2 + c.config().log_interval * 8;
+    let a = tick(&mut c, conn, much_later);
+    assert!(log_sends(&a, conn).is_empty() && log_queries(&a, conn).is_empty());
+}
+
+#[test]
+fn entries_on_other_channels_are_looked_for_in_every_channel() {
+    let (mut c, t0, conn, _) = session_with_entry("mychannel");
+    let later = t0 + c.config().log_interval;
+    let a = tick(&mut c, conn, later);
+    assert_eq!(log_queries(&a, conn)[0].1["channel"], "*");
+}
+
+#[test]
+fn a_refused_log_lookup_keeps_entries_and_reports_nothing() {
+    let (mut c, t0, conn, seq) = session_with_entry("cluster");
+    let later = t0 + c.config().log_interval;
+    let a = tick(&mut c, conn, later);
+    let (tid, _) = log_queries(&a, conn)[0];
+    command_reply(&mut c, conn, tid, -13, "", later);
+    let a = drain(&mut c);
+    assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
+    assert_eq!(c.log_pending(), 1);
+    // An ack still settles it.
+    let ack = crate::messages::LogAck {
+        fsid: [0; 16],
+        last: seq,
+        channel: "cluster".into(),
+    }
+    .to_body();
+    let msg = InMessage {
+        ty: ack.ty,
+        version: 1,
+        tid: 0,
+        front: &ack.front,
+        data: &[],
+    };
+    c.handle_message(conn, msg, later);
+    assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
+}
+
+#[test]
+fn a_new_entry_alone_goes_out_on_the_session_and_all_on_the_next() {
+    let (mut c, t0, conn, first) = session_with_entry("cluster");
+    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
+    let stamp = ceph_types::UTime::new(2, 0);
+    let second = c.log(
+        &name,
+        ceph_types::LogPriority::Warn,
+        "cluster",
+        "b",
+        stamp,
+        t0,
+    );
+    assert_eq!(log_sends(&drain(&mut c), conn), vec![vec![second]]);
+    c.handle_closed(conn, &MonError::SessionReset, t0);
+    let next = connects(&drain(&mut c))[0];
+    c.handle_connected(next, 4106, t0);
+    assert_eq!(log_sends(&drain(&mut c), next), vec![vec![first, second]]);
+    // A lookup in flight when the client shuts down is not reported.
+    let later = t0 + c.config().log_interval;
+    let a = tick(&mut c, next, later);
+    assert_eq!(log_queries(&a, next).len(), 1);
+    c.shutdown();
+    let a = drain(&mut c);
+    assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
+}
