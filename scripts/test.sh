@@ -33,7 +33,7 @@ cargo test --workspace --no-fail-fast || status=$?
 release_test_runs=(
   "-p ceph-testbed"
   "-p monc --test against_ceph --test errors --test tell_ping"
-  "-p ceph-monclient --test real_cluster --test global_id_reclaim --test osdmap_subscription"
+  "-p ceph-monclient --test real_cluster --test global_id_reclaim --test osdmap_subscription --test cluster_log --test central_config"
 )
 for release in ${MONC_TEST_RELEASES-reef tentacle}; do
   echo "== preparing Ceph $release"
