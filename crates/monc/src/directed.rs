@@ -79,7 +79,7 @@ async fn tell_one(
         .await;
     let table = match descs {
         Ok(r) if r.retval == 0 => match CommandTable::from_json(&r.outbl) {
-            Ok(t) => t,
+            Ok(t) => t.with_style(crate::cli_style(client)),
             Err(e) => {
                 eprintln!("Error EINVAL: {label}: {e}");
                 return errno::EINVAL;

@@ -14,7 +14,7 @@ use tokio::io::AsyncBufReadExt;
 
 use ceph_auth::{CryptoKey, Keyring};
 use ceph_config::{ClientConfig, ConfigSources};
-use ceph_monclient::command_desc::{CommandTable, MatchError};
+use ceph_monclient::command_desc::{CliStyle, CommandTable, MatchError};
 use ceph_monclient::error::errno;
 use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
 use serde_json::{Map, Value};
@@ -63,8 +63,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if args.help {
-        // As `ceph -h`: the general usage, then the monitors' commands.
-        println!("{USAGE}");
+        // As `ceph -h`: the general usage, then the monitors' commands (a
+        // closed pipe, as from `| head`, is no error).
+        let _ = writeln!(std::io::stdout(), "{USAGE}");
     }
     init_tracing(args.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -87,6 +88,21 @@ fn init_tracing(verbose: bool) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// How the `ceph` CLI of the cluster's release prints usage lines and
+/// help: the release every monitor runs at least, from the MonMap
+/// (`min_mon_release`, else the newest release among its persistent
+/// features).
+pub(crate) fn cli_style(client: &MonClient) -> CliStyle {
+    let release = client.monmap().map_or(0, |m| {
+        if m.min_mon_release > 0 {
+            m.min_mon_release
+        } else {
+            m.persistent_features.infer_release()
+        }
+    });
+    CliStyle::for_release(release)
 }
 
 fn fail(code: i32, msg: &str) -> ExitCode {
@@ -215,7 +231,8 @@ impl Session<'_> {
                 ));
             }
             let table = CommandTable::from_json(&reply.outbl)
-                .map_err(|e| (errno::EINVAL, e.to_string()))?;
+                .map_err(|e| (errno::EINVAL, e.to_string()))?
+                .with_style(cli_style(self.client));
             self.table = Some(table);
         }
         Ok(self.table.as_ref().expect("table was just set"))

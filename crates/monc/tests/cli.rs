@@ -153,7 +153,8 @@ fn stdin_commands_with_jsonl() {
 #[test]
 fn out_file_holds_the_encoded_monmap() {
     let cluster = cluster();
-    let dir = tempfile::tempdir().unwrap();
+    // In the cluster's directory: a chroot release's `ceph` sees it.
+    let dir = tempfile::tempdir_in(cluster.dir()).unwrap();
     let mine = dir.path().join("monmap.monc");
     let theirs = dir.path().join("monmap.ceph");
     let run = monc(cluster, &["mon", "getmap", "-o", s(&mine)]);

@@ -1,8 +1,9 @@
-//! Sixty-odd monitor commands run through `ceph` and `monc` against the
-//! same real Pacific cluster: reads and writes, with and without
-//! arguments, good and bad. Each must give the same exit code, the same
-//! JSON (parsed, without the fields listed in `VOLATILE`), the same plain
-//! text and the same stderr.
+//! Seventy-odd monitor commands run through `ceph` and `monc` against the
+//! same real cluster (Pacific, or the `CEPH_RELEASE` one with that
+//! release's `ceph`): reads and writes, with and without arguments, good
+//! and bad. Each must give the same exit code, the same JSON (parsed,
+//! without the fields listed in `VOLATILE`), the same plain text and the
+//! same stderr.
 //!
 //! Writes that cannot run twice take a name with `{T}` in it: `monc`
 //! creates `p-monc`, `ceph` creates `p-ceph`, and `monc`'s output is
@@ -47,6 +48,9 @@ struct Case {
     ignore: &'static [&'static str],
     /// Digits in text differ between the `{T}` objects (their ids).
     mask_digits: bool,
+    /// Keyring text whose `key = ...` lines differ between the `{T}`
+    /// entities (random secrets; Tentacle's `auth caps` prints the keyring).
+    mask_keys: bool,
 }
 
 const fn json(line: &'static str) -> Case {
@@ -56,6 +60,7 @@ const fn json(line: &'static str) -> Case {
         cut_stderr_at: None,
         ignore: &[],
         mask_digits: false,
+        mask_keys: false,
     }
 }
 
@@ -66,6 +71,7 @@ const fn text(line: &'static str) -> Case {
         cut_stderr_at: None,
         ignore: &[],
         mask_digits: false,
+        mask_keys: false,
     }
 }
 
@@ -127,7 +133,10 @@ fn cases() -> Vec<Case> {
         text("config set mon mon_allow_pool_delete true"),
         json("config get mon mon_allow_pool_delete -f json"),
         json("auth get-or-create client.{T} mon 'allow r' -f json"),
-        text("auth caps client.{T} mon 'allow rw'"),
+        Case {
+            mask_keys: true,
+            ..text("auth caps client.{T} mon 'allow rw'")
+        },
         json("auth get client.{T} -f json"),
         text("auth rm client.{T}"),
         Case {
@@ -153,6 +162,9 @@ fn cases() -> Vec<Case> {
         text("osd reweight 0 1.5"),
         text("osd blocklist add 999.1.1.1"),
         text("osd crush rule create-replicated bad/name default host"),
+        // Tentacle's `key_type` is keyword-only: refused by position (no
+        // `auth rotate` before Squid: the closest matches then).
+        text("auth rotate client.x aes"),
         text("osd pool create pool-x 8 8 replicated rule extra words"),
         // Bad values the monitor refuses (retval < 0, maybe with data).
         text("osd pool get no-such-pool size"),
@@ -228,6 +240,15 @@ fn difference(case: &Case, mine: &Run, theirs: &Run) -> Option<String> {
         if case.mask_digits {
             s = s.replace(|c: char| c.is_ascii_digit(), "#");
         }
+        if case.mask_keys {
+            s = s
+                .lines()
+                .map(|l| match l.split_once("key = ") {
+                    Some((head, _)) => format!("{head}key = KEY\n"),
+                    None => format!("{l}\n"),
+                })
+                .collect();
+        }
         match case.cut_stderr_at.and_then(|at| s.find(at)) {
             Some(i) => s[..i].to_string(),
             None => s,
@@ -281,7 +302,7 @@ fn run_both(case: &Case) -> (Run, Run) {
 }
 
 #[test]
-fn sixty_commands_same_as_ceph() {
+fn seventy_commands_same_as_ceph() {
     let cases = cases();
     assert!(cases.len() >= 40);
     let mut failures = Vec::new();
@@ -329,7 +350,8 @@ fn sixty_commands_same_as_ceph() {
 #[test]
 fn output_file_like_ceph() {
     let c = cluster();
-    let dir = tempfile::tempdir().unwrap();
+    // In the cluster's directory: a chroot release's `ceph` sees it.
+    let dir = tempfile::tempdir_in(c.dir()).unwrap();
     for (tool, path) in [
         ("monc", dir.path().join("m")),
         ("ceph", dir.path().join("c")),
@@ -356,7 +378,9 @@ fn output_file_like_ceph() {
 }
 
 /// `monc WORDS -h` lists the monitor's signatures as `ceph WORDS -h`
-/// does under "Monitor commands:".
+/// does under "Monitor commands:" (Reef's and Tentacle's print choices
+/// with their names, and drop unknown words: `osd pool frob` lists the
+/// `osd pool` commands, Pacific's nothing).
 #[test]
 fn help_like_ceph() {
     let c = cluster();
@@ -364,6 +388,7 @@ fn help_like_ceph() {
         &["osd", "pool", "-h"][..],
         &["-h"][..],
         &["auth", "--help"][..],
+        &["osd", "pool", "frobnicate", "-h"][..],
     ] {
         let mine = monc(c, words);
         let theirs = ceph(c, words);
@@ -376,7 +401,9 @@ fn help_like_ceph() {
             s[at..].to_string()
         };
         let (m, t) = (section(&mine.stdout), section(&theirs.stdout));
-        assert!(m.lines().count() > 3, "{m}");
+        if !words.contains(&"frobnicate") {
+            assert!(m.lines().count() > 3, "{m}");
+        }
         assert_eq!(m, t, "{words:?}");
     }
 }

@@ -1,7 +1,8 @@
 //! Monitor command signatures (`get_command_descriptions`) and turning a
 //! command given as words (`osd pool create p1 32`) into the JSON the
 //! monitors take, with the same choices, values and messages as the `ceph`
-//! CLI (Pacific's `ceph_argparse`).
+//! CLI (Pacific's `ceph_argparse`; where later CLIs print usage lines and
+//! help differently, as the [`CliStyle`] of the table says).
 //!
 //! ```
 //! use ceph_monclient::command_desc::CommandTable;
@@ -22,9 +23,46 @@
 //! sends `Infinity`, which monitors reject anyway); inputs that make the
 //! Python code raise a non-argument exception (a traceback) are reported as
 //! invalid values; unknown argument types accept any word (Python aborts);
-//! signatures that do not start with a literal word are skipped.
+//! signatures that do not start with a literal word are skipped. Reef's CLI
+//! (18.2) lost the `v1:`/`v2:`/`any:` address tags Pacific and Tentacle
+//! accept (it fails on them with a traceback); they are accepted here
+//! whatever the style.
 
 use serde_json::{Map, Number, Value};
+
+/// Which release's `ceph` CLI the usage lines and help follow.
+///
+/// The words a command takes and the JSON they make are the same for all;
+/// only what is printed about signatures differs. Arguments the monitor
+/// marks `"positional": false` (Tentacle's `--key_type`) are keyword-only
+/// and printed as `--name <value>` in every style: only a CLI of the
+/// later style reads that mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CliStyle {
+    /// Pacific and older: a choice is printed bare (`replicated|erasure`),
+    /// and `WORDS -h` lists nothing when no usage line starts with the
+    /// words.
+    #[default]
+    Pacific,
+    /// Quincy and later: a choice is printed with its name
+    /// (`<pool_type:replicated|erasure>`, `[<detail:detail>]`), and
+    /// `WORDS -h` drops words from the end until some usage line starts
+    /// with the rest.
+    Quincy,
+}
+
+impl CliStyle {
+    /// The style of the CLI of Ceph release number `release` (16 =
+    /// Pacific, 17 = Quincy, ...), as the monitors report it in their
+    /// MonMap (`min_mon_release`).
+    pub fn for_release(release: u8) -> CliStyle {
+        if release >= 17 {
+            CliStyle::Quincy
+        } else {
+            CliStyle::Pacific
+        }
+    }
+}
 
 /// Signature flags, as the monitors publish them.
 pub mod flags {
@@ -64,6 +102,9 @@ pub struct ArgDesc {
     pub range: Vec<String>,
     /// `CephString` character class (a regular expression).
     pub goodchars: Option<String>,
+    /// `false` when the monitor marks the argument `"positional": false`:
+    /// it is only taken as `--name value`.
+    pub positional: bool,
     /// Printable characters the class allows (empty: anything goes).
     goodset: Vec<char>,
 }
@@ -97,15 +138,20 @@ impl CommandDesc {
             .collect()
     }
 
-    /// The signature as `ceph` prints it in usage lines and help
-    /// (`concise_sig`): `osd pool create <pool> [<pg_num:int>] [--bulk]`.
+    /// The signature as Pacific's `ceph` prints it in usage lines and
+    /// help (`concise_sig`): `osd pool create <pool> [<pg_num:int>] [--bulk]`.
     pub fn usage(&self) -> String {
+        self.usage_in(CliStyle::Pacific)
+    }
+
+    /// The signature as the `ceph` of `style` prints it.
+    pub fn usage_in(&self, style: CliStyle) -> String {
         let parts: Vec<String> = self
             .sig
             .iter()
             .map(|p| match p {
                 SigPart::Literal(s) => s.clone(),
-                SigPart::Arg(a) => a.helpstr(),
+                SigPart::Arg(a) => a.helpstr_in(style),
             })
             .collect();
         parts.join(" ")
@@ -129,19 +175,17 @@ impl CommandDesc {
 }
 
 impl ArgDesc {
-    /// The argument in a usage line (`helpstr`).
+    /// The argument in a usage line of Pacific's `ceph` (`helpstr`).
     pub fn helpstr(&self) -> String {
-        let mut s = match self.ty.as_str() {
-            "CephBool" => format!("--{}", self.name.replace('_', "-")),
-            "CephChoices" if self.name == "format" => {
-                format!("--format {{{}}}", self.choices.join("|"))
-            }
-            "CephChoices" => self.choices.join("|"),
-            "CephOsdName" => "<id|osd.id>".to_string(),
-            "CephName" => "<type.id>".to_string(),
-            "CephInt" => format!("<{}:int>", self.name),
-            "CephFloat" => format!("<{}:float>", self.name),
-            _ => format!("<{}>", self.name),
+        self.helpstr_in(CliStyle::Pacific)
+    }
+
+    /// The argument in a usage line of the `ceph` of `style`.
+    pub fn helpstr_in(&self, style: CliStyle) -> String {
+        let mut s = if self.positional {
+            self.positional_helpstr(style)
+        } else {
+            self.keyword_helpstr()
         };
         if self.many {
             s.push_str("...");
@@ -150,6 +194,38 @@ impl ArgDesc {
             s = format!("[{s}]");
         }
         s
+    }
+
+    /// A keyword-only argument: its flag, then what kind of value follows.
+    fn keyword_helpstr(&self) -> String {
+        let flag = format!("--{}", self.name);
+        match self.ty.as_str() {
+            "CephBool" => format!("--{}", self.name.replace('_', "-")),
+            "CephChoices" => format!("{flag} {{{}}}", self.choices.join("|")),
+            "CephOsdName" => format!("{flag} <id|osd.id>"),
+            "CephName" => format!("{flag} <type.id>"),
+            "CephInt" => format!("{flag} <int>"),
+            "CephFloat" => format!("{flag} <float>"),
+            _ => format!("{flag} <value>"),
+        }
+    }
+
+    fn positional_helpstr(&self, style: CliStyle) -> String {
+        match self.ty.as_str() {
+            "CephBool" => format!("--{}", self.name.replace('_', "-")),
+            "CephChoices" if self.name == "format" => {
+                format!("--format {{{}}}", self.choices.join("|"))
+            }
+            "CephChoices" if style == CliStyle::Quincy => {
+                format!("<{}:{}>", self.name, self.choices.join("|"))
+            }
+            "CephChoices" => self.choices.join("|"),
+            "CephOsdName" => "<id|osd.id>".to_string(),
+            "CephName" => "<type.id>".to_string(),
+            "CephInt" => format!("<{}:int>", self.name),
+            "CephFloat" => format!("<{}:float>", self.name),
+            _ => format!("<{}>", self.name),
+        }
     }
 
     /// The type as `ceph` names it in messages (`str(instance)`).
@@ -242,6 +318,8 @@ pub enum MatchError {
 #[derive(Debug, Clone, Default)]
 pub struct CommandTable {
     pub commands: Vec<CommandDesc>,
+    /// How usage lines and help are printed (Pacific's way unless set).
+    pub style: CliStyle,
 }
 
 fn parse_arg(obj: &Map<String, Value>) -> Result<ArgDesc, MatchError> {
@@ -286,6 +364,13 @@ fn parse_arg(obj: &Map<String, Value>) -> Result<ArgDesc, MatchError> {
             }
         }
     }
+    // As `ceph` reads it: only `true` (or no mark) keeps it positional.
+    let positional = match obj.get("positional") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true" || s == "True",
+        Some(_) => false,
+    };
     let goodchars = get("goodchars").map(String::from);
     let goodset = if ty == "CephString" {
         let pattern = goodchars.as_deref().unwrap_or("");
@@ -307,6 +392,7 @@ fn parse_arg(obj: &Map<String, Value>) -> Result<ArgDesc, MatchError> {
             .unwrap_or_else(|| vec![String::new()]),
         range,
         goodchars,
+        positional,
         goodset,
     })
 }
@@ -351,7 +437,16 @@ impl CommandTable {
                 flags: cmd.get("flags").and_then(Value::as_u64).unwrap_or(0),
             });
         }
-        Ok(CommandTable { commands })
+        Ok(CommandTable {
+            commands,
+            style: CliStyle::default(),
+        })
+    }
+
+    /// This table, printing usage lines and help as the CLI of `style`.
+    pub fn with_style(mut self, style: CliStyle) -> Self {
+        self.style = style;
+        self
     }
 
     /// Turns words into a command object (`prefix` and the arguments), as
@@ -372,8 +467,8 @@ impl CommandTable {
                     let _ = reason;
                     break;
                 }
-                Err(Failure::Missing(reason)) => return Err(invalid(cmd, reason, None)),
-                Err(Failure::Other { reason, note }) => return Err(invalid(cmd, reason, note)),
+                Err(Failure::Missing(reason)) => return Err(self.invalid(cmd, reason, None)),
+                Err(Failure::Other { reason, note }) => return Err(self.invalid(cmd, reason, note)),
             }
         }
         Err(MatchError::NoMatch {
@@ -414,7 +509,7 @@ impl CommandTable {
             .into_iter()
             .filter(|c| !c.is(flags::DEPRECATED | flags::HIDDEN))
             .take(n)
-            .map(CommandDesc::usage)
+            .map(|c| c.usage_in(self.style))
             .collect()
     }
 
@@ -428,23 +523,51 @@ impl CommandTable {
             .iter()
             .filter(|c| !c.help.is_empty())
             .filter(|c| !c.is(flags::OBSOLETE | flags::DEPRECATED | flags::HIDDEN))
-            .map(|c| (c.usage(), c))
+            .map(|c| (c.usage_in(self.style), c))
             .filter(|(u, _)| u.starts_with(&partial))
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out.into_iter().map(|(_, c)| c).collect()
     }
 
+    fn invalid(&self, cmd: &CommandDesc, reason: String, note: Option<String>) -> MatchError {
+        MatchError::Invalid {
+            reason,
+            usage: cmd.usage_in(self.style),
+            help: cmd.help.clone(),
+            note,
+        }
+    }
+
     /// The help table `ceph -h` prints under "Monitor commands:" for
     /// `words` (all commands when empty), for a terminal `cols` wide:
-    /// usage and help side by side, each wrapped to half the width.
+    /// usage and help side by side, each wrapped to half the width. In the
+    /// Quincy style, words are dropped from the end until some usage line
+    /// starts with the rest (`osd pool frob -h` lists `osd pool`).
     pub fn help_text(&self, words: &[String], cols: usize) -> String {
+        let mut partial: Vec<String> = words.to_vec();
+        loop {
+            let out = self.format_help(&partial, cols);
+            if !out.is_empty() || partial.is_empty() || self.style == CliStyle::Pacific {
+                return out;
+            }
+            // `ceph` joins the words with spaces and splits at whitespace.
+            let joined = partial.join(" ");
+            let mut rest: Vec<String> = joined.split_whitespace().map(String::from).collect();
+            rest.pop();
+            partial = rest;
+        }
+    }
+
+    /// The help table for the signatures whose usage line starts with
+    /// `words` (`format_help`).
+    fn format_help(&self, words: &[String], cols: usize) -> String {
         let width = cols.saturating_sub(1).max(2);
         let sig_width = width / 2;
         let help_width = width / 2 + width % 2;
         let mut out = String::new();
         for cmd in self.matching(words) {
-            let mut sig_lines = wrap(&cmd.usage(), sig_width, 1);
+            let mut sig_lines = wrap(&cmd.usage_in(self.style), sig_width, 1);
             let mut help_lines = wrap(&cmd.help, help_width, 1);
             let rows = sig_lines.len().max(help_lines.len());
             sig_lines.resize(rows, String::new());
@@ -459,15 +582,6 @@ impl CommandTable {
             }
         }
         out
-    }
-}
-
-fn invalid(cmd: &CommandDesc, reason: String, note: Option<String>) -> MatchError {
-    MatchError::Invalid {
-        reason,
-        usage: cmd.usage(),
-        help: cmd.help.clone(),
-        note,
     }
 }
 
@@ -758,6 +872,13 @@ fn validate(words: &[String], cmd: &CommandDesc) -> Result<Map<String, Value>, F
                     if !is_value {
                         return Err(other(format!("Unexpected argument '{word}'")));
                     }
+                }
+            }
+            // A keyword-only argument takes no word by position (nor any
+            // after it: the words left were not keywords of this command).
+            if let (Some(word), Elem::Arg(a)) = (arg, elem) {
+                if !a.positional {
+                    return Err(other(format!("Unexpected argument '{word}'")));
                 }
             }
             let Some(word) = arg else {
@@ -1476,5 +1597,88 @@ mod tests {
             help,
             "osd reweight   reweight\n <id|osd.id>   \n <weight:      \n float>        \n"
         );
+    }
+
+    #[test]
+    fn style_follows_the_release() {
+        assert_eq!(CliStyle::for_release(0), CliStyle::Pacific);
+        assert_eq!(CliStyle::for_release(16), CliStyle::Pacific);
+        assert_eq!(CliStyle::for_release(17), CliStyle::Quincy);
+        assert_eq!(CliStyle::for_release(20), CliStyle::Quincy);
+    }
+
+    #[test]
+    fn quincy_names_choices_and_shortens_help_words() {
+        let t = table().with_style(CliStyle::Quincy);
+        let e = t.words_to_json(&words("osd pool create")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid command: missing required parameter pool(<poolname>)\nosd pool create <pool> [<pg_num:int>] [<pgp_num:int>] [<pool_type:replicated|erasure>] [<erasure_code_profile>] :  create pool"
+        );
+        // A single choice too; `--format` keeps its own form.
+        let closest = match t.words_to_json(&words("frobnicate")).unwrap_err() {
+            MatchError::NoMatch { closest } => closest,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(closest[0], "health [<detail:detail>]");
+        assert_eq!(
+            closest[4],
+            "osd blocklist <blocklistop:add|rm> <addr> [<expire:float>]"
+        );
+        // Words are the same: only the printing differs.
+        assert_eq!(
+            Value::Object(t.words_to_json(&words("health detail")).unwrap()),
+            serde_json::json!({"prefix": "health", "detail": "detail"})
+        );
+        // `-h` drops words from the end until something matches; Pacific's
+        // lists nothing.
+        let help = t.help_text(&words("mon dump frob"), 80);
+        assert_eq!(help, t.help_text(&words("mon dump"), 80));
+        assert!(help.starts_with("mon dump [<epoch:int>]"), "{help}");
+        assert_eq!(table().help_text(&words("mon dump frob"), 80), "");
+        let all = t.help_text(&words("frob"), 80);
+        assert_eq!(all.lines().count(), t.help_text(&[], 80).lines().count());
+        assert!(all.contains("health [<detail:detail>]"), "{all}");
+    }
+
+    // Tentacle's signatures mark `key_type` keyword-only (a JSON bool, or
+    // a string in other publishers).
+    const KEYWORD_ONLY: &str = r#"{
+      "cmd001": {"sig": ["auth", "get-or-create", {"name": "entity", "type": "CephString"}, {"n": "N", "name": "caps", "req": false, "type": "CephString"}, {"name": "key_type", "positional": false, "req": false, "type": "CephString"}], "help": "add auth", "module": "auth", "perm": "rwx", "flags": 0},
+      "cmd002": {"sig": ["auth", "rotate", {"name": "entity", "type": "CephString"}, {"name": "key_type", "positional": "false", "req": "false", "type": "CephString"}, {"name": "n", "positional": "False", "req": "false", "type": "CephInt"}, {"name": "c", "positional": "true", "req": "false", "strings": "a|b", "type": "CephChoices"}, {"name": "ok", "positional": false, "req": false, "type": "CephBool"}, {"name": "who", "positional": false, "req": false, "type": "CephOsdName"}], "help": "rotate", "module": "auth", "perm": "rwx", "flags": 0}
+    }"#;
+
+    #[test]
+    fn keyword_only_arguments() {
+        let t = CommandTable::from_json(KEYWORD_ONLY.as_bytes()).unwrap();
+        let usage: Vec<String> = t.commands.iter().map(|c| c.usage()).collect();
+        assert_eq!(
+            usage,
+            [
+                "auth get-or-create <entity> [<caps>...] [--key_type <value>]",
+                "auth rotate <entity> [--key_type <value>] [--n <int>] [a|b] [--ok] [--who <id|osd.id>]"
+            ]
+        );
+        assert_eq!(
+            t.commands[1].usage_in(CliStyle::Quincy),
+            "auth rotate <entity> [--key_type <value>] [--n <int>] [<c:a|b>] [--ok] [--who <id|osd.id>]"
+        );
+        let ok = |s: &str| Value::Object(t.words_to_json(&words(s)).unwrap());
+        assert_eq!(
+            ok("auth get-or-create client.x mon allow --key_type aes"),
+            serde_json::json!({"prefix": "auth get-or-create", "entity": "client.x", "caps": ["mon", "allow"], "key_type": "aes"})
+        );
+        assert_eq!(
+            ok("auth rotate client.x --key-type=aes --n 3"),
+            serde_json::json!({"prefix": "auth rotate", "entity": "client.x", "key_type": "aes", "n": 3})
+        );
+        // By position: refused, even a confirmation-like flag.
+        let err = |s: &str| t.words_to_json(&words(s)).unwrap_err().to_string();
+        assert_eq!(
+            err("auth rotate client.x aes"),
+            "Invalid command: Unexpected argument 'aes'\nauth rotate <entity> [--key_type <value>] [--n <int>] [a|b] [--ok] [--who <id|osd.id>] :  rotate"
+        );
+        assert!(err("auth rotate client.x --force")
+            .starts_with("Invalid command: Unexpected argument '--force'"));
     }
 }
