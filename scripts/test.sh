@@ -27,12 +27,10 @@ echo "== cargo test (Pacific, the host's Ceph)"
 cargo test --workspace --no-fail-fast || status=$?
 
 # The tests whose monitors (and reference `ceph` CLI) come from the chosen
-# release. Left out: the CLI-text comparisons of commands40/cli (newer
-# `ceph` CLIs print usage lines differently; monc follows Pacific's) and
-# the long soak/chaos/auth-TTL/failover runs, which Pacific covers.
+# release.
 release_test_runs=(
   "-p ceph-testbed"
-  "-p monc --test against_ceph --test errors --test tell_ping"
+  "-p monc --test against_ceph --test errors --test tell_ping --test commands40 --test cli --test argparse_release"
   "-p ceph-monclient --test real_cluster --test global_id_reclaim --test osdmap_subscription --test cluster_log --test central_config"
 )
 for release in ${MONC_TEST_RELEASES-reef tentacle}; do
