@@ -77,10 +77,8 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let tid = self.next_tid;
-        self.next_tid += 1;
-        if self.shutdown {
-            self.complete(tid, Err(MonError::ShuttingDown));
+        let (tid, admitted) = self.admit_request();
+        if !admitted {
             return tid;
         }
         let d = Directed {

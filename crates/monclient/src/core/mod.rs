@@ -751,11 +751,21 @@ impl Core {
         self.start_request(kind, timeout, now)
     }
 
-    fn start_request(&mut self, kind: RequestKind, timeout: Option<Duration>, now: Instant) -> u64 {
+    /// A tid for a new request or tell, and whether to go on with it:
+    /// once shut down, the request has already failed with ShuttingDown.
+    pub(super) fn admit_request(&mut self) -> (u64, bool) {
         let tid = self.next_tid;
         self.next_tid += 1;
         if self.shutdown {
             self.complete(tid, Err(MonError::ShuttingDown));
+            return (tid, false);
+        }
+        (tid, true)
+    }
+
+    fn start_request(&mut self, kind: RequestKind, timeout: Option<Duration>, now: Instant) -> u64 {
+        let (tid, admitted) = self.admit_request();
+        if !admitted {
             return tid;
         }
         let pending = Pending {
