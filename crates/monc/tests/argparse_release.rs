@@ -10,144 +10,19 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ceph_monclient::command_desc::{ArgDesc, CliStyle, CommandTable, SigPart};
+use ceph_monclient::command_desc::{CliStyle, CommandTable};
 use ceph_testbed::Cluster;
 use common::{monc, run_command, shared_cluster};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+#[path = "../../monclient/tests/support/argparse_oracle.rs"]
+mod argparse_oracle;
+use argparse_oracle::{compare, generated_cases, ORACLE};
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
 fn cluster() -> &'static Cluster {
     shared_cluster(&CLUSTER, 1)
-}
-
-/// Words that exercise each argument type: good and bad values.
-fn samples(a: &ArgDesc) -> Vec<String> {
-    let v: Vec<&str> = match a.ty.as_str() {
-        "CephInt" => vec!["5", "0", "-1", "0x10", "abc", "1.5", "010"],
-        "CephFloat" => vec!["0.5", "1", "2.5", "-1", "abc", "1e3"],
-        "CephBool" => vec!["true", "false", "0", "yes"],
-        "CephString" => vec!["abc", "a/b", "x-y_z.w", "k=v"],
-        "CephPoolname" | "CephObjectname" => vec!["p1", "a/b"],
-        "CephOsdName" => vec!["3", "osd.3", "osd.x", "mon.1", "-1"],
-        "CephPgid" => vec!["1.0", "1.a", "x.1", "1", "1.g"],
-        "CephUUID" => vec!["8d6a4f16-2ad4-4c8e-9f1f-0a4b5a2b3c4d", "bad"],
-        "CephIPAddr" | "CephEntityAddr" => vec![
-            "1.2.3.4",
-            "1.2.3.4:6789",
-            "1.2.3.4:0/123",
-            "v1:1.2.3.4:6789/0",
-            "v2:1.2.3.4:3300",
-            "[::1]:6",
-            "::1",
-            "1.2.3.4/-1",
-            "999.1.1.1",
-            "1.2.3.4:70000",
-        ],
-        "CephName" => vec!["osd.1", "client.admin", "mon", "foo.bar", "nodot"],
-        "CephChoices" => {
-            let mut c: Vec<String> = a.choices.clone();
-            c.push("bogus".into());
-            return c;
-        }
-        _ => vec!["x"],
-    };
-    v.into_iter().map(String::from).collect()
-}
-
-/// Command lines from every signature: good values, each argument through
-/// its samples, missing and extra words, keyword forms, cut prefixes.
-fn generated_cases(t: &CommandTable) -> Vec<Vec<String>> {
-    let mut cases: Vec<Vec<String>> = Vec::new();
-    for cmd in &t.commands {
-        let prefix: Vec<String> = cmd.prefix().iter().map(|s| s.to_string()).collect();
-        let args: Vec<&ArgDesc> = cmd
-            .sig
-            .iter()
-            .filter_map(|p| match p {
-                SigPart::Arg(a) => Some(a),
-                SigPart::Literal(_) => None,
-            })
-            .collect();
-        let good: Vec<String> = args.iter().map(|a| samples(a)[0].clone()).collect();
-        let with = |vals: &[String]| {
-            let mut w = prefix.clone();
-            w.extend(vals.iter().cloned());
-            w
-        };
-        let required: Vec<String> = args
-            .iter()
-            .zip(&good)
-            .filter(|(a, _)| a.required)
-            .map(|(_, g)| g.clone())
-            .collect();
-        cases.push(with(&required));
-        cases.push(with(&good));
-        let mut extra = good.clone();
-        extra.push("extra".into());
-        cases.push(with(&extra));
-        if !required.is_empty() {
-            cases.push(with(&required[..required.len() - 1]));
-        }
-        for (i, a) in args.iter().enumerate() {
-            for s in samples(a).into_iter().skip(1) {
-                let mut vals = good[..=i].to_vec();
-                vals[i] = s;
-                cases.push(with(&vals));
-            }
-            let mut kw = required.clone();
-            if a.ty == "CephBool" {
-                kw.push(format!("--{}", a.name.replace('_', "-")));
-            } else {
-                kw.push(format!("--{}={}", a.name, good[i]));
-            }
-            cases.push(with(&kw));
-        }
-        if prefix.len() > 1 {
-            cases.push(prefix[..prefix.len() - 1].to_vec());
-        }
-    }
-    for f in [
-        "frobnicate",
-        "osd",
-        "osd pool",
-        "osd pool create p1 8 --bogus",
-    ] {
-        cases.push(f.split(' ').map(String::from).collect());
-    }
-    cases
-}
-
-const ORACLE: &str = r#"
-import sys, json, io, contextlib
-import ceph_argparse as ca
-sigdict = ca.parse_json_funcsigs(open(sys.argv[1]).read(), 'cli')
-for line in open(sys.argv[2]):
-    words = json.loads(line)
-    err = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(err):
-            v = ca.validate_command(sigdict, words)
-        print(json.dumps({"ok": v, "err": err.getvalue()}))
-    except Exception as e:
-        print(json.dumps({"exc": repr(e)}))
-"#;
-
-/// Python lists the characters of an "invalid chars" message in set
-/// order, which changes from run to run: compare them sorted.
-fn normalize(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(Value::String(err)) = v.get_mut("err") {
-        if let Some(at) = err.find("invalid chars ") {
-            let start = at + "invalid chars ".len();
-            let end = err[start..].find(" in ").map_or(err.len(), |e| start + e);
-            let mut chars: Vec<char> = err[start..end].chars().collect();
-            chars.sort_unstable();
-            let sorted: String = chars.into_iter().collect();
-            err.replace_range(start..end, &sorted);
-        }
-    }
-    v
 }
 
 #[test]
@@ -197,22 +72,7 @@ fn same_as_the_releases_ceph_argparse() {
         .collect();
     assert_eq!(expected.len(), cases.len());
 
-    let mut compared = 0;
-    let mut failures = Vec::new();
-    for (words, want) in cases.iter().zip(&expected) {
-        if want.get("exc").is_some() {
-            // The Python parser crashed (a traceback): nothing to match.
-            continue;
-        }
-        compared += 1;
-        let got = match t.words_to_json(words) {
-            Ok(map) => json!({"ok": Value::Object(map), "err": ""}),
-            Err(e) => json!({"ok": {}, "err": format!("{e}\n")}),
-        };
-        if normalize(&got) != normalize(want) {
-            failures.push(format!("{words:?}\n  monc: {got}\n  ceph: {want}"));
-        }
-    }
+    let (compared, failures) = compare(&t, &cases, &expected);
     eprintln!("{compared} of {} cases compared", cases.len());
     assert!(compared > 600, "only {compared} cases compared");
     assert!(
