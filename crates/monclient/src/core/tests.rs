@@ -591,6 +591,16 @@ fn cluster_log_entries_wait_for_a_session_and_are_resent_until_acked() {
     c.handle_keepalive_ack(first, later);
     c.handle_timeout(later);
     assert!(sends(&drain(&mut c)).contains(&(first, msg_type::LOG, 0)));
+    log_ack(&mut c, first, seq, later);
+    assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
+    let much_later = later + c.config().log_interval * 3;
+    c.handle_keepalive_ack(first, much_later);
+    c.handle_timeout(much_later);
+    assert!(!sends(&drain(&mut c)).iter().any(|s| s.1 == msg_type::LOG));
+}
+
+/// The monitors acknowledge log entries up to `seq` on `conn`.
+fn log_ack(c: &mut Core, conn: ConnId, seq: u64, now: Instant) {
     let ack = crate::messages::LogAck {
         fsid: [0; 16],
         last: seq,
@@ -604,12 +614,7 @@ fn cluster_log_entries_wait_for_a_session_and_are_resent_until_acked() {
         front: &ack.front,
         data: &[],
     };
-    c.handle_message(first, msg, later);
-    assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
-    let much_later = later + c.config().log_interval * 3;
-    c.handle_keepalive_ack(first, much_later);
-    c.handle_timeout(much_later);
-    assert!(!sends(&drain(&mut c)).iter().any(|s| s.1 == msg_type::LOG));
+    c.handle_message(conn, msg, now);
 }
 
 /// Runs timers until the next keepalive goes out; returns when.
@@ -821,20 +826,7 @@ fn a_refused_log_lookup_keeps_entries_and_reports_nothing() {
     assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
     assert_eq!(c.log_pending(), 1);
     // An ack still settles it.
-    let ack = crate::messages::LogAck {
-        fsid: [0; 16],
-        last: seq,
-        channel: "cluster".into(),
-    }
-    .to_body();
-    let msg = InMessage {
-        ty: ack.ty,
-        version: 1,
-        tid: 0,
-        front: &ack.front,
-        data: &[],
-    };
-    c.handle_message(conn, msg, later);
+    log_ack(&mut c, conn, seq, later);
     assert_eq!((c.log_pending(), c.log_acked()), (0, seq));
 }
 
