@@ -1,6 +1,7 @@
-//! The CephX lifecycle against real Pacific monitors (ceph-testbed) with
-//! short ticket lifetimes: in-session renewal across a monitor kill, and
-//! rotating secrets for an `osd.N` entity.
+//! The CephX lifecycle against real monitors (ceph-testbed: the host's
+//! Pacific, or the release `CEPH_RELEASE` names) with short ticket
+//! lifetimes: in-session renewal across a monitor kill, and rotating
+//! secrets for an `osd.N` entity.
 //!
 //! `AUTH_REAL_TTL` (seconds, default 60) sets `auth_mon_ticket_ttl` and
 //! `auth_service_ticket_ttl`; the renewal test runs for five of them.
@@ -13,10 +14,10 @@ use ceph_testbed::{Cluster, ClusterSpec};
 use ceph_types::EntityName;
 
 fn ttl() -> u64 {
-    std::env::var("AUTH_REAL_TTL")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60)
+    std::env::var("AUTH_REAL_TTL").ok().map_or(60, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("AUTH_REAL_TTL={v:?} is not a number of seconds"))
+    })
 }
 
 fn short_ttl_cluster() -> Cluster {
@@ -81,9 +82,10 @@ async fn tickets_renewed_for_five_ttls_across_a_monitor_kill() {
     }
     let status = client.status();
     eprintln!(
-        "{commands} commands over {:?} (ttl {ttl:?}), killed {killed:?}, sessions {}, \
-         renewals {:?}, osdmap epoch {:?}, mode {:?}",
+        "{commands} commands over {:?} (ttl {ttl:?}, {} monitors), killed {killed:?}, \
+         sessions {}, renewals {:?}, osdmap epoch {:?}, mode {:?}",
         started.elapsed(),
+        cluster.runtime().release(),
         status.sessions,
         status.renewals,
         status.epochs.get("osdmap"),

@@ -113,7 +113,11 @@ fn chaos_with_four_command_streams_over_one_client() {
     let report = h.finish(&cluster);
 
     let row = |what: &str, value: String| eprintln!("| {what:<32} | {value:>12} |");
-    eprintln!("[chaos] seed {seed}, {:?} of faults: {faults:?}", duration);
+    eprintln!(
+        "[chaos] {} monitors, seed {seed}, {:?} of faults: {faults:?}",
+        cluster.runtime().release(),
+        duration
+    );
     eprintln!("| {:<32} | {:>12} |", "what", "value");
     eprintln!("|{:-<34}|{:->14}|", "", "");
     row("commands sent", report.sent.to_string());

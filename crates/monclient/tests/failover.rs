@@ -1,9 +1,10 @@
-//! Failover against real Pacific monitors: while command streams run over
-//! one client, the monitor serving it is killed, frozen, restarted or
-//! removed, or a dead address leads mon_host. Each time every command must
-//! finish exactly once (success or a typed error, none hanging) and the
-//! client must end up active on a live monitor. Recovery times and the
-//! longest gap between successful commands are printed, not asserted.
+//! Failover against real monitors (the host's Pacific, or the release
+//! `CEPH_RELEASE` names): while command streams run over one client, the
+//! monitor serving it is killed, frozen, restarted or removed, or a dead
+//! address leads mon_host. Each time every command must finish exactly once
+//! (success or a typed error, none hanging) and the client must end up
+//! active on a live monitor. Recovery times and the longest gap between
+//! successful commands are printed, not asserted.
 //!
 //! The tests run one at a time (they measure timings, and each has its own
 //! three monitors).

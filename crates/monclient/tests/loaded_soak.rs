@@ -11,10 +11,12 @@ use ceph_monclient::{MonClient, MonClientOptions, SessionConfig};
 use ceph_testbed::{Cluster, ClusterSpec};
 
 fn soak_duration() -> Duration {
-    let secs = std::env::var("SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
+    // A value that does not parse fails the test rather than silently
+    // running the 10-minute default.
+    let secs = std::env::var("SOAK_SECS").ok().map_or(600, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("SOAK_SECS={v:?} is not a number of seconds"))
+    });
     Duration::from_secs(secs)
 }
 
@@ -80,9 +82,10 @@ async fn no_spurious_reconnect_under_cpu_load() {
     }
     let status = client.status();
     eprintln!(
-        "soak {:?} with {} busy threads: {ok} commands ok, {failed} failed, slowest {slowest:?}, sessions {}",
+        "soak {:?} with {} busy threads ({} monitors): {ok} commands ok, {failed} failed, slowest {slowest:?}, sessions {}",
         duration,
         cores * 2,
+        cluster.runtime().release(),
         status.sessions
     );
     assert_eq!(status.sessions, 1, "the client reconnected under load");

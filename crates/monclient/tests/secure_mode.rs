@@ -2,7 +2,8 @@
 //!
 //! Against fake monitors: a monitor offering compression (as Quincy and
 //! later do) works, the client asks for none, and one that turns it on
-//! anyway is dropped with a typed error. Against real Pacific monitors:
+//! anyway is dropped with a typed error. Against real monitors (the host's
+//! Pacific, or the release `CEPH_RELEASE` names):
 //! `ms_mon_service_mode = secure` (and `crc secure`) with the default
 //! preference list; a crc-only client against a secure-only monitor gets
 //! `ConnectionModeNotAllowed` within two seconds.

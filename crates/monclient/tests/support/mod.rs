@@ -373,6 +373,7 @@ impl Harness {
             last_written,
             timeline,
             sessions,
+            release: cluster.runtime().release().to_string(),
         }
     }
 }
@@ -441,6 +442,8 @@ pub struct Report {
     pub timeline: String,
     /// How many times the client became active (the first session included).
     pub sessions: usize,
+    /// The Ceph release the monitors ran (`host` for the host's own).
+    pub release: String,
 }
 
 impl Report {
@@ -523,7 +526,8 @@ impl Report {
     /// Prints the figures for one scenario.
     pub fn print(&self, label: &str) {
         eprintln!(
-            "[{label}] sent {} ok {} errors {:?} refused {} hung {} lost {} | longest gap between successes {:.2}s, slowest command {:.2}s, ended on mon.{}",
+            "[{label}] ({} monitors) sent {} ok {} errors {:?} refused {} hung {} lost {} | longest gap between successes {:.2}s, slowest command {:.2}s, ended on mon.{}",
+            self.release,
             self.sent,
             self.ok(),
             self.errors(),
