@@ -329,10 +329,7 @@ impl MonClient {
             inbl,
             timeout,
         };
-        match self.submit(job).await? {
-            Reply::Command(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        self.submit_command(job).await
     }
 
     /// Runs a command on one monitor, by rank or name, over a connection
@@ -352,10 +349,7 @@ impl MonClient {
             inbl,
             timeout,
         };
-        match self.submit(job).await? {
-            Reply::Command(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        self.submit_command(job).await
     }
 
     /// Pings one monitor (MPing); returns the JSON it answers with (its
@@ -384,6 +378,14 @@ impl MonClient {
         };
         match self.submit(job).await? {
             Reply::Versions(v) => Ok(v),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// [`MonClient::submit`] for a job answered with a command reply.
+    async fn submit_command(&self, job: Job) -> Result<CommandReply, MonError> {
+        match self.submit(job).await? {
+            Reply::Command(r) => Ok(r),
             other => Err(unexpected(other)),
         }
     }
