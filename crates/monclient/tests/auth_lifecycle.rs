@@ -9,9 +9,12 @@ use std::time::{Duration, Instant};
 use ceph_auth::types::{CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_ROTATING_KEY};
 use ceph_auth::CryptoKey;
 use ceph_fakemon::{cephx::random_key, FakeCluster, FakeMonConfig};
-use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionConfig, SessionState};
+use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 use ceph_types::EntityName;
+
+#[path = "support/fake.rs"]
+mod fake;
 
 /// Errors that retrying cannot fix must come back this fast.
 const FAIL_FAST: Duration = Duration::from_secs(2);
@@ -27,30 +30,20 @@ async fn cluster(n: usize, entity: &str, key: &CryptoKey, validity: Duration) ->
 }
 
 fn options(cluster: &FakeCluster, entity: &str, key: &CryptoKey) -> MonClientOptions {
-    let mut opts = MonClientOptions::new(name(entity), key.clone(), cluster.mon_addrs());
-    opts.session = SessionConfig {
-        hunt_interval: Duration::from_millis(200),
-        ping_interval: Duration::from_millis(500),
-        ping_timeout: Duration::from_secs(2),
-        hostname: "auth-lifecycle-test".into(),
-        ..SessionConfig::default()
-    };
-    opts.attempt_timeout = Duration::from_millis(800);
-    opts.connect_timeout = Duration::from_secs(5);
-    opts.seed = Some(11);
+    let (attempt, connect) = (Duration::from_millis(800), Duration::from_secs(5));
+    let mut opts = fake::options(cluster, entity, key, attempt, connect, 11);
+    opts.session = fake::session(
+        "auth-lifecycle-test",
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    );
     opts
 }
 
 async fn mon_dump(client: &MonClient) -> i32 {
-    client
-        .command_with_timeout(
-            r#"{"prefix": "mon dump", "format": "json"}"#,
-            vec![],
-            Some(Duration::from_secs(5)),
-        )
+    fake::mon_dump(client, Duration::from_secs(5))
         .await
         .expect("mon dump")
-        .retval
 }
 
 #[tokio::test]

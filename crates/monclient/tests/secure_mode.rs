@@ -16,28 +16,18 @@ use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 use ceph_testbed::{Cluster, ClusterSpec};
 
+#[path = "support/fake.rs"]
+mod fake;
+
 fn fake_options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
-    let mut opts = MonClientOptions::new(
-        "client.admin".parse().unwrap(),
-        key.clone(),
-        cluster.mon_addrs(),
-    );
-    opts.attempt_timeout = Duration::from_millis(500);
-    opts.connect_timeout = Duration::from_secs(3);
-    opts.seed = Some(3);
-    opts
+    let (attempt, connect) = (Duration::from_millis(500), Duration::from_secs(3));
+    fake::options(cluster, "client.admin", key, attempt, connect, 3)
 }
 
 async fn mon_dump(client: &MonClient) -> i32 {
-    client
-        .command_with_timeout(
-            r#"{"prefix": "mon dump", "format": "json"}"#,
-            vec![],
-            Some(Duration::from_secs(30)),
-        )
+    fake::mon_dump(client, Duration::from_secs(30))
         .await
         .expect("mon dump")
-        .retval
 }
 
 #[tokio::test]
