@@ -13,8 +13,8 @@ use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 use ceph_types::EntityName;
 
-#[path = "support/fake.rs"]
-mod fake;
+#[path = "support/setup.rs"]
+mod setup;
 
 /// Errors that retrying cannot fix must come back this fast.
 const FAIL_FAST: Duration = Duration::from_secs(2);
@@ -31,8 +31,8 @@ async fn cluster(n: usize, entity: &str, key: &CryptoKey, validity: Duration) ->
 
 fn options(cluster: &FakeCluster, entity: &str, key: &CryptoKey) -> MonClientOptions {
     let (attempt, connect) = (Duration::from_millis(800), Duration::from_secs(5));
-    let mut opts = fake::options(cluster, entity, key, attempt, connect, 11);
-    opts.session = fake::session(
+    let mut opts = setup::fake_options(cluster, entity, key, attempt, connect, 11);
+    opts.session = setup::session(
         "auth-lifecycle-test",
         Duration::from_millis(500),
         Duration::from_secs(2),
@@ -41,9 +41,10 @@ fn options(cluster: &FakeCluster, entity: &str, key: &CryptoKey) -> MonClientOpt
 }
 
 async fn mon_dump(client: &MonClient) -> i32 {
-    fake::mon_dump(client, Duration::from_secs(5))
+    setup::mon_dump(client, Duration::from_secs(5))
         .await
         .expect("mon dump")
+        .retval
 }
 
 #[tokio::test]

@@ -11,13 +11,13 @@ use ceph_fakemon::{cephx::random_key, FakeCluster};
 use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 
-#[path = "support/fake.rs"]
-mod fake;
+#[path = "support/setup.rs"]
+mod setup;
 
 fn options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
     let (attempt, connect) = (Duration::from_millis(500), Duration::from_secs(3));
-    let mut opts = fake::options(cluster, "client.admin", key, attempt, connect, 5);
-    opts.session = fake::session(
+    let mut opts = setup::fake_options(cluster, "client.admin", key, attempt, connect, 5);
+    opts.session = setup::session(
         "hostile-test",
         Duration::from_millis(200),
         Duration::from_millis(600),
@@ -33,13 +33,15 @@ fn active_addr(client: &MonClient) -> Option<std::net::SocketAddr> {
 }
 
 async fn mon_dump(client: &MonClient) -> Result<i32, MonError> {
-    fake::mon_dump(client, Duration::from_secs(5)).await
+    setup::mon_dump(client, Duration::from_secs(5))
+        .await
+        .map(|r| r.retval)
 }
 
 #[tokio::test]
 async fn bad_gcm_tag_in_a_secure_session_moves_to_another_monitor() {
     let key = random_key();
-    let cluster = fake::admin_cluster(3, &key).await;
+    let cluster = setup::fake_admin_cluster(3, &key).await;
     let mut opts = options(&cluster, &key);
     opts.modes = vec![ConMode::Secure];
     let client = MonClient::connect(opts).await.unwrap();
@@ -64,7 +66,7 @@ async fn bad_gcm_tag_in_a_secure_session_moves_to_another_monitor() {
 #[tokio::test]
 async fn frames_out_of_order_are_a_protocol_error() {
     let key = random_key();
-    let cluster = fake::admin_cluster(1, &key).await;
+    let cluster = setup::fake_admin_cluster(1, &key).await;
     cluster.mons[0].send_frames_out_of_order(true);
     let mut opts = options(&cluster, &key);
     opts.connect_timeout = Duration::from_secs(1);
@@ -79,7 +81,7 @@ async fn frames_out_of_order_are_a_protocol_error() {
 #[tokio::test]
 async fn silent_and_broken_monitors_do_not_stop_the_hunt() {
     let key = random_key();
-    let cluster = fake::admin_cluster(4, &key).await;
+    let cluster = setup::fake_admin_cluster(4, &key).await;
     cluster.mons[0].accept_and_say_nothing(true);
     cluster.mons[1].send_frames_out_of_order(true);
     cluster.mons[2].huge_segment_length(true);
