@@ -25,10 +25,7 @@ fn fake_options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
 }
 
 async fn mon_dump(client: &MonClient) -> i32 {
-    setup::mon_dump(client, Duration::from_secs(30))
-        .await
-        .expect("mon dump")
-        .retval
+    setup::mon_dump_retval(client, Duration::from_secs(30)).await
 }
 
 #[tokio::test]

@@ -74,6 +74,11 @@ pub fn real_admin_options(cluster: &Cluster) -> MonClientOptions {
     real_options(cluster, "client.admin", admin_key(cluster))
 }
 
+/// [`mon_dump`]'s retval; panics if the command itself fails.
+pub async fn mon_dump_retval(client: &MonClient, timeout: Duration) -> i32 {
+    mon_dump(client, timeout).await.expect("mon dump").retval
+}
+
 /// `mon dump` in JSON with a deadline of `timeout`.
 pub async fn mon_dump(client: &MonClient, timeout: Duration) -> Result<CommandReply, MonError> {
     client
