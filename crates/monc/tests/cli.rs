@@ -9,7 +9,7 @@ use std::time::Duration;
 use ceph_denc::Decode;
 use ceph_testbed::Cluster;
 use ceph_types::MonMap;
-use common::{ceph, monc, monc_bin, monc_raw, run_command, run_program, s, shared_cluster};
+use common::{ceph, monc, monc_at, monc_bin, run_command, run_program, s, shared_cluster};
 use serde_json::Value;
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -83,18 +83,11 @@ fn mon_host_in_every_form() {
     ];
     for mon_host in forms {
         // No conf at all: everything comes from the flags.
-        let run = monc_raw(&[
-            "-m",
+        let run = monc_at(
+            cluster,
             &mon_host,
-            "-k",
-            s(&cluster.admin_keyring_path()),
-            "--connect-timeout",
-            "5",
-            "mon",
-            "dump",
-            "-f",
-            "json",
-        ]);
+            &["--connect-timeout", "5", "mon", "dump", "-f", "json"],
+        );
         assert_eq!(run.code, Some(0), "-m {mon_host}: {run:#?}");
         assert_eq!(run.json()["fsid"], cluster.fsid(), "-m {mon_host}");
         assert_eq!(run.json()["mons"].as_array().map(Vec::len), Some(3));

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use ceph_testbed::Cluster;
-use common::{monc, monc_raw, s, shared_cluster};
+use common::{assert_took_under, monc, monc_at, monc_raw, s, shared_cluster};
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
@@ -70,11 +70,7 @@ fn wrong_key_is_refused_quickly() {
         Duration::from_secs(30),
     );
     assert_eq!(run.code, Some(13), "{run:#?}");
-    assert!(
-        run.elapsed < Duration::from_secs(2),
-        "took {:?}",
-        run.elapsed
-    );
+    assert_took_under(&run, Duration::from_secs(2));
     assert!(run.stdout.is_empty(), "{run:#?}");
     assert!(
         run.stderr.contains("refused our credentials"),
@@ -105,11 +101,7 @@ fn unknown_entity_is_refused() {
         "status",
     ]);
     assert_eq!(run.code, Some(13), "{run:#?}");
-    assert!(
-        run.elapsed < Duration::from_secs(2),
-        "took {:?}",
-        run.elapsed
-    );
+    assert_took_under(&run, Duration::from_secs(2));
     assert!(run.stderr.contains("authentication failed"), "{run:#?}");
 }
 
@@ -130,26 +122,14 @@ fn missing_keyring_is_enoent() {
 fn nothing_listening_times_out_with_etimedout() {
     let cluster = cluster();
     let mon_host = format!("127.0.0.1:{}", unused_port());
-    let run = monc_raw(&[
-        "-m",
-        &mon_host,
-        "-k",
-        s(&cluster.admin_keyring_path()),
-        "--connect-timeout",
-        "2",
-        "status",
-    ]);
+    let run = monc_at(cluster, &mon_host, &["--connect-timeout", "2", "status"]);
     assert_eq!(run.code, Some(110), "{run:#?}");
     assert!(
         run.elapsed >= Duration::from_millis(1900),
         "took {:?}",
         run.elapsed
     );
-    assert!(
-        run.elapsed < Duration::from_millis(2500),
-        "took {:?}",
-        run.elapsed
-    );
+    assert_took_under(&run, Duration::from_millis(2500));
     assert!(run.stderr.contains("timed out"), "{run:#?}");
     assert!(
         run.stderr.contains("refused"),
@@ -160,21 +140,13 @@ fn nothing_listening_times_out_with_etimedout() {
 fn check_not_a_monitor(http: bool, mon_host_form: fn(u16) -> String) {
     let cluster = cluster();
     let port = fake_server(http);
-    let run = monc_raw(&[
-        "-m",
+    let run = monc_at(
+        cluster,
         &mon_host_form(port),
-        "-k",
-        s(&cluster.admin_keyring_path()),
-        "--connect-timeout",
-        "2",
-        "status",
-    ]);
-    assert_eq!(run.code, Some(110), "{run:#?}");
-    assert!(
-        run.elapsed < Duration::from_millis(2500),
-        "took {:?}",
-        run.elapsed
+        &["--connect-timeout", "2", "status"],
     );
+    assert_eq!(run.code, Some(110), "{run:#?}");
+    assert_took_under(&run, Duration::from_millis(2500));
     assert!(run.stdout.is_empty(), "{run:#?}");
     assert!(
         run.stderr
@@ -211,47 +183,32 @@ fn dead_address_first_still_connects_quickly() {
             cluster.mon_host()
         ),
     ] {
-        let run = monc_raw(&[
-            "-m",
+        let run = monc_at(
+            cluster,
             &mon_host,
-            "-k",
-            s(&cluster.admin_keyring_path()),
-            "--connect-timeout",
-            "5",
-            "mon",
-            "dump",
-            "-f",
-            "json",
-        ]);
-        assert_eq!(run.code, Some(0), "{mon_host}: {run:#?}");
-        assert!(
-            run.elapsed < Duration::from_secs(1),
-            "took {:?}",
-            run.elapsed
+            &["--connect-timeout", "5", "mon", "dump", "-f", "json"],
         );
+        assert_eq!(run.code, Some(0), "{mon_host}: {run:#?}");
+        assert_took_under(&run, Duration::from_secs(1));
         assert_eq!(run.json()["fsid"], cluster.fsid());
     }
     // One connection at a time: whenever the dead address is drawn first,
     // the refusal must move the hunt on at once, not after a hunt interval.
     let mon_host = format!("127.0.0.1:{dead},{}", cluster.mon_host());
     for _ in 0..5 {
-        let run = monc_raw(&[
-            "-m",
+        let run = monc_at(
+            cluster,
             &mon_host,
-            "-k",
-            s(&cluster.admin_keyring_path()),
-            "--mon_client_hunt_parallel",
-            "1",
-            "--connect-timeout",
-            "5",
-            "health",
-        ]);
-        assert_eq!(run.code, Some(0), "{run:#?}");
-        assert!(
-            run.elapsed < Duration::from_secs(1),
-            "took {:?}",
-            run.elapsed
+            &[
+                "--mon_client_hunt_parallel",
+                "1",
+                "--connect-timeout",
+                "5",
+                "health",
+            ],
         );
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert_took_under(&run, Duration::from_secs(1));
     }
 }
 
@@ -260,21 +217,13 @@ fn dead_address_alone_with_hunting_over_all_fails() {
     // Every address dead: no session, ETIMEDOUT, not a hang.
     let cluster = cluster();
     let (a, b) = (unused_port(), unused_port());
-    let run = monc_raw(&[
-        "-m",
+    let run = monc_at(
+        cluster,
         &format!("127.0.0.1:{a},127.0.0.1:{b}"),
-        "-k",
-        s(&cluster.admin_keyring_path()),
-        "--connect-timeout",
-        "1",
-        "status",
-    ]);
-    assert_eq!(run.code, Some(110), "{run:#?}");
-    assert!(
-        run.elapsed < Duration::from_millis(1500),
-        "took {:?}",
-        run.elapsed
+        &["--connect-timeout", "1", "status"],
     );
+    assert_eq!(run.code, Some(110), "{run:#?}");
+    assert_took_under(&run, Duration::from_millis(1500));
 }
 
 #[test]

@@ -9,9 +9,12 @@ use std::time::{Duration, Instant};
 use ceph_auth::types::{CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_ROTATING_KEY};
 use ceph_auth::CryptoKey;
 use ceph_fakemon::{cephx::random_key, FakeCluster, FakeMonConfig};
-use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionConfig, SessionState};
+use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 use ceph_types::EntityName;
+
+#[path = "support/setup.rs"]
+mod setup;
 
 /// Errors that retrying cannot fix must come back this fast.
 const FAIL_FAST: Duration = Duration::from_secs(2);
@@ -27,30 +30,25 @@ async fn cluster(n: usize, entity: &str, key: &CryptoKey, validity: Duration) ->
 }
 
 fn options(cluster: &FakeCluster, entity: &str, key: &CryptoKey) -> MonClientOptions {
-    let mut opts = MonClientOptions::new(name(entity), key.clone(), cluster.mon_addrs());
-    opts.session = SessionConfig {
-        hunt_interval: Duration::from_millis(200),
-        ping_interval: Duration::from_millis(500),
-        ping_timeout: Duration::from_secs(2),
-        hostname: "auth-lifecycle-test".into(),
-        ..SessionConfig::default()
-    };
-    opts.attempt_timeout = Duration::from_millis(800);
-    opts.connect_timeout = Duration::from_secs(5);
-    opts.seed = Some(11);
+    let (attempt, connect) = (Duration::from_millis(800), Duration::from_secs(5));
+    let mut opts = setup::fake_options(cluster, entity, key, attempt, connect, 11);
+    opts.session = setup::session(
+        "auth-lifecycle-test",
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    );
     opts
 }
 
-async fn mon_dump(client: &MonClient) -> i32 {
-    client
-        .command_with_timeout(
-            r#"{"prefix": "mon dump", "format": "json"}"#,
-            vec![],
-            Some(Duration::from_secs(5)),
-        )
+/// A client.admin client connected to `cluster` with [`options`].
+async fn admin_client(cluster: &FakeCluster, key: &CryptoKey) -> MonClient {
+    MonClient::connect(options(cluster, "client.admin", key))
         .await
-        .expect("mon dump")
-        .retval
+        .unwrap()
+}
+
+async fn mon_dump(client: &MonClient) -> i32 {
+    setup::mon_dump_retval(client, Duration::from_secs(5)).await
 }
 
 #[tokio::test]
@@ -58,9 +56,7 @@ async fn auth_ticket_is_renewed_in_session_without_reconnecting() {
     let key = random_key();
     // 4 s tickets: renewal due at 3 s (a quarter of the validity left).
     let cluster = cluster(1, "client.admin", &key, Duration::from_secs(4)).await;
-    let client = MonClient::connect(options(&cluster, "client.admin", &key))
-        .await
-        .unwrap();
+    let client = admin_client(&cluster, &key).await;
     let global_id = client.status().global_id;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
@@ -98,9 +94,7 @@ async fn refused_renewals_cause_no_storm_and_keep_the_session() {
     let key = random_key();
     let cluster = cluster(1, "client.admin", &key, Duration::from_secs(2)).await;
     cluster.mons[0].refuse_in_session_auth(true);
-    let client = MonClient::connect(options(&cluster, "client.admin", &key))
-        .await
-        .unwrap();
+    let client = admin_client(&cluster, &key).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let asked = cluster.mons[0].stats().in_session_auth.len();
     let status = client.status();
@@ -159,9 +153,7 @@ async fn daemon_gets_rotating_secrets_and_renews_them() {
 async fn clients_need_no_rotating_secrets() {
     let key = random_key();
     let cluster = cluster(1, "client.admin", &key, Duration::from_secs(60)).await;
-    let client = MonClient::connect(options(&cluster, "client.admin", &key))
-        .await
-        .unwrap();
+    let client = admin_client(&cluster, &key).await;
     client
         .wait_auth_rotating(Duration::from_millis(1))
         .await
@@ -210,9 +202,7 @@ async fn crc_only_client_and_secure_only_monitor() {
     assert!(text.contains("secure") && text.contains("crc"), "{text}");
 
     // The same monitors with the default preference: secure is chosen.
-    let client = MonClient::connect(options(&cluster, "client.admin", &key))
-        .await
-        .unwrap();
+    let client = admin_client(&cluster, &key).await;
     assert_eq!(client.status().con_mode, Some(ConMode::Secure));
     client.shutdown().await;
 }

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use ceph_auth::Keyring;
 use ceph_monclient::{MonClient, MonClientOptions, SessionState};
 use ceph_testbed::{Cluster, ClusterSpec};
-use ceph_types::EntityName;
+
+#[path = "support/setup.rs"]
+mod setup;
 
 fn ttl() -> u64 {
     std::env::var("AUTH_REAL_TTL").ok().map_or(60, |v| {
@@ -32,41 +34,24 @@ fn short_ttl_cluster() -> Cluster {
 }
 
 fn options(cluster: &Cluster, name: &str, key: ceph_auth::CryptoKey) -> MonClientOptions {
-    let name: EntityName = name.parse().unwrap();
-    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
-    let mut opts = MonClientOptions::new(name, key, mons);
-    opts.connect_timeout = Duration::from_secs(60);
+    let mut opts = setup::real_options(cluster, name, key);
     opts.service_ticket_ttl = Duration::from_secs(ttl());
     opts
-}
-
-fn admin_key(cluster: &Cluster) -> ceph_auth::CryptoKey {
-    let keyring = Keyring::load(cluster.admin_keyring_path()).unwrap();
-    keyring
-        .get(&"client.admin".parse().unwrap())
-        .unwrap()
-        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tickets_renewed_for_five_ttls_across_a_monitor_kill() {
     let cluster = short_ttl_cluster();
     let ttl = Duration::from_secs(ttl());
-    let client = MonClient::connect(options(&cluster, "client.admin", admin_key(&cluster)))
-        .await
-        .unwrap();
+    let opts = options(&cluster, "client.admin", setup::admin_key(&cluster));
+    let client = MonClient::connect(opts).await.unwrap();
     client.subscribe("osdmap", 0, false).unwrap();
     let global_id = client.status().global_id;
     let started = Instant::now();
     let mut killed = None;
     let mut commands = 0;
     while started.elapsed() < ttl * 5 {
-        let reply = client
-            .command_with_timeout(
-                r#"{"prefix": "mon dump", "format": "json"}"#,
-                vec![],
-                Some(Duration::from_secs(60)),
-            )
+        let reply = setup::mon_dump(&client, Duration::from_secs(60))
             .await
             .unwrap_or_else(|e| panic!("at {:?}: {e}", started.elapsed()));
         assert_eq!(reply.retval, 0, "{}", reply.outs);

@@ -6,18 +6,11 @@
 
 use std::time::Duration;
 
-use ceph_monclient::{MonClient, MonClientOptions, SessionState};
+use ceph_monclient::{MonClient, SessionState};
 use ceph_testbed::{Cluster, ClusterSpec};
 
-fn options(cluster: &Cluster) -> MonClientOptions {
-    let keyring = ceph_auth::Keyring::load(cluster.admin_keyring_path()).unwrap();
-    let name: ceph_types::EntityName = "client.admin".parse().unwrap();
-    let key = keyring.get(&name).unwrap().clone();
-    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
-    let mut opts = MonClientOptions::new(name, key, mons);
-    opts.connect_timeout = Duration::from_secs(60);
-    opts
-}
+#[path = "support/setup.rs"]
+mod setup;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_id_survives_reconnects_without_insecure_reclaim() {
@@ -27,7 +20,9 @@ async fn global_id_survives_reconnects_without_insecure_reclaim() {
             .global("auth_expose_insecure_global_id_reclaim", "true"),
     )
     .unwrap();
-    let client = MonClient::connect(options(&cluster)).await.unwrap();
+    let client = MonClient::connect(setup::real_admin_options(&cluster))
+        .await
+        .unwrap();
     let global_id = client.status().global_id;
     assert_ne!(global_id, 0);
 
@@ -38,12 +33,7 @@ async fn global_id_survives_reconnects_without_insecure_reclaim() {
         // Named from the MonMap, which `connect` waited for.
         let serving = cluster.mon(&mon).unwrap();
         cluster.kill(&serving.name).unwrap();
-        let reply = client
-            .command_with_timeout(
-                r#"{"prefix": "mon dump", "format": "json"}"#,
-                vec![],
-                Some(Duration::from_secs(60)),
-            )
+        let reply = setup::mon_dump(&client, Duration::from_secs(60))
             .await
             .unwrap();
         assert_eq!(reply.retval, 0, "round {round}: {}", reply.outs);

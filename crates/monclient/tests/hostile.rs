@@ -7,26 +7,21 @@
 use std::time::{Duration, Instant};
 
 use ceph_auth::CryptoKey;
-use ceph_fakemon::{cephx::random_key, FakeCluster, FakeMonConfig};
-use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionConfig, SessionState};
+use ceph_fakemon::{cephx::random_key, FakeCluster};
+use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 
+#[path = "support/setup.rs"]
+mod setup;
+
 fn options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
-    let mut opts = MonClientOptions::new(
-        "client.admin".parse().unwrap(),
-        key.clone(),
-        cluster.mon_addrs(),
+    let (attempt, connect) = (Duration::from_millis(500), Duration::from_secs(3));
+    let mut opts = setup::fake_options(cluster, "client.admin", key, attempt, connect, 5);
+    opts.session = setup::session(
+        "hostile-test",
+        Duration::from_millis(200),
+        Duration::from_millis(600),
     );
-    opts.session = SessionConfig {
-        hunt_interval: Duration::from_millis(200),
-        ping_interval: Duration::from_millis(200),
-        ping_timeout: Duration::from_millis(600),
-        hostname: "hostile-test".into(),
-        ..SessionConfig::default()
-    };
-    opts.attempt_timeout = Duration::from_millis(500);
-    opts.connect_timeout = Duration::from_secs(3);
-    opts.seed = Some(5);
     opts
 }
 
@@ -38,12 +33,7 @@ fn active_addr(client: &MonClient) -> Option<std::net::SocketAddr> {
 }
 
 async fn mon_dump(client: &MonClient) -> Result<i32, MonError> {
-    client
-        .command_with_timeout(
-            r#"{"prefix": "mon dump", "format": "json"}"#,
-            vec![],
-            Some(Duration::from_secs(5)),
-        )
+    setup::mon_dump(client, Duration::from_secs(5))
         .await
         .map(|r| r.retval)
 }
@@ -51,11 +41,7 @@ async fn mon_dump(client: &MonClient) -> Result<i32, MonError> {
 #[tokio::test]
 async fn bad_gcm_tag_in_a_secure_session_moves_to_another_monitor() {
     let key = random_key();
-    let cluster = FakeCluster::start(
-        3,
-        FakeMonConfig::new("client.admin".parse().unwrap(), key.clone()),
-    )
-    .await;
+    let cluster = setup::fake_admin_cluster(3, &key).await;
     let mut opts = options(&cluster, &key);
     opts.modes = vec![ConMode::Secure];
     let client = MonClient::connect(opts).await.unwrap();
@@ -80,11 +66,7 @@ async fn bad_gcm_tag_in_a_secure_session_moves_to_another_monitor() {
 #[tokio::test]
 async fn frames_out_of_order_are_a_protocol_error() {
     let key = random_key();
-    let cluster = FakeCluster::start(
-        1,
-        FakeMonConfig::new("client.admin".parse().unwrap(), key.clone()),
-    )
-    .await;
+    let cluster = setup::fake_admin_cluster(1, &key).await;
     cluster.mons[0].send_frames_out_of_order(true);
     let mut opts = options(&cluster, &key);
     opts.connect_timeout = Duration::from_secs(1);
@@ -99,11 +81,7 @@ async fn frames_out_of_order_are_a_protocol_error() {
 #[tokio::test]
 async fn silent_and_broken_monitors_do_not_stop_the_hunt() {
     let key = random_key();
-    let cluster = FakeCluster::start(
-        4,
-        FakeMonConfig::new("client.admin".parse().unwrap(), key.clone()),
-    )
-    .await;
+    let cluster = setup::fake_admin_cluster(4, &key).await;
     cluster.mons[0].accept_and_say_nothing(true);
     cluster.mons[1].send_frames_out_of_order(true);
     cluster.mons[2].huge_segment_length(true);

@@ -10,34 +10,22 @@
 
 use std::time::{Duration, Instant};
 
-use ceph_auth::{CryptoKey, Keyring};
+use ceph_auth::CryptoKey;
 use ceph_fakemon::{cephx::random_key, FakeCluster, FakeMonConfig};
 use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 use ceph_testbed::{Cluster, ClusterSpec};
 
+#[path = "support/setup.rs"]
+mod setup;
+
 fn fake_options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
-    let mut opts = MonClientOptions::new(
-        "client.admin".parse().unwrap(),
-        key.clone(),
-        cluster.mon_addrs(),
-    );
-    opts.attempt_timeout = Duration::from_millis(500);
-    opts.connect_timeout = Duration::from_secs(3);
-    opts.seed = Some(3);
-    opts
+    let (attempt, connect) = (Duration::from_millis(500), Duration::from_secs(3));
+    setup::fake_options(cluster, "client.admin", key, attempt, connect, 3)
 }
 
 async fn mon_dump(client: &MonClient) -> i32 {
-    client
-        .command_with_timeout(
-            r#"{"prefix": "mon dump", "format": "json"}"#,
-            vec![],
-            Some(Duration::from_secs(30)),
-        )
-        .await
-        .expect("mon dump")
-        .retval
+    setup::mon_dump_retval(client, Duration::from_secs(30)).await
 }
 
 #[tokio::test]
@@ -100,12 +88,7 @@ async fn compression_forced_on_us_is_a_protocol_error() {
 }
 
 fn real_options(cluster: &Cluster, modes: Vec<ConMode>) -> MonClientOptions {
-    let keyring = Keyring::load(cluster.admin_keyring_path()).unwrap();
-    let name = "client.admin".parse().unwrap();
-    let key = keyring.get(&name).unwrap().clone();
-    let mons = ceph_config::parse_mon_host(cluster.mon_host()).unwrap();
-    let mut opts = MonClientOptions::new(name, key, mons);
-    opts.connect_timeout = Duration::from_secs(60);
+    let mut opts = setup::real_admin_options(cluster);
     opts.modes = modes;
     opts
 }

@@ -139,16 +139,17 @@ pub fn monc_bin() -> &'static str {
 
 /// `monc -c CONF -k KEYRING ARGS...` against `cluster`.
 pub fn monc(cluster: &Cluster, args: &[&str]) -> Run {
-    let conf = cluster.conf_path();
+    with_admin_args(cluster, args, |all| {
+        run_program(monc_bin(), all, None, &[], Duration::from_secs(60))
+    })
+}
+
+/// `monc -m MON_HOST -k KEYRING ARGS...`: no conf, `cluster`'s admin keyring.
+pub fn monc_at(cluster: &Cluster, mon_host: &str, args: &[&str]) -> Run {
     let keyring = cluster.admin_keyring_path();
-    let mut all = vec![
-        "-c",
-        conf.to_str().expect("utf-8 path"),
-        "-k",
-        keyring.to_str().expect("utf-8 path"),
-    ];
+    let mut all = vec!["-m", mon_host, "-k", s(&keyring)];
     all.extend_from_slice(args);
-    run_program(monc_bin(), &all, None, &[], Duration::from_secs(60))
+    monc_raw(&all)
 }
 
 /// `monc ARGS...` with nothing added.
@@ -159,17 +160,25 @@ pub fn monc_raw(args: &[&str]) -> Run {
 /// `ceph -c CONF -k KEYRING ARGS...` against `cluster` (the reference),
 /// from the cluster's own Ceph release (`CEPH_RELEASE`).
 pub fn ceph(cluster: &Cluster, args: &[&str]) -> Run {
+    with_admin_args(cluster, args, |all| {
+        let cmd = cluster.runtime().command("ceph");
+        run_command(cmd, "ceph", all, None, &[], Duration::from_secs(60))
+    })
+}
+
+/// Calls `run` with `-c CONF -k KEYRING ARGS...` for `cluster`'s admin.
+fn with_admin_args(cluster: &Cluster, args: &[&str], run: impl FnOnce(&[&str]) -> Run) -> Run {
     let conf = cluster.conf_path();
     let keyring = cluster.admin_keyring_path();
-    let mut all = vec![
-        "-c",
-        conf.to_str().expect("utf-8 path"),
-        "-k",
-        keyring.to_str().expect("utf-8 path"),
-    ];
+    let mut all = vec!["-c", s(&conf), "-k", s(&keyring)];
     all.extend_from_slice(args);
-    let cmd = cluster.runtime().command("ceph");
-    run_command(cmd, "ceph", &all, None, &[], Duration::from_secs(60))
+    run(&all)
+}
+
+/// Asserts that `run` finished in less than `limit`.
+#[track_caller]
+pub fn assert_took_under(run: &Run, limit: Duration) {
+    assert!(run.elapsed < limit, "took {:?}", run.elapsed);
 }
 
 /// A path as `&str`, for argument lists.
