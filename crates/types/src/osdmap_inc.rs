@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
+use ceph_denc::{Decode, DecodeError, Decoder, Encode, Result};
 
 use crate::addr::{EntityAddr, EntityAddrVec};
 use crate::crush::CrushWrapper;
@@ -17,12 +17,12 @@ use crate::features::{
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_REEF,
 };
 use crate::osd_types::{
-    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, pick_version, rest,
+    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, pick_version,
     AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
 };
 use crate::osdmap::{
-    decode_wrapper, fill_crc, osd_state, osdmap_flags, verify_crc, OSDMap,
-    CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
+    decode_sectioned, encode_sectioned, newer_fields, osd_state, osdmap_flags, put_newer_fields,
+    OSDMap, SectionLayout, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
 };
 use crate::pg_pool::PgPool;
 use crate::time::{UTime, Uuid};
@@ -341,9 +341,7 @@ impl Incremental {
             self.new_pg_upmap_primary = BTreeMap::decode(d)?;
             self.old_pg_upmap_primary = BTreeSet::decode(d)?;
         }
-        if v > Incremental::CLIENT_VERSION {
-            self.unknown_tails.0 = rest(d, "inc client tail")?;
-        }
+        self.unknown_tails.0 = newer_fields(d, v, Incremental::CLIENT_VERSION, "inc client tail")?;
         Ok(())
     }
 
@@ -397,9 +395,7 @@ impl Incremental {
         if v >= 12 {
             self.mutate_allow_crimson = d.u8("inc.mutate_allow_crimson")?;
         }
-        if v > Incremental::OSD_VERSION {
-            self.unknown_tails.1 = rest(d, "inc osd tail")?;
-        }
+        self.unknown_tails.1 = newer_fields(d, v, Incremental::OSD_VERSION, "inc osd tail")?;
         Ok(())
     }
 
@@ -456,9 +452,7 @@ impl Incremental {
             self.new_pg_upmap_primary.encode(out, f);
             self.old_pg_upmap_primary.encode(out, f);
         }
-        if v > Incremental::CLIENT_VERSION {
-            out.extend_from_slice(&self.unknown_tails.0);
-        }
+        put_newer_fields(out, v, Incremental::CLIENT_VERSION, &self.unknown_tails.0);
     }
 
     fn encode_osd(&self, out: &mut Vec<u8>, f: u64, v: u8) {
@@ -514,41 +508,32 @@ impl Incremental {
         if v >= 12 {
             self.mutate_allow_crimson.encode(out, f);
         }
-        if v > Incremental::OSD_VERSION {
-            out.extend_from_slice(&self.unknown_tails.1);
-        }
+        put_newer_fields(out, v, Incremental::OSD_VERSION, &self.unknown_tails.1);
     }
 }
+
+const LAYOUT: SectionLayout = SectionLayout {
+    what: "OSDMap::Incremental",
+    client: "Incremental client section",
+    osd: "Incremental osd section",
+    crc_words: &["Incremental inc_crc", "Incremental full_crc"],
+    tail: "Incremental tail",
+};
 
 impl Decode for Incremental {
     /// Decodes a whole incremental and checks its CRC.
     fn decode(d: &mut Decoder<'_>) -> Result<Self> {
-        let start = d.rest();
         let mut inc = Incremental::default();
-        let mut crc_at = None;
-        let outer_v = decode_wrapper(d, "OSDMap::Incremental", |w, v| {
-            let body_start = w.remaining();
-            w.envelope("Incremental client section", 255, |d, cv| {
-                inc.struct_v.1 = cv;
-                inc.decode_client(d, cv)
-            })?;
-            w.envelope("Incremental osd section", 255, |d, ov| {
-                inc.struct_v.2 = ov;
-                inc.decode_osd(d, ov)
-            })?;
-            if v >= 8 {
-                crc_at = Some(6 + body_start - w.remaining());
-                inc.inc_crc = w.u32("Incremental inc_crc")?;
-                inc.full_crc = w.u32("Incremental full_crc")?;
-            }
-            inc.unknown_tails.2 = rest(w, "Incremental tail")?;
-            Ok(v)
-        })?;
-        inc.struct_v.0 = outer_v;
-        let used = start.len() - d.remaining();
-        if let Some(at) = crc_at {
-            verify_crc(&start[..used], at, "OSDMap::Incremental")?;
-        }
+        let parts = decode_sectioned(
+            d,
+            &LAYOUT,
+            &mut inc,
+            Incremental::decode_client,
+            Incremental::decode_osd,
+        )?;
+        inc.struct_v = parts.struct_v;
+        [inc.inc_crc, inc.full_crc] = parts.crcs;
+        inc.unknown_tails.2 = parts.tail;
         Ok(inc)
     }
 }
@@ -558,24 +543,16 @@ impl Encode for Incremental {
     /// everything but itself, `full_crc` included). `encode_features` is
     /// written as stored, not replaced by `features`.
     fn encode(&self, out: &mut Vec<u8>, features: u64) {
-        let start = out.len();
         let cv = self.client_version(features);
         let ov = self.osd_version(features);
-        let wv = pick_version(self.struct_v.0, 8).max(7);
-        let mut crc_at = None;
-        encode_envelope(out, wv, 7, |out| {
-            encode_envelope(out, cv, 1, |out| self.encode_client(out, features, cv));
-            encode_envelope(out, ov, 1, |out| self.encode_osd(out, features, ov));
-            if wv >= 8 {
-                crc_at = Some(out.len());
-                out.extend_from_slice(&[0; 4]);
-                self.full_crc.encode(out, features);
-            }
-            out.extend_from_slice(&self.unknown_tails.2);
-        });
-        if let Some(at) = crc_at {
-            fill_crc(out, start, at);
-        }
+        encode_sectioned(
+            out,
+            self.struct_v.0,
+            (cv, |out| self.encode_client(out, features, cv)),
+            (ov, |out| self.encode_osd(out, features, ov)),
+            &[self.full_crc],
+            &self.unknown_tails.2,
+        );
     }
 }
 
