@@ -158,67 +158,50 @@ payload! {
     decode(d) { Ok(AuthSignature { sha256: d.array("auth signature")? }) }
 }
 
-payload! {
-    /// CLIENT_IDENT: who the client is and what it wants from the session.
-    ClientIdent = ClientIdent {
-        addrs: EntityAddrVec,
-        target_addr: EntityAddr,
-        gid: i64,
-        global_seq: u64,
-        supported_features: u64,
-        required_features: u64,
-        flags: u64,
-        cookie: u64,
-    }
-    encode(s, out) {
-        s.addrs.encode(out, FRAME_ASSUMED_FEATURES);
-        s.target_addr.encode(out, FRAME_ASSUMED_FEATURES);
-        for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
-            out.extend_from_slice(&v.to_le_bytes());
+/// CLIENT_IDENT and SERVER_IDENT: the sender's addresses (`$head`
+/// fields), then the same six words.
+macro_rules! ident_payload {
+    ($(#[$m:meta])* $name:ident = $tag:ident { $($head:ident : $hty:ty),* $(,)? }) => {
+        payload! {
+            $(#[$m])*
+            $name = $tag {
+                $($head: $hty,)*
+                gid: i64,
+                global_seq: u64,
+                supported_features: u64,
+                required_features: u64,
+                flags: u64,
+                cookie: u64,
+            }
+            encode(s, out) {
+                $(s.$head.encode(out, FRAME_ASSUMED_FEATURES);)*
+                for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            decode(d) {
+                Ok($name {
+                    $($head: <$hty>::decode(d)?,)*
+                    gid: d.i64("gid")?,
+                    global_seq: d.u64("global seq")?,
+                    supported_features: d.u64("supported features")?,
+                    required_features: d.u64("required features")?,
+                    flags: d.u64("flags")?,
+                    cookie: d.u64("cookie")?,
+                })
+            }
         }
-    }
-    decode(d) {
-        Ok(ClientIdent {
-            addrs: EntityAddrVec::decode(d)?,
-            target_addr: EntityAddr::decode(d)?,
-            gid: d.i64("gid")?,
-            global_seq: d.u64("global seq")?,
-            supported_features: d.u64("supported features")?,
-            required_features: d.u64("required features")?,
-            flags: d.u64("flags")?,
-            cookie: d.u64("cookie")?,
-        })
-    }
+    };
 }
 
-payload! {
+ident_payload! {
+    /// CLIENT_IDENT: who the client is and what it wants from the session.
+    ClientIdent = ClientIdent { addrs: EntityAddrVec, target_addr: EntityAddr }
+}
+
+ident_payload! {
     /// SERVER_IDENT: the server's identity and features; the session is up.
-    ServerIdent = ServerIdent {
-        addrs: EntityAddrVec,
-        gid: i64,
-        global_seq: u64,
-        supported_features: u64,
-        required_features: u64,
-        flags: u64,
-        cookie: u64,
-    }
-    encode(s, out) {
-        s.addrs.encode(out, FRAME_ASSUMED_FEATURES);
-        for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    decode(d) {
-        Ok(ServerIdent {
-            addrs: EntityAddrVec::decode(d)?,
-            gid: d.i64("gid")?,
-            global_seq: d.u64("global seq")?,
-            supported_features: d.u64("supported features")?,
-            required_features: d.u64("required features")?,
-            flags: d.u64("flags")?,
-            cookie: d.u64("cookie")?,
-        })
-    }
+    ServerIdent = ServerIdent { addrs: EntityAddrVec }
 }
 
 payload! {
