@@ -260,6 +260,38 @@ payload! {
     decode(d) { Ok(Ack { seq: d.u64("ack seq")? }) }
 }
 
+payload! {
+    /// COMPRESSION_REQUEST (msgr2.1): whether the sender wants on-wire
+    /// compression and the methods it prefers. We always send "no".
+    CompressionRequest = CompressionRequest { is_compress: bool, preferred_methods: Vec<u32> }
+    encode(s, out) {
+        out.push(u8::from(s.is_compress));
+        put_u32_list(out, &s.preferred_methods);
+    }
+    decode(d) {
+        Ok(CompressionRequest {
+            is_compress: d.bool("CompressionRequest.is_compress")?,
+            preferred_methods: u32_list(d)?,
+        })
+    }
+}
+
+payload! {
+    /// COMPRESSION_DONE (msgr2.1): the server's decision.
+    #[derive(Copy)]
+    CompressionDone = CompressionDone { is_compress: bool, method: u32 }
+    encode(s, out) {
+        out.push(u8::from(s.is_compress));
+        out.extend_from_slice(&s.method.to_le_bytes());
+    }
+    decode(d) {
+        Ok(CompressionDone {
+            is_compress: d.bool("CompressionDone.is_compress")?,
+            method: d.u32("CompressionDone.method")?,
+        })
+    }
+}
+
 /// Any decoded control payload, for tools and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Control {
