@@ -23,8 +23,9 @@ use crate::features::{
 };
 use crate::monmap::release_name;
 use crate::osd_types::{
-    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, pick_version, pool_snaps_json,
-    rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, newer_fields, pick_version,
+    pool_snaps_json, put_newer_fields, rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId,
+    SnapIntervals,
 };
 use crate::pg_pool::PgPool;
 use crate::time::{UTime, Uuid};
@@ -263,28 +264,6 @@ pub(crate) fn encode_addrvecs_as_addr(v: &[EntityAddrVec], out: &mut Vec<u8>, fe
             .copied()
             .unwrap_or_default()
             .encode(out, features);
-    }
-}
-
-/// Reads the fields of a section newer than this crate models (the rest
-/// of it, when its version `v` is above `newest`).
-pub(crate) fn newer_fields(
-    d: &mut Decoder<'_>,
-    v: u8,
-    newest: u8,
-    what: &'static str,
-) -> Result<Vec<u8>> {
-    if v > newest {
-        rest(d, what)
-    } else {
-        Ok(Vec::new())
-    }
-}
-
-/// Writes back what [`newer_fields`] read.
-pub(crate) fn put_newer_fields(out: &mut Vec<u8>, v: u8, newest: u8, fields: &[u8]) {
-    if v > newest {
-        out.extend_from_slice(fields);
     }
 }
 

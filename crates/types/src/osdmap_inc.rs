@@ -17,12 +17,12 @@ use crate::features::{
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_REEF,
 };
 use crate::osd_types::{
-    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, pick_version,
-    AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, newer_fields,
+    pick_version, put_newer_fields, AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
 };
 use crate::osdmap::{
-    decode_sectioned, encode_sectioned, newer_fields, osd_state, osdmap_flags, put_newer_fields,
-    OSDMap, SectionLayout, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
+    decode_sectioned, encode_sectioned, osd_state, osdmap_flags, OSDMap, SectionLayout,
+    CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
 };
 use crate::pg_pool::PgPool;
 use crate::time::{UTime, Uuid};
