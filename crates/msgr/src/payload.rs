@@ -292,57 +292,45 @@ payload! {
     }
 }
 
-/// Any decoded control payload, for tools and tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Control {
-    Hello(Hello),
-    AuthRequest(AuthRequest),
-    AuthBadMethod(AuthBadMethod),
-    AuthReplyMore(AuthReplyMore),
-    AuthRequestMore(AuthRequestMore),
-    AuthDone(AuthDone),
-    AuthSignature(AuthSignature),
-    ClientIdent(ClientIdent),
-    ServerIdent(ServerIdent),
-    IdentMissingFeatures(IdentMissingFeatures),
-    SessionReset(SessionReset),
-    SessionRetry(SessionRetry),
-    SessionRetryGlobal(SessionRetryGlobal),
-    Wait(Wait),
-    Keepalive2(Keepalive2),
-    Keepalive2Ack(Keepalive2Ack),
-    Ack(Ack),
+/// [`Control`], one variant per listed payload (each named as its tag).
+macro_rules! control {
+    ($($name:ident),* $(,)?) => {
+        /// Any decoded control payload, for tools and tests.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Control {
+            $($name($name)),*
+        }
+
+        impl Control {
+            /// Decodes the payload of a frame with `tag`; `Ok(None)` for tags
+            /// that are not decoded here (MESSAGE, reconnect and compression
+            /// frames).
+            pub fn decode(tag: Tag, payload: &[u8]) -> Result<Option<Control>, DecodeError> {
+                Ok(Some(match tag {
+                    $(Tag::$name => Control::$name($name::from_payload(payload)?),)*
+                    _ => return Ok(None),
+                }))
+            }
+        }
+    };
 }
 
-impl Control {
-    /// Decodes the payload of a frame with `tag`; `Ok(None)` for tags that
-    /// are not decoded here (MESSAGE, reconnect and compression frames).
-    pub fn decode(tag: Tag, payload: &[u8]) -> Result<Option<Control>, DecodeError> {
-        Ok(Some(match tag {
-            Tag::Hello => Control::Hello(Hello::from_payload(payload)?),
-            Tag::AuthRequest => Control::AuthRequest(AuthRequest::from_payload(payload)?),
-            Tag::AuthBadMethod => Control::AuthBadMethod(AuthBadMethod::from_payload(payload)?),
-            Tag::AuthReplyMore => Control::AuthReplyMore(AuthReplyMore::from_payload(payload)?),
-            Tag::AuthRequestMore => {
-                Control::AuthRequestMore(AuthRequestMore::from_payload(payload)?)
-            }
-            Tag::AuthDone => Control::AuthDone(AuthDone::from_payload(payload)?),
-            Tag::AuthSignature => Control::AuthSignature(AuthSignature::from_payload(payload)?),
-            Tag::ClientIdent => Control::ClientIdent(ClientIdent::from_payload(payload)?),
-            Tag::ServerIdent => Control::ServerIdent(ServerIdent::from_payload(payload)?),
-            Tag::IdentMissingFeatures => {
-                Control::IdentMissingFeatures(IdentMissingFeatures::from_payload(payload)?)
-            }
-            Tag::SessionReset => Control::SessionReset(SessionReset::from_payload(payload)?),
-            Tag::SessionRetry => Control::SessionRetry(SessionRetry::from_payload(payload)?),
-            Tag::SessionRetryGlobal => {
-                Control::SessionRetryGlobal(SessionRetryGlobal::from_payload(payload)?)
-            }
-            Tag::Wait => Control::Wait(Wait::from_payload(payload)?),
-            Tag::Keepalive2 => Control::Keepalive2(Keepalive2::from_payload(payload)?),
-            Tag::Keepalive2Ack => Control::Keepalive2Ack(Keepalive2Ack::from_payload(payload)?),
-            Tag::Ack => Control::Ack(Ack::from_payload(payload)?),
-            _ => return Ok(None),
-        }))
-    }
+control! {
+    Hello,
+    AuthRequest,
+    AuthBadMethod,
+    AuthReplyMore,
+    AuthRequestMore,
+    AuthDone,
+    AuthSignature,
+    ClientIdent,
+    ServerIdent,
+    IdentMissingFeatures,
+    SessionReset,
+    SessionRetry,
+    SessionRetryGlobal,
+    Wait,
+    Keepalive2,
+    Keepalive2Ack,
+    Ack,
 }
