@@ -42,8 +42,11 @@ pub const RELEASE_UNCHANGED: u8 = 0xff;
 /// The largest `max_osd` an incremental may set: the per-OSD tables are
 /// sized by it, so a hostile value must not pick the allocation. Far above
 /// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
-/// the 100,000-OSD maps the benchmark uses.
-pub const MAX_OSDS: i32 = 1 << 18;
+/// the 100,000-OSD maps the benchmark uses. At 1 << 18 one hostile
+/// incremental cost a map of ~50 MB plus its 29 MB encoding, too much for
+/// the fuzzer's 512 MB.
+pub const MAX_OSDS: i32 = 1 << 17;
+const _: () = assert!(MAX_OSDS >= 100_000, "maps of 100,000 OSDs must apply");
 
 /// Whether a release number is a real one: Ceph orders any value with the
 /// top bit set (an old -1) below every release.
@@ -973,6 +976,24 @@ mod apply_tests {
         inc.new_max_osd = 4;
         map.apply_incremental(&inc).unwrap();
         assert_eq!(map.osd_state.len(), 4);
+    }
+
+    /// What one hostile incremental can make the map cost stays bounded:
+    /// the fuzzer ran out of its 512 MB on a 6 KB incremental setting
+    /// max_osd 248851 (a 29 MB encoding) when the cap was 1 << 18.
+    #[test]
+    fn the_osd_cap_bounds_what_one_incremental_costs() {
+        let mut map = OSDMap::default();
+        let mut inc = Incremental::new(map.fsid, 1);
+        inc.new_max_osd = 248_851;
+        assert_eq!(
+            map.apply_incremental(&inc),
+            Err(ApplyError::TooManyOsds(248_851))
+        );
+        inc.new_max_osd = MAX_OSDS;
+        map.apply_incremental(&inc).unwrap();
+        let len = map.to_bytes(CLIENT_FEATURES_ALL).len();
+        assert!(len < 16 << 20, "a map at the cap encodes to {len} bytes");
     }
 
     /// A map at epoch 1 with `n` OSD slots, and an incremental to epoch 2.
