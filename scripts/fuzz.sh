@@ -50,19 +50,13 @@ if [ -d "seeds/$target" ]; then
     seeds=("seeds/$target")
 fi
 
-# Only these need ceph-monclient; the others build without it.
-features=(--no-default-features)
-case "$target" in
-    message_bodies | command_table) features=() ;;
-esac
-
 parallel=()
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
     parallel=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
 fi
 
 # shellcheck disable=SC2086
-exec cargo fuzz run -O -a -s "$sanitizer" "${features[@]}" "$target" "$corpus" "${seeds[@]}" -- \
+exec cargo fuzz run -O -a -s "$sanitizer" "$target" "$corpus" "${seeds[@]}" -- \
     -max_total_time="$seconds" \
     -max_len="$max_len" \
     -rss_limit_mb=512 \

@@ -240,6 +240,29 @@ impl std::fmt::Debug for CephxClient {
     }
 }
 
+/// Reads the header of a monitor's reply: the request type it answers (a
+/// negative status is the monitor's refusal).
+fn reply_header(d: &mut Decoder<'_>) -> Result<u16> {
+    let header = CephXResponseHeader::decode(d)?;
+    if header.status < 0 {
+        return Err(AuthError::PermissionDenied(header.status));
+    }
+    Ok(header.request_type)
+}
+
+/// Reads the header of the reply to an `expected` request (`name` in the
+/// error when it answers another).
+fn expect_reply(d: &mut Decoder<'_>, expected: u16, name: &str) -> Result<()> {
+    let request_type = reply_header(d)?;
+    if request_type != expected {
+        return Err(AuthError::Malformed(ceph_denc::DecodeError::invalid(
+            "CephXResponseHeader.request_type",
+            format!("{request_type:#x} in reply to {name}"),
+        )));
+    }
+    Ok(())
+}
+
 fn utime_to_duration(t: UTime) -> Duration {
     Duration::new(u64::from(t.sec), t.nsec.min(999_999_999))
 }
@@ -385,11 +408,7 @@ impl CephxClient {
     /// ticket, service tickets, or rotating secrets.
     pub fn handle_mauth_reply(&mut self, payload: &[u8]) -> Result<RenewalReply> {
         let mut d = Decoder::new(payload);
-        let header = CephXResponseHeader::decode(&mut d)?;
-        if header.status < 0 {
-            return Err(AuthError::PermissionDenied(header.status));
-        }
-        match header.request_type {
+        match reply_header(&mut d)? {
             CEPHX_GET_AUTH_SESSION_KEY => {
                 let (services, _secret) = self.read_auth_session_reply(&mut d)?;
                 Ok(RenewalReply::AuthTicket { services })
@@ -427,19 +446,7 @@ impl CephxClient {
             return Err(AuthError::State("AUTH_DONE before the server challenge"));
         }
         let mut d = Decoder::new(payload);
-        let header = CephXResponseHeader::decode(&mut d)?;
-        if header.status < 0 {
-            return Err(AuthError::PermissionDenied(header.status));
-        }
-        if header.request_type != CEPHX_GET_AUTH_SESSION_KEY {
-            return Err(AuthError::Malformed(ceph_denc::DecodeError::invalid(
-                "CephXResponseHeader.request_type",
-                format!(
-                    "{:#x} in reply to GET_AUTH_SESSION_KEY",
-                    header.request_type
-                ),
-            )));
-        }
+        expect_reply(&mut d, CEPHX_GET_AUTH_SESSION_KEY, "GET_AUTH_SESSION_KEY")?;
         let (received, connection_secret) = self.read_auth_session_reply(&mut d)?;
         let session_key = self.auth_session_key()?;
         self.global_id = global_id;
@@ -591,19 +598,11 @@ impl CephxClient {
     /// returns the service ids received.
     pub fn handle_service_ticket_reply(&mut self, payload: &[u8]) -> Result<Vec<u32>> {
         let mut d = Decoder::new(payload);
-        let header = CephXResponseHeader::decode(&mut d)?;
-        if header.status < 0 {
-            return Err(AuthError::PermissionDenied(header.status));
-        }
-        if header.request_type != CEPHX_GET_PRINCIPAL_SESSION_KEY {
-            return Err(AuthError::Malformed(ceph_denc::DecodeError::invalid(
-                "CephXResponseHeader.request_type",
-                format!(
-                    "{:#x} in reply to GET_PRINCIPAL_SESSION_KEY",
-                    header.request_type
-                ),
-            )));
-        }
+        expect_reply(
+            &mut d,
+            CEPHX_GET_PRINCIPAL_SESSION_KEY,
+            "GET_PRINCIPAL_SESSION_KEY",
+        )?;
         let session_key = self.auth_session_key()?;
         self.read_ticket_reply(&session_key, &mut d)
     }

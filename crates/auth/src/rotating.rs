@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ceph_denc::{Decode, DecodeError, Decoder, Encode};
+use ceph_denc::{Decode, Decoder, Encode};
 
 use crate::crypto::CryptoKey;
+use crate::types::struct_v;
 use crate::UTime;
 
 /// How many secrets a complete set holds (previous, current, next).
@@ -42,13 +43,7 @@ pub(crate) fn utime_to_system(t: UTime) -> SystemTime {
 
 impl Decode for ExpiringCryptoKey {
     fn decode(d: &mut Decoder<'_>) -> ceph_denc::Result<Self> {
-        let v = d.u8("ExpiringCryptoKey.struct_v")?;
-        if v != 1 {
-            return Err(DecodeError::invalid(
-                "ExpiringCryptoKey.struct_v",
-                format!("version {v}, expected 1"),
-            ));
-        }
+        struct_v(d, "ExpiringCryptoKey", 1, 1)?;
         Ok(ExpiringCryptoKey {
             key: CryptoKey::decode(d)?,
             expiration: UTime::decode(d)?,
@@ -117,13 +112,7 @@ impl RotatingSecrets {
 
 impl Decode for RotatingSecrets {
     fn decode(d: &mut Decoder<'_>) -> ceph_denc::Result<Self> {
-        let v = d.u8("RotatingSecrets.struct_v")?;
-        if v != 1 {
-            return Err(DecodeError::invalid(
-                "RotatingSecrets.struct_v",
-                format!("version {v}, expected 1"),
-            ));
-        }
+        struct_v(d, "RotatingSecrets", 1, 1)?;
         Ok(RotatingSecrets {
             secrets: BTreeMap::decode(d)?,
             max_ver: d.u64("RotatingSecrets.max_ver")?,

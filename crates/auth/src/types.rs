@@ -24,7 +24,12 @@ const AUTH_UID_DEFAULT: u64 = u64::MAX;
 
 /// Reads a leading `struct_v` byte and rejects versions newer than `max`
 /// (their layout is unknown to us) or older than `min`.
-fn struct_v(d: &mut Decoder<'_>, what: &'static str, min: u8, max: u8) -> ceph_denc::Result<u8> {
+pub(crate) fn struct_v(
+    d: &mut Decoder<'_>,
+    what: &'static str,
+    min: u8,
+    max: u8,
+) -> ceph_denc::Result<u8> {
     let v = d.u8(what)?;
     if v > max {
         return Err(DecodeError::TooNew {

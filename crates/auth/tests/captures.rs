@@ -260,6 +260,50 @@ fn denied_status_is_permission_denied() {
     );
 }
 
+/// A reply header answering another request is malformed, naming both;
+/// a negative status is a refusal whatever the request.
+#[test]
+fn a_reply_to_another_request_is_malformed() {
+    let header = |request_type, status| {
+        let mut payload = Vec::new();
+        CephXResponseHeader {
+            request_type,
+            status,
+        }
+        .encode(&mut payload, 0);
+        payload
+    };
+    let s = session("crc.conn0");
+    let mut c = replaying_client("crc", &s);
+    c.handle_reply_more(&s.reply_more).unwrap();
+    let err = c
+        .handle_done(1, &header(CEPHX_GET_PRINCIPAL_SESSION_KEY, 0))
+        .unwrap_err();
+    assert!(matches!(err, AuthError::Malformed(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("0x200 in reply to GET_AUTH_SESSION_KEY"),
+        "{err}"
+    );
+    c.handle_done(s.done_global_id, &s.done).unwrap();
+    let err = c
+        .handle_service_ticket_reply(&header(CEPHX_GET_AUTH_SESSION_KEY, 0))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("0x100 in reply to GET_PRINCIPAL_SESSION_KEY"),
+        "{err}"
+    );
+    assert_eq!(
+        c.handle_service_ticket_reply(&header(CEPHX_GET_PRINCIPAL_SESSION_KEY, -1)),
+        Err(AuthError::PermissionDenied(-1))
+    );
+    assert_eq!(
+        c.handle_mauth_reply(&header(CEPHX_GET_ROTATING_KEY, -13)),
+        Err(AuthError::PermissionDenied(-13))
+    );
+}
+
 #[test]
 fn done_before_challenge_is_a_state_error() {
     let s = session("crc.conn0");

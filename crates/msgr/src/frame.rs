@@ -92,10 +92,29 @@ pub enum FrameError {
     TooManySegments(usize),
 }
 
-/// Frame tags, in wire order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Tag {
+/// [`Tag`] and its `TryFrom<u8>`, from one list of names and wire values.
+macro_rules! tags {
+    ($($name:ident = $v:literal),* $(,)?) => {
+        /// Frame tags, in wire order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Tag {
+            $($name = $v),*
+        }
+
+        impl TryFrom<u8> for Tag {
+            type Error = FrameError;
+            fn try_from(v: u8) -> Result<Self, FrameError> {
+                match v {
+                    $($v => Ok(Tag::$name),)*
+                    _ => Err(FrameError::UnknownTag(v)),
+                }
+            }
+        }
+    };
+}
+
+tags! {
     Hello = 1,
     AuthRequest = 2,
     AuthBadMethod = 3,
@@ -118,40 +137,6 @@ pub enum Tag {
     Ack = 20,
     CompressionRequest = 21,
     CompressionDone = 22,
-}
-
-impl TryFrom<u8> for Tag {
-    type Error = FrameError;
-    fn try_from(v: u8) -> Result<Self, FrameError> {
-        use Tag::*;
-        const ALL: [Tag; 22] = [
-            Hello,
-            AuthRequest,
-            AuthBadMethod,
-            AuthReplyMore,
-            AuthRequestMore,
-            AuthDone,
-            AuthSignature,
-            ClientIdent,
-            ServerIdent,
-            IdentMissingFeatures,
-            SessionReconnect,
-            SessionReset,
-            SessionRetry,
-            SessionRetryGlobal,
-            SessionReconnectOk,
-            Wait,
-            Message,
-            Keepalive2,
-            Keepalive2Ack,
-            Ack,
-            CompressionRequest,
-            CompressionDone,
-        ];
-        ALL.get((v as usize).wrapping_sub(1))
-            .copied()
-            .ok_or(FrameError::UnknownTag(v))
-    }
 }
 
 /// The banner each side sends first: msgr2 features it supports and

@@ -158,67 +158,50 @@ payload! {
     decode(d) { Ok(AuthSignature { sha256: d.array("auth signature")? }) }
 }
 
-payload! {
-    /// CLIENT_IDENT: who the client is and what it wants from the session.
-    ClientIdent = ClientIdent {
-        addrs: EntityAddrVec,
-        target_addr: EntityAddr,
-        gid: i64,
-        global_seq: u64,
-        supported_features: u64,
-        required_features: u64,
-        flags: u64,
-        cookie: u64,
-    }
-    encode(s, out) {
-        s.addrs.encode(out, FRAME_ASSUMED_FEATURES);
-        s.target_addr.encode(out, FRAME_ASSUMED_FEATURES);
-        for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
-            out.extend_from_slice(&v.to_le_bytes());
+/// CLIENT_IDENT and SERVER_IDENT: the sender's addresses (`$head`
+/// fields), then the same six words.
+macro_rules! ident_payload {
+    ($(#[$m:meta])* $name:ident = $tag:ident { $($head:ident : $hty:ty),* $(,)? }) => {
+        payload! {
+            $(#[$m])*
+            $name = $tag {
+                $($head: $hty,)*
+                gid: i64,
+                global_seq: u64,
+                supported_features: u64,
+                required_features: u64,
+                flags: u64,
+                cookie: u64,
+            }
+            encode(s, out) {
+                $(s.$head.encode(out, FRAME_ASSUMED_FEATURES);)*
+                for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            decode(d) {
+                Ok($name {
+                    $($head: <$hty>::decode(d)?,)*
+                    gid: d.i64("gid")?,
+                    global_seq: d.u64("global seq")?,
+                    supported_features: d.u64("supported features")?,
+                    required_features: d.u64("required features")?,
+                    flags: d.u64("flags")?,
+                    cookie: d.u64("cookie")?,
+                })
+            }
         }
-    }
-    decode(d) {
-        Ok(ClientIdent {
-            addrs: EntityAddrVec::decode(d)?,
-            target_addr: EntityAddr::decode(d)?,
-            gid: d.i64("gid")?,
-            global_seq: d.u64("global seq")?,
-            supported_features: d.u64("supported features")?,
-            required_features: d.u64("required features")?,
-            flags: d.u64("flags")?,
-            cookie: d.u64("cookie")?,
-        })
-    }
+    };
 }
 
-payload! {
+ident_payload! {
+    /// CLIENT_IDENT: who the client is and what it wants from the session.
+    ClientIdent = ClientIdent { addrs: EntityAddrVec, target_addr: EntityAddr }
+}
+
+ident_payload! {
     /// SERVER_IDENT: the server's identity and features; the session is up.
-    ServerIdent = ServerIdent {
-        addrs: EntityAddrVec,
-        gid: i64,
-        global_seq: u64,
-        supported_features: u64,
-        required_features: u64,
-        flags: u64,
-        cookie: u64,
-    }
-    encode(s, out) {
-        s.addrs.encode(out, FRAME_ASSUMED_FEATURES);
-        for v in [s.gid as u64, s.global_seq, s.supported_features, s.required_features, s.flags, s.cookie] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    decode(d) {
-        Ok(ServerIdent {
-            addrs: EntityAddrVec::decode(d)?,
-            gid: d.i64("gid")?,
-            global_seq: d.u64("global seq")?,
-            supported_features: d.u64("supported features")?,
-            required_features: d.u64("required features")?,
-            flags: d.u64("flags")?,
-            cookie: d.u64("cookie")?,
-        })
-    }
+    ServerIdent = ServerIdent { addrs: EntityAddrVec }
 }
 
 payload! {
@@ -277,57 +260,77 @@ payload! {
     decode(d) { Ok(Ack { seq: d.u64("ack seq")? }) }
 }
 
-/// Any decoded control payload, for tools and tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Control {
-    Hello(Hello),
-    AuthRequest(AuthRequest),
-    AuthBadMethod(AuthBadMethod),
-    AuthReplyMore(AuthReplyMore),
-    AuthRequestMore(AuthRequestMore),
-    AuthDone(AuthDone),
-    AuthSignature(AuthSignature),
-    ClientIdent(ClientIdent),
-    ServerIdent(ServerIdent),
-    IdentMissingFeatures(IdentMissingFeatures),
-    SessionReset(SessionReset),
-    SessionRetry(SessionRetry),
-    SessionRetryGlobal(SessionRetryGlobal),
-    Wait(Wait),
-    Keepalive2(Keepalive2),
-    Keepalive2Ack(Keepalive2Ack),
-    Ack(Ack),
+payload! {
+    /// COMPRESSION_REQUEST (msgr2.1): whether the sender wants on-wire
+    /// compression and the methods it prefers. We always send "no".
+    CompressionRequest = CompressionRequest { is_compress: bool, preferred_methods: Vec<u32> }
+    encode(s, out) {
+        out.push(u8::from(s.is_compress));
+        put_u32_list(out, &s.preferred_methods);
+    }
+    decode(d) {
+        Ok(CompressionRequest {
+            is_compress: d.bool("CompressionRequest.is_compress")?,
+            preferred_methods: u32_list(d)?,
+        })
+    }
 }
 
-impl Control {
-    /// Decodes the payload of a frame with `tag`; `Ok(None)` for tags that
-    /// are not decoded here (MESSAGE, reconnect and compression frames).
-    pub fn decode(tag: Tag, payload: &[u8]) -> Result<Option<Control>, DecodeError> {
-        Ok(Some(match tag {
-            Tag::Hello => Control::Hello(Hello::from_payload(payload)?),
-            Tag::AuthRequest => Control::AuthRequest(AuthRequest::from_payload(payload)?),
-            Tag::AuthBadMethod => Control::AuthBadMethod(AuthBadMethod::from_payload(payload)?),
-            Tag::AuthReplyMore => Control::AuthReplyMore(AuthReplyMore::from_payload(payload)?),
-            Tag::AuthRequestMore => {
-                Control::AuthRequestMore(AuthRequestMore::from_payload(payload)?)
-            }
-            Tag::AuthDone => Control::AuthDone(AuthDone::from_payload(payload)?),
-            Tag::AuthSignature => Control::AuthSignature(AuthSignature::from_payload(payload)?),
-            Tag::ClientIdent => Control::ClientIdent(ClientIdent::from_payload(payload)?),
-            Tag::ServerIdent => Control::ServerIdent(ServerIdent::from_payload(payload)?),
-            Tag::IdentMissingFeatures => {
-                Control::IdentMissingFeatures(IdentMissingFeatures::from_payload(payload)?)
-            }
-            Tag::SessionReset => Control::SessionReset(SessionReset::from_payload(payload)?),
-            Tag::SessionRetry => Control::SessionRetry(SessionRetry::from_payload(payload)?),
-            Tag::SessionRetryGlobal => {
-                Control::SessionRetryGlobal(SessionRetryGlobal::from_payload(payload)?)
-            }
-            Tag::Wait => Control::Wait(Wait::from_payload(payload)?),
-            Tag::Keepalive2 => Control::Keepalive2(Keepalive2::from_payload(payload)?),
-            Tag::Keepalive2Ack => Control::Keepalive2Ack(Keepalive2Ack::from_payload(payload)?),
-            Tag::Ack => Control::Ack(Ack::from_payload(payload)?),
-            _ => return Ok(None),
-        }))
+payload! {
+    /// COMPRESSION_DONE (msgr2.1): the server's decision.
+    #[derive(Copy)]
+    CompressionDone = CompressionDone { is_compress: bool, method: u32 }
+    encode(s, out) {
+        out.push(u8::from(s.is_compress));
+        out.extend_from_slice(&s.method.to_le_bytes());
     }
+    decode(d) {
+        Ok(CompressionDone {
+            is_compress: d.bool("CompressionDone.is_compress")?,
+            method: d.u32("CompressionDone.method")?,
+        })
+    }
+}
+
+/// [`Control`], one variant per listed payload (each named as its tag).
+macro_rules! control {
+    ($($name:ident),* $(,)?) => {
+        /// Any decoded control payload, for tools and tests.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Control {
+            $($name($name)),*
+        }
+
+        impl Control {
+            /// Decodes the payload of a frame with `tag`; `Ok(None)` for tags
+            /// that are not decoded here (MESSAGE, reconnect and compression
+            /// frames).
+            pub fn decode(tag: Tag, payload: &[u8]) -> Result<Option<Control>, DecodeError> {
+                Ok(Some(match tag {
+                    $(Tag::$name => Control::$name($name::from_payload(payload)?),)*
+                    _ => return Ok(None),
+                }))
+            }
+        }
+    };
+}
+
+control! {
+    Hello,
+    AuthRequest,
+    AuthBadMethod,
+    AuthReplyMore,
+    AuthRequestMore,
+    AuthDone,
+    AuthSignature,
+    ClientIdent,
+    ServerIdent,
+    IdentMissingFeatures,
+    SessionReset,
+    SessionRetry,
+    SessionRetryGlobal,
+    Wait,
+    Keepalive2,
+    Keepalive2Ack,
+    Ack,
 }

@@ -20,7 +20,6 @@ use bytes::BytesMut;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use ceph_denc::{Decode, Encode};
 use ceph_types::features::CEPH_FEATUREMASK_MSG_ADDR2;
 use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, UTime};
 
@@ -31,6 +30,9 @@ use crate::frame::{
 };
 use crate::message::Message;
 use crate::payload::*;
+/// The compression negotiation payloads, defined with the other control
+/// payloads.
+pub use crate::payload::{CompressionDone, CompressionRequest};
 
 /// Bytes kept for AUTH_SIGNATURE before authentication completes; a peer
 /// that sends more before AUTH_DONE is misbehaving.
@@ -162,49 +164,6 @@ impl std::fmt::Debug for ClientHandshake<'_> {
             .field("state", &self.state)
             .field("mode", &self.mode)
             .finish_non_exhaustive()
-    }
-}
-
-/// COMPRESSION_REQUEST (msgr2.1): whether the sender wants on-wire
-/// compression and the methods it prefers. We always send "no".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompressionRequest {
-    pub is_compress: bool,
-    pub preferred_methods: Vec<u32>,
-}
-
-impl ControlPayload for CompressionRequest {
-    const TAG: Tag = Tag::CompressionRequest;
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(self.is_compress));
-        self.preferred_methods.encode(out, 0);
-    }
-    fn decode_payload(d: &mut ceph_denc::Decoder<'_>) -> Result<Self, ceph_denc::DecodeError> {
-        Ok(CompressionRequest {
-            is_compress: d.bool("CompressionRequest.is_compress")?,
-            preferred_methods: Vec::<u32>::decode(d)?,
-        })
-    }
-}
-
-/// COMPRESSION_DONE (msgr2.1): the server's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CompressionDone {
-    pub is_compress: bool,
-    pub method: u32,
-}
-
-impl ControlPayload for CompressionDone {
-    const TAG: Tag = Tag::CompressionDone;
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(self.is_compress));
-        self.method.encode(out, 0);
-    }
-    fn decode_payload(d: &mut ceph_denc::Decoder<'_>) -> Result<Self, ceph_denc::DecodeError> {
-        Ok(CompressionDone {
-            is_compress: d.bool("CompressionDone.is_compress")?,
-            method: d.u32("CompressionDone.method")?,
-        })
     }
 }
 

@@ -147,6 +147,21 @@ fn huge_lengths_fail_from_the_preamble_alone() {
     );
 }
 
+/// Every wire value from 1 to 22 is the tag with that value, and only those.
+#[test]
+fn tag_values_round_trip() {
+    for v in 0..=u8::MAX {
+        match Tag::try_from(v) {
+            Ok(tag) => assert_eq!(tag as u8, v),
+            Err(e) => {
+                assert_eq!(e, FrameError::UnknownTag(v));
+                assert!(v == 0 || v > 22, "{v}");
+            }
+        }
+    }
+    assert_eq!(Tag::try_from(22), Ok(Tag::CompressionDone));
+}
+
 #[test]
 fn unknown_tags_and_bad_counts_are_rejected() {
     let d = |p: Vec<u8>| FrameCodec::default().decode(&mut BytesMut::from(&p[..]));

@@ -26,15 +26,9 @@ use serde_json::{json, Map, Value};
 
 use crate::features::{has_feature, CEPH_FEATUREMASK_SERVER_NAUTILUS};
 use crate::monmap::release_name;
-use crate::osd_types::ceph_stamp;
+use crate::osd_types::{ceph_stamp, rest};
 use crate::osdmap::addrvec_json;
 use crate::{EntityAddrVec, UTime};
-
-/// The rest of an envelope body this crate does not know (fields a newer
-/// encoder appended), kept so re-encoding reproduces them.
-fn unknown_tail(d: &mut Decoder<'_>) -> Result<Vec<u8>> {
-    Ok(d.take(d.remaining(), "unknown fields")?.to_vec())
-}
 
 /// Versions written back: the decoded one when it is at least ours (so a
 /// kept unknown tail still belongs to it), else ours.
@@ -155,7 +149,7 @@ impl Decode for ModuleOption {
                 tags: BTreeSet::decode(d)?,
                 see_also: BTreeSet::decode(d)?,
                 struct_v: v,
-                unknown: unknown_tail(d)?,
+                unknown: rest(d, "unknown fields")?,
             })
         })
     }
@@ -246,7 +240,7 @@ impl Decode for ModuleInfo {
                 error_string,
                 module_options,
                 struct_v: v,
-                unknown: unknown_tail(d)?,
+                unknown: rest(d, "unknown fields")?,
             })
         })
     }
@@ -320,7 +314,7 @@ impl Decode for StandbyInfo {
                 available_modules,
                 mgr_features,
                 struct_v: v,
-                unknown: unknown_tail(d)?,
+                unknown: rest(d, "unknown fields")?,
             })
         })
     }
@@ -500,7 +494,7 @@ impl MgrMap {
         if v >= 14 {
             m.force_disabled_modules = BTreeSet::decode(d)?;
         }
-        m.unknown = unknown_tail(d)?;
+        m.unknown = rest(d, "unknown fields")?;
         Ok(m)
     }
 

@@ -18,6 +18,7 @@ use crate::entity::{EntityInst, EntityNameT, EntityType};
 use crate::features::{
     has_feature, CEPH_FEATUREMASK_MONENC, CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATURE_MONNAMES,
 };
+use crate::osd_types::newer_fields;
 use crate::time::{UTime, Uuid};
 
 /// Monitor ports: IANA-assigned (msgr2) and the historical msgr1 one.
@@ -242,11 +243,7 @@ impl Decode for MonInfo {
             } else {
                 BTreeMap::new()
             };
-            let unknown_tail = if v > MonInfo::CURRENT_VERSION {
-                d.take(d.remaining(), "mon_info_t tail")?.to_vec()
-            } else {
-                Vec::new()
-            };
+            let unknown_tail = newer_fields(d, v, MonInfo::CURRENT_VERSION, "mon_info_t tail")?;
             Ok(MonInfo {
                 name,
                 public_addrs,
@@ -608,9 +605,7 @@ impl MonMap {
             m.tiebreaker_mon = String::decode(d)?;
             m.stretch_marked_down_mons = BTreeSet::decode(d)?;
         }
-        if v > MonMap::CURRENT_VERSION {
-            m.unknown_tail = d.take(d.remaining(), "MonMap tail")?.to_vec();
-        }
+        m.unknown_tail = newer_fields(d, v, MonMap::CURRENT_VERSION, "MonMap tail")?;
         // Every rank must name a monitor: clients index mon_info by rank.
         if let Some(bad) = m.ranks.iter().find(|n| !m.mon_info.contains_key(*n)) {
             return Err(DecodeError::invalid(

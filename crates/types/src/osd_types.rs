@@ -332,6 +332,28 @@ pub(crate) fn rest(d: &mut Decoder<'_>, what: &'static str) -> Result<Vec<u8>> {
     Ok(d.take(d.remaining(), what)?.to_vec())
 }
 
+/// Reads the fields of a section newer than this crate models (the rest
+/// of it, when its version `v` is above `newest`).
+pub(crate) fn newer_fields(
+    d: &mut Decoder<'_>,
+    v: u8,
+    newest: u8,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    if v > newest {
+        rest(d, what)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Writes back what [`newer_fields`] read.
+pub(crate) fn put_newer_fields(out: &mut Vec<u8>, v: u8, newest: u8, fields: &[u8]) {
+    if v > newest {
+        out.extend_from_slice(fields);
+    }
+}
+
 /// A time as Ceph's `utime_t` prints it in dumps: `sec.usec` for times in
 /// the first ten years after the epoch (durations, unset stamps), else the
 /// UTC date `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.

@@ -23,8 +23,9 @@ use crate::features::{
 };
 use crate::monmap::release_name;
 use crate::osd_types::{
-    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, pick_version, pool_snaps_json,
-    rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, newer_fields, pick_version,
+    pool_snaps_json, put_newer_fields, rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId,
+    SnapIntervals,
 };
 use crate::pg_pool::PgPool;
 use crate::time::{UTime, Uuid};
@@ -128,13 +129,42 @@ pub(crate) fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
     !crc32c::crc32c_append(!seed, data)
 }
 
-/// Reads the wrapper of an OSD map or incremental: version (7 or newer;
-/// older is the unsupported classic encoding), compat and length.
-pub(crate) fn decode_wrapper<'a, T>(
-    d: &mut Decoder<'a>,
-    what: &'static str,
-    body: impl FnOnce(&mut Decoder<'a>, u8) -> Result<T>,
-) -> Result<T> {
+/// How an OSD map or incremental names its parts in errors, and the CRC
+/// words that follow its two sections (wrapper version 8 on): the first
+/// is the CRC of the whole encoding but itself, read and written here;
+/// the others are carried as they are.
+pub(crate) struct SectionLayout {
+    pub what: &'static str,
+    pub client: &'static str,
+    pub osd: &'static str,
+    /// One name per CRC word (one or two).
+    pub crc_words: &'static [&'static str],
+    pub tail: &'static str,
+}
+
+/// What [`decode_sectioned`] read besides the sections.
+pub(crate) struct SectionedParts {
+    /// Versions: wrapper, client section, OSD section.
+    pub struct_v: (u8, u8, u8),
+    /// The CRC words in order (zero when the wrapper predates them).
+    pub crcs: [u32; 2],
+    /// Wrapper fields newer than modelled.
+    pub tail: Vec<u8>,
+}
+
+/// Reads the enveloped encoding of an OSD map or incremental: a wrapper
+/// (version 7 or newer; older is the unsupported classic encoding) holding
+/// the client section, read by `client` into `target`, the OSD-only
+/// section, read by `osd`, then the CRC words and a tail. Checks the CRC.
+pub(crate) fn decode_sectioned<T>(
+    d: &mut Decoder<'_>,
+    layout: &SectionLayout,
+    target: &mut T,
+    client: fn(&mut T, &mut Decoder<'_>, u8) -> Result<()>,
+    osd: fn(&mut T, &mut Decoder<'_>, u8) -> Result<()>,
+) -> Result<SectionedParts> {
+    let what = layout.what;
+    let start = d.rest();
     let v = d.u8(what)?;
     if v < 7 {
         return Err(DecodeError::TooOld {
@@ -151,30 +181,78 @@ pub(crate) fn decode_wrapper<'a, T>(
             supported: 7,
         });
     }
-    d.envelope_body(what, v, body)
-}
-
-/// Checks the CRC of a whole encoded map or incremental: it covers the
-/// bytes before the 4-byte CRC at `crc_at` and the bytes after it.
-pub(crate) fn verify_crc(buf: &[u8], crc_at: usize, what: &'static str) -> Result<u32> {
-    let stored = u32::from_le_bytes(buf[crc_at..crc_at + 4].try_into().unwrap_or_default());
-    let actual = ceph_crc32c(ceph_crc32c(u32::MAX, &buf[..crc_at]), &buf[crc_at + 4..]);
-    if stored != actual {
-        return Err(DecodeError::invalid(
-            what,
-            format!("bad crc: stored {stored:#x}, computed {actual:#x}"),
-        ));
+    let mut parts = SectionedParts {
+        struct_v: (v, 0, 0),
+        crcs: [0; 2],
+        tail: Vec::new(),
+    };
+    let mut crc_at = None;
+    d.envelope_body(what, v, |w, v| {
+        let body_start = w.remaining();
+        w.envelope(layout.client, 255, |d, cv| {
+            parts.struct_v.1 = cv;
+            client(target, d, cv)
+        })?;
+        w.envelope(layout.osd, 255, |d, ov| {
+            parts.struct_v.2 = ov;
+            osd(target, d, ov)
+        })?;
+        if v >= 8 {
+            // The CRC's offset from the start of the whole encoding: 6
+            // header bytes plus what the sections took.
+            crc_at = Some(6 + body_start - w.remaining());
+            for (word, name) in parts.crcs.iter_mut().zip(layout.crc_words) {
+                *word = w.u32(name)?;
+            }
+        }
+        parts.tail = rest(w, layout.tail)?;
+        Ok(())
+    })?;
+    if let Some(at) = crc_at {
+        let used = &start[..start.len() - d.remaining()];
+        let actual = ceph_crc32c(ceph_crc32c(u32::MAX, &used[..at]), &used[at + 4..]);
+        if parts.crcs[0] != actual {
+            return Err(DecodeError::invalid(
+                what,
+                format!("bad crc: stored {:#x}, computed {actual:#x}", parts.crcs[0]),
+            ));
+        }
     }
-    Ok(stored)
+    Ok(parts)
 }
 
-/// Fills in the CRC at `crc_at` of an encoding that starts at `start`.
-pub(crate) fn fill_crc(out: &mut [u8], start: usize, crc_at: usize) {
-    let crc = ceph_crc32c(
-        ceph_crc32c(u32::MAX, &out[start..crc_at]),
-        &out[crc_at + 4..],
-    );
-    out[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+/// Writes the enveloped encoding [`decode_sectioned`] reads: the wrapper
+/// at the version `decoded_v` (0 for a value built here) allows, the
+/// client section (`client`: its version and writer), the OSD section,
+/// then, from wrapper version 8, the CRC and the `other_crcs` words, then
+/// `tail`. The CRC covers the whole encoding but itself.
+pub(crate) fn encode_sectioned(
+    out: &mut Vec<u8>,
+    decoded_v: u8,
+    client: (u8, impl FnOnce(&mut Vec<u8>)),
+    osd: (u8, impl FnOnce(&mut Vec<u8>)),
+    other_crcs: &[u32],
+    tail: &[u8],
+) {
+    let start = out.len();
+    let wv = pick_version(decoded_v, 8).max(7);
+    let mut crc_at = None;
+    encode_envelope(out, wv, 7, |out| {
+        encode_envelope(out, client.0, 1, client.1);
+        encode_envelope(out, osd.0, 1, osd.1);
+        if wv >= 8 {
+            crc_at = Some(out.len());
+            out.extend_from_slice(&[0; 4]);
+            for word in other_crcs {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(tail);
+    });
+    if let Some(at) = crc_at {
+        let crc = ceph_crc32c(ceph_crc32c(u32::MAX, &out[start..at]), &out[at + 4..]);
+        out[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+    }
 }
 
 /// Writes addresses the way a peer before Nautilus reads them: one legacy
@@ -550,9 +628,7 @@ impl OSDMap {
         if v >= 10 {
             self.pg_upmap_primaries = BTreeMap::decode(d)?;
         }
-        if v > OSDMap::CLIENT_VERSION {
-            self.unknown_tails.0 = rest(d, "osdmap client tail")?;
-        }
+        self.unknown_tails.0 = newer_fields(d, v, OSDMap::CLIENT_VERSION, "osdmap client tail")?;
         Ok(())
     }
 
@@ -602,9 +678,7 @@ impl OSDMap {
         if v >= 12 {
             self.allow_crimson = d.bool("osdmap.allow_crimson")?;
         }
-        if v > OSDMap::OSD_VERSION {
-            self.unknown_tails.1 = rest(d, "osdmap osd tail")?;
-        }
+        self.unknown_tails.1 = newer_fields(d, v, OSDMap::OSD_VERSION, "osdmap osd tail")?;
         Ok(())
     }
 
@@ -669,9 +743,7 @@ impl OSDMap {
         if v >= 10 {
             self.pg_upmap_primaries.encode(out, f);
         }
-        if v > OSDMap::CLIENT_VERSION {
-            out.extend_from_slice(&self.unknown_tails.0);
-        }
+        put_newer_fields(out, v, OSDMap::CLIENT_VERSION, &self.unknown_tails.0);
     }
 
     fn encode_osd(&self, out: &mut Vec<u8>, f: u64, v: u8) {
@@ -725,9 +797,7 @@ impl OSDMap {
         if v >= 12 {
             self.allow_crimson.encode(out, f);
         }
-        if v > OSDMap::OSD_VERSION {
-            out.extend_from_slice(&self.unknown_tails.1);
-        }
+        put_newer_fields(out, v, OSDMap::OSD_VERSION, &self.unknown_tails.1);
     }
 
     /// The map in the shape of `ceph osd dump -f json`. The per-pool
@@ -960,36 +1030,28 @@ pub fn state_names(bits: u32) -> Vec<&'static str> {
     v
 }
 
+const LAYOUT: SectionLayout = SectionLayout {
+    what: "OSDMap",
+    client: "OSDMap client section",
+    osd: "OSDMap osd section",
+    crc_words: &["OSDMap crc"],
+    tail: "OSDMap tail",
+};
+
 impl Decode for OSDMap {
     /// Decodes a whole map and checks its CRC.
     fn decode(d: &mut Decoder<'_>) -> Result<Self> {
-        let start = d.rest();
         let mut map = OSDMap::default();
-        let mut crc_at = None;
-        let outer_v = decode_wrapper(d, "OSDMap", |w, v| {
-            let body_start = w.remaining();
-            w.envelope("OSDMap client section", 255, |d, cv| {
-                map.struct_v.1 = cv;
-                map.decode_client(d, cv)
-            })?;
-            w.envelope("OSDMap osd section", 255, |d, ov| {
-                map.struct_v.2 = ov;
-                map.decode_osd(d, ov)
-            })?;
-            if v >= 8 {
-                // The CRC's offset from the start of the whole encoding:
-                // 6 header bytes plus what the sections took.
-                crc_at = Some(6 + body_start - w.remaining());
-                map.crc = w.u32("OSDMap crc")?;
-            }
-            map.unknown_tails.2 = rest(w, "OSDMap tail")?;
-            Ok(v)
-        })?;
-        map.struct_v.0 = outer_v;
-        let used = start.len() - d.remaining();
-        if let Some(at) = crc_at {
-            verify_crc(&start[..used], at, "OSDMap")?;
-        }
+        let parts = decode_sectioned(
+            d,
+            &LAYOUT,
+            &mut map,
+            OSDMap::decode_client,
+            OSDMap::decode_osd,
+        )?;
+        map.struct_v = parts.struct_v;
+        map.crc = parts.crcs[0];
+        map.unknown_tails.2 = parts.tail;
         Ok(map)
     }
 }
@@ -1000,23 +1062,16 @@ impl Encode for OSDMap {
     /// CRC. `features` must include the OSDMAP_ENC bit; the classic
     /// encoding is not written.
     fn encode(&self, out: &mut Vec<u8>, features: u64) {
-        let start = out.len();
         let cv = self.client_version(features);
         let ov = self.osd_version(features);
-        let wv = pick_version(self.struct_v.0, 8).max(7);
-        let mut crc_at = None;
-        encode_envelope(out, wv, 7, |out| {
-            encode_envelope(out, cv, 1, |out| self.encode_client(out, features, cv));
-            encode_envelope(out, ov, 1, |out| self.encode_osd(out, features, ov));
-            if wv >= 8 {
-                crc_at = Some(out.len());
-                out.extend_from_slice(&[0; 4]);
-            }
-            out.extend_from_slice(&self.unknown_tails.2);
-        });
-        if let Some(at) = crc_at {
-            fill_crc(out, start, at);
-        }
+        encode_sectioned(
+            out,
+            self.struct_v.0,
+            (cv, |out| self.encode_client(out, features, cv)),
+            (ov, |out| self.encode_osd(out, features, ov)),
+            &[],
+            &self.unknown_tails.2,
+        );
     }
 }
 
