@@ -130,7 +130,8 @@ pub(crate) fn apply_to_session(
     }
     if pick("mon_client_ping_interval") || pick("mon_client_ping_timeout") {
         if let Some((interval, timeout)) = keepalive(cfg) {
-            if !interval.is_zero() {
+            // A zero period or timeout would drop every session at once.
+            if !interval.is_zero() && !timeout.is_zero() {
                 session.ping_interval = wait(interval);
                 session.ping_timeout = wait(timeout);
             }
@@ -264,6 +265,15 @@ mod tests {
         assert_eq!(s.hunt_max_multiple, defaults.hunt_max_multiple);
         assert_eq!(s.ping_interval, defaults.ping_interval);
         assert_eq!(s.command_timeout, Some(MAX_CONFIGURED_WAIT));
+        let s = MonClientOptions::from_config(
+            &config(&[
+                ("mon_client_ping_interval", "1"),
+                ("mon_client_ping_timeout", "0"),
+            ]),
+            key(),
+        )
+        .session;
+        assert_eq!(s.ping_timeout, defaults.ping_timeout);
     }
 
     #[test]
