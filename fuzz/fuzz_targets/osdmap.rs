@@ -12,7 +12,7 @@
 //! set of the extra older-peer encoding. The rest is the map.
 
 use ceph_denc::{Decode, Encode};
-use ceph_fuzz::fix_osdmap_crc;
+use ceph_fuzz::{fix_osdmap_crc, round_trip};
 use ceph_types::features::{
     CEPH_FEATURE_SERVER_LUMINOUS, CEPH_FEATURE_SERVER_MIMIC, CEPH_FEATURE_SERVER_NAUTILUS,
     CEPH_FEATURE_SERVER_REEF, CLIENT_FEATURES_ALL,
@@ -28,22 +28,9 @@ fuzz_target!(|data: &[u8]| {
     if selector & 1 == 0 {
         fix_osdmap_crc(&mut bytes);
     }
-    let Ok(map) = OSDMap::decode_all(&bytes) else {
+    let Some(map) = round_trip::<OSDMap>(&bytes) else {
         return;
     };
-    let again = map.to_bytes(CLIENT_FEATURES_ALL);
-    let second = match OSDMap::decode_all(&again) {
-        Ok(m) => m,
-        Err(e) => panic!("re-encoding of {map:?} does not decode: {e}"),
-    };
-    let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
-    assert_eq!(
-        again, third_bytes,
-        "re-encoding is not stable for {second:?}"
-    );
-    let third = OSDMap::decode_all(&third_bytes).expect("same bytes decode");
-    // Debug, not ==: a NaN ratio is never equal to itself.
-    assert_eq!(format!("{second:?}"), format!("{third:?}"));
 
     let _ = map.to_json().to_string();
     let _ = (map.num_osds(), map.flag_string(), map.min_compat_client());

@@ -12,7 +12,7 @@
 //! map, so the apply logic runs). The rest is the incremental.
 
 use ceph_denc::{Decode, Encode};
-use ceph_fuzz::fix_osdmap_crc;
+use ceph_fuzz::{fix_osdmap_crc, round_trip};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::{OSDMap, OSDMapIncremental};
 use libfuzzer_sys::fuzz_target;
@@ -29,22 +29,9 @@ fuzz_target!(|data: &[u8]| {
     if selector & 1 == 0 {
         fix_osdmap_crc(&mut bytes);
     }
-    let Ok(mut inc) = OSDMapIncremental::decode_all(&bytes) else {
+    let Some(mut inc) = round_trip::<OSDMapIncremental>(&bytes) else {
         return;
     };
-    let again = inc.to_bytes(CLIENT_FEATURES_ALL);
-    let second = match OSDMapIncremental::decode_all(&again) {
-        Ok(i) => i,
-        Err(e) => panic!("re-encoding of {inc:?} does not decode: {e}"),
-    };
-    let third_bytes = second.to_bytes(CLIENT_FEATURES_ALL);
-    assert_eq!(
-        again, third_bytes,
-        "re-encoding is not stable for {second:?}"
-    );
-    let third = OSDMapIncremental::decode_all(&third_bytes).expect("same bytes decode");
-    // Debug, not ==: a NaN ratio is never equal to itself.
-    assert_eq!(format!("{second:?}"), format!("{third:?}"));
 
     let mut map = OSDMap::decode_all(BASE_MAP).expect("base map decodes");
     if selector & 2 == 0 {
