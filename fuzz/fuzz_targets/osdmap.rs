@@ -12,7 +12,7 @@
 //! set of the extra older-peer encoding. The rest is the map.
 
 use ceph_denc::{Decode, Encode};
-use ceph_fuzz::{fix_osdmap_crc, round_trip};
+use ceph_fuzz::{osdmap_input, round_trip};
 use ceph_types::features::{
     CEPH_FEATURE_SERVER_LUMINOUS, CEPH_FEATURE_SERVER_MIMIC, CEPH_FEATURE_SERVER_NAUTILUS,
     CEPH_FEATURE_SERVER_REEF, CLIENT_FEATURES_ALL,
@@ -21,13 +21,9 @@ use ceph_types::OSDMap;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, bytes)) = data.split_first() else {
+    let Some((selector, bytes)) = osdmap_input(data) else {
         return;
     };
-    let mut bytes = bytes.to_vec();
-    if selector & 1 == 0 {
-        fix_osdmap_crc(&mut bytes);
-    }
     let Some(map) = round_trip::<OSDMap>(&bytes) else {
         return;
     };

@@ -12,7 +12,7 @@
 //! map, so the apply logic runs). The rest is the incremental.
 
 use ceph_denc::{Decode, Encode};
-use ceph_fuzz::{fix_osdmap_crc, round_trip};
+use ceph_fuzz::{osdmap_input, round_trip};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::{OSDMap, OSDMapIncremental};
 use libfuzzer_sys::fuzz_target;
@@ -22,13 +22,9 @@ const BASE_MAP: &[u8] =
     include_bytes!("../../crates/types/tests/data/osdmaptool-createsimple-3.bin");
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, bytes)) = data.split_first() else {
+    let Some((selector, bytes)) = osdmap_input(data) else {
         return;
     };
-    let mut bytes = bytes.to_vec();
-    if selector & 1 == 0 {
-        fix_osdmap_crc(&mut bytes);
-    }
     let Some(mut inc) = round_trip::<OSDMapIncremental>(&bytes) else {
         return;
     };

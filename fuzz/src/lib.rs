@@ -104,6 +104,17 @@ impl ServerSealer {
     }
 }
 
+/// Splits an OSD map target's input into its selector byte and the map
+/// bytes, with the CRC recomputed unless bit 0 of the selector is set.
+pub fn osdmap_input(data: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let (&selector, bytes) = data.split_first()?;
+    let mut bytes = bytes.to_vec();
+    if selector & 1 == 0 {
+        fix_osdmap_crc(&mut bytes);
+    }
+    Some((selector, bytes))
+}
+
 /// Rewrites the CRC of an enveloped OSDMap or OSDMap::Incremental so a
 /// mutated input is not rejected at the checksum before its fields are
 /// read. The layout is a wrapper envelope holding two section envelopes
