@@ -2,6 +2,8 @@
 //! the socket and serves a clonable [`Sender`] and an event receiver.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -67,31 +69,54 @@ pub enum CloseReason {
     Error(String),
 }
 
-enum Command {
-    Send(Message),
-    Keepalive(UTime),
+/// When the peer last sent us anything, as the connection task saw it:
+/// read the moment bytes arrive, so a consumer that is behind on
+/// processing events still knows the peer is alive.
+#[derive(Debug, Clone)]
+pub struct LastHeard {
+    base: tokio::time::Instant,
+    /// Nanoseconds after `base`.
+    nanos: Arc<AtomicU64>,
+}
+
+impl LastHeard {
+    fn new(now: tokio::time::Instant) -> Self {
+        LastHeard {
+            base: now,
+            nanos: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn mark(&self, now: tokio::time::Instant) {
+        let nanos = now.saturating_duration_since(self.base).as_nanos();
+        self.nanos
+            .fetch_max(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// The last time bytes arrived from the peer (the end of the handshake
+    /// before any did).
+    pub fn get(&self) -> tokio::time::Instant {
+        self.base + Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
 }
 
 /// Sends on a connection; clone it freely, use it from any task.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    tx: mpsc::UnboundedSender<Command>,
+    messages: mpsc::UnboundedSender<Message>,
+    keepalives: mpsc::UnboundedSender<UTime>,
 }
 
 impl Sender {
     /// Queues a message (its `seq` is assigned by the connection).
     pub fn send(&self, msg: Message) -> Result<(), MsgrError> {
-        self.tx
-            .send(Command::Send(msg))
-            .map_err(|_| MsgrError::Closed)
+        self.messages.send(msg).map_err(|_| MsgrError::Closed)
     }
 
-    /// Queues a KEEPALIVE2 stamped `stamp`; its ack arrives as
-    /// [`Event::KeepaliveAck`].
+    /// Queues a KEEPALIVE2 stamped `stamp`, ahead of messages not yet
+    /// written; its ack arrives as [`Event::KeepaliveAck`].
     pub fn keepalive(&self, stamp: UTime) -> Result<(), MsgrError> {
-        self.tx
-            .send(Command::Keepalive(stamp))
-            .map_err(|_| MsgrError::Closed)
+        self.keepalives.send(stamp).map_err(|_| MsgrError::Closed)
     }
 }
 
@@ -100,6 +125,7 @@ impl Sender {
 pub struct Connection {
     sender: Sender,
     events: mpsc::UnboundedReceiver<Event>,
+    heard: LastHeard,
     peer_addr: SocketAddr,
     info: SessionInfo,
 }
@@ -154,17 +180,29 @@ impl Connection {
         if !out.is_empty() {
             stream.write_all(&out).await?;
         }
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (msg_tx, msg_rx) = mpsc::unbounded_channel();
+        let (keepalive_tx, keepalive_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let heard = LastHeard::new(tokio::time::Instant::now());
         // Frames that arrived together with SERVER_IDENT.
         let early = session.receive(&[])?;
         for e in early {
             let _ = ev_tx.send(to_event(e));
         }
-        tokio::spawn(run(stream, session, cmd_rx, ev_tx));
+        let queues = Queues {
+            messages: msg_rx,
+            keepalives: keepalive_rx,
+            events: ev_tx,
+            heard: heard.clone(),
+        };
+        tokio::spawn(run(stream, session, queues));
         Ok(Connection {
-            sender: Sender { tx: cmd_tx },
+            sender: Sender {
+                messages: msg_tx,
+                keepalives: keepalive_tx,
+            },
             events: ev_rx,
+            heard,
             peer_addr: addr,
             info,
         })
@@ -192,6 +230,12 @@ impl Connection {
 
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer_addr
+    }
+
+    /// When the peer last sent anything; stays readable after
+    /// [`Connection::split`] if cloned first.
+    pub fn last_heard(&self) -> LastHeard {
+        self.heard.clone()
     }
 
     /// Ceph features both sides support.
@@ -222,53 +266,96 @@ fn to_event(e: SessionEvent) -> Event {
     }
 }
 
-/// The connection task: owns the socket and the session.
-async fn run(
-    mut stream: TcpStream,
-    mut session: Session,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+/// What the connection task reads from and writes to.
+struct Queues {
+    messages: mpsc::UnboundedReceiver<Message>,
+    keepalives: mpsc::UnboundedReceiver<UTime>,
     events: mpsc::UnboundedSender<Event>,
-) {
-    let reason = drive(&mut stream, &mut session, &mut commands, &events).await;
+    heard: LastHeard,
+}
+
+/// Encoded bytes waiting for the socket beyond which no more messages are
+/// taken from the queue: keeps a keepalive from waiting behind megabytes of
+/// requests, and the queue (not memory of ours) holds the backlog.
+const OUTPUT_HIGH_WATER: usize = 256 * 1024;
+
+/// How long queued bytes may take to leave after every sender is gone.
+const FLUSH_ON_CLOSE: Duration = Duration::from_secs(5);
+
+/// The connection task: owns the socket and the session.
+async fn run(mut stream: TcpStream, mut session: Session, mut queues: Queues) {
+    let reason = drive(&mut stream, &mut session, &mut queues).await;
     if let CloseReason::Error(e) = &reason {
         tracing::debug!(error = %e, "msgr2 connection closed");
     }
-    let _ = events.send(Event::Closed(reason));
+    let _ = queues.events.send(Event::Closed(reason));
 }
 
-async fn drive(
-    stream: &mut TcpStream,
-    session: &mut Session,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    events: &mpsc::UnboundedSender<Event>,
-) -> CloseReason {
+/// Reads and writes at once: a peer that is slow to read our requests
+/// never stops us reading its replies (and so noticing it is alive).
+async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queues) -> CloseReason {
     let (mut rd, mut wr) = stream.split();
     let mut buf = vec![0u8; 64 * 1024];
+    // Bytes encoded and not yet written, from `written` on.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut written = 0usize;
+    let mut keepalives_open = true;
     loop {
+        // Keepalives jump the queue of messages not yet encoded.
+        while let Ok(stamp) = queues.keepalives.try_recv() {
+            if let Err(e) = session.send_keepalive(stamp) {
+                return CloseReason::Error(e.to_string());
+            }
+        }
+        pending.extend_from_slice(&session.take_output());
+        let backlog = pending.len() - written;
+        // Unbiased: a peer that never stops sending must not starve our
+        // writes, nor our writes its reads.
         let result: Result<(), MsgrError> = tokio::select! {
-            cmd = commands.recv() => match cmd {
-                None => return CloseReason::Local,
-                Some(Command::Send(m)) => session.send_message(&m).map(|_| ()),
-                Some(Command::Keepalive(t)) => session.send_keepalive(t),
+            stamp = queues.keepalives.recv(), if keepalives_open => match stamp {
+                Some(t) => session.send_keepalive(t),
+                None => {
+                    keepalives_open = false;
+                    Ok(())
+                }
             },
             n = rd.read(&mut buf) => match n {
                 Ok(0) => return CloseReason::PeerClosed,
-                Ok(n) => session.receive(&buf[..n]).map(|evs| {
-                    for e in evs {
-                        let _ = events.send(to_event(e));
-                    }
-                }),
+                Ok(n) => {
+                    queues.heard.mark(tokio::time::Instant::now());
+                    session.receive(&buf[..n]).map(|evs| {
+                        for e in evs {
+                            let _ = queues.events.send(to_event(e));
+                        }
+                    })
+                }
                 Err(e) => Err(MsgrError::Io(e)),
+            },
+            n = wr.write(&pending[written..]), if backlog > 0 => match n {
+                Ok(0) => Err(MsgrError::Closed),
+                Ok(n) => {
+                    written += n;
+                    Ok(())
+                }
+                Err(e) => Err(MsgrError::Io(e)),
+            },
+            msg = queues.messages.recv(), if backlog < OUTPUT_HIGH_WATER => match msg {
+                Some(m) => session.send_message(&m).map(|_| ()),
+                None => {
+                    // Every sender is gone: what was queued still goes out.
+                    pending.extend_from_slice(&session.take_output());
+                    let rest = &pending[written..];
+                    let _ = tokio::time::timeout(FLUSH_ON_CLOSE, wr.write_all(rest)).await;
+                    return CloseReason::Local;
+                }
             },
         };
         if let Err(e) = result {
             return CloseReason::Error(e.to_string());
         }
-        let out = session.take_output();
-        if !out.is_empty() {
-            if let Err(e) = wr.write_all(&out).await {
-                return CloseReason::Error(MsgrError::Io(e).to_string());
-            }
+        if written == pending.len() {
+            pending.clear();
+            written = 0;
         }
     }
 }
