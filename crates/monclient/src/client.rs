@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ceph_auth::{CephxClient, CryptoKey};
-use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, Sender};
+use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, LastHeard, Sender};
 use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
@@ -564,11 +564,20 @@ enum ConnEvent {
     },
 }
 
+/// An established connection, as the driver holds it.
+struct OpenConn {
+    sender: Sender,
+    /// Forwards the connection's events to the driver.
+    reader: JoinHandle<()>,
+    /// When the monitor last sent anything, read by the connection task.
+    heard: LastHeard,
+}
+
 struct Driver {
     core: Core,
     opts: MonClientOptions,
     status: watch::Sender<Status>,
-    conns: HashMap<ConnId, (Sender, JoinHandle<()>)>,
+    conns: HashMap<ConnId, OpenConn>,
     attempts: HashMap<ConnId, JoinHandle<()>>,
     last_error: Option<Arc<MonError>>,
     last_error_changed: bool,
@@ -641,7 +650,7 @@ impl Driver {
                 match action {
                     Action::Connect { conn, addr } => self.spawn_attempt(conn, addr, ev_tx.clone()),
                     Action::Send { conn, tid, body } => {
-                        if let Some((sender, _)) = self.conns.get(&conn) {
+                        if let Some(OpenConn { sender, .. }) = self.conns.get(&conn) {
                             let mut msg = Message::new(
                                 body.ty,
                                 body.version,
@@ -656,13 +665,13 @@ impl Driver {
                         }
                     }
                     Action::Keepalive { conn } => {
-                        if let Some((sender, _)) = self.conns.get(&conn) {
+                        if let Some(OpenConn { sender, .. }) = self.conns.get(&conn) {
                             let _ = sender.keepalive(UTime::now());
                         }
                     }
                     Action::Close { conn } => {
-                        if let Some((_, reader)) = self.conns.remove(&conn) {
-                            reader.abort();
+                        if let Some(open) = self.conns.remove(&conn) {
+                            open.reader.abort();
                         }
                         if let Some(attempt) = self.attempts.remove(&conn) {
                             attempt.abort();
@@ -707,6 +716,9 @@ impl Driver {
                 }
                 continue;
             }
+            // Liveness as the connection saw it, however far behind the
+            // events we have processed are.
+            self.note_heard();
             let now = Instant::now().into_std();
             let ticket_check = match (&self.cephx, self.core.active_conn()) {
                 (Some(c), Some(_)) => Some(self.tickets.next_check(c, now)),
@@ -755,6 +767,7 @@ impl Driver {
                 }
                 Some(ev) = ev_rx.recv() => self.on_conn_event(ev, &ev_tx),
                 _ = sleep => {
+                    self.note_heard();
                     let now = Instant::now().into_std();
                     self.core.handle_timeout(now);
                     self.renew_tickets(now);
@@ -813,6 +826,7 @@ impl Driver {
                 tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
                 let global_id = connection.global_id();
                 let mode = connection.mode();
+                let heard = connection.last_heard();
                 let (sender, mut rx) = connection.split();
                 let events = events.clone();
                 let reader = tokio::spawn(async move {
@@ -823,7 +837,14 @@ impl Driver {
                         }
                     }
                 });
-                self.conns.insert(conn, (sender, reader));
+                self.conns.insert(
+                    conn,
+                    OpenConn {
+                        sender,
+                        reader,
+                        heard,
+                    },
+                );
                 self.core.handle_connected(conn, global_id, now);
                 if self.core.active_conn() == Some(conn) {
                     self.cephx = Some(auth.client);
@@ -861,6 +882,15 @@ impl Driver {
                     self.core.handle_closed(conn, &error, now);
                 }
             },
+        }
+    }
+
+    /// Tells the core when the session's monitor last sent anything.
+    fn note_heard(&mut self) {
+        if let Some(conn) = self.core.active_conn() {
+            if let Some(open) = self.conns.get(&conn) {
+                self.core.handle_heard(conn, open.heard.get().into_std());
+            }
         }
     }
 

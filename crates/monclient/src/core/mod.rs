@@ -23,7 +23,7 @@
 //! monitors for ten minutes with every CPU of the machine spun by busy
 //! threads and requires that it never reconnects.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,11 @@ pub use subs::ClusterEvent;
 
 /// First wait before hunting again after every monitor refused us.
 const FIRST_REFUSED_RETRY: Duration = Duration::from_millis(200);
+
+/// The default window of requests in flight on one session: enough to keep
+/// a monitor busy (it answers small commands at 5,000–10,000 a second, so
+/// this is a fraction of a second of its work) without burying it.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
 /// Identifies one connection attempt / session for the driver.
 pub type ConnId = u64;
@@ -76,6 +81,12 @@ pub struct SessionConfig {
     /// How many times one command is sent before it fails with
     /// `SessionReset`.
     pub max_command_attempts: u32,
+    /// Requests sent on a session and not yet answered, at most; more
+    /// wait in order and go out as answers come. A monitor reads a flood
+    /// from one connection before it writes anything back (keepalive acks
+    /// included), so an unbounded pipeline makes a busy monitor look
+    /// dead. 0 = no limit.
+    pub max_in_flight: usize,
     /// Requests unanswered this long on a session whose keepalives still
     /// come back mean the monitor is alive but not serving (out of quorum,
     /// stuck): other monitors are then probed without dropping the session,
@@ -103,6 +114,7 @@ impl Default for SessionConfig {
             ping_timeout: Duration::from_millis(2500),
             command_timeout: None,
             max_command_attempts: 10,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             stall_timeout: Some(Duration::from_secs(5)),
             directed_retry: 2,
             log_interval: Duration::from_secs(1),
@@ -207,7 +219,12 @@ struct Active {
     conn: ConnId,
     mon: MonEntry,
     since: Instant,
-    last_ack: Instant,
+    /// When the monitor last sent anything (bytes read, as the driver
+    /// reports them, or a keepalive ack).
+    last_heard: Instant,
+    /// When a request of ours was last answered on this session: a busy
+    /// monitor keeps answering, a stuck one does not.
+    last_answer: Instant,
     next_ping: Instant,
 }
 
@@ -258,6 +275,13 @@ pub struct Core {
     sessions: u64,
     next_tid: u64,
     requests: BTreeMap<u64, Pending>,
+    /// `requests` with a deadline, by deadline: finding the next one costs
+    /// the same with ten requests pending or a hundred thousand.
+    deadlines: BTreeSet<(Instant, u64)>,
+    /// `requests` sent on the current session, by when they were sent.
+    in_flight: BTreeSet<(Instant, u64)>,
+    /// `requests` not sent on the current session yet, in tid order.
+    waiting: BTreeSet<u64>,
     /// Cluster log entries we send, until acknowledged.
     clog: clog::LogQueue,
     /// Newest epoch seen per map.
@@ -330,6 +354,9 @@ impl Core {
             next_conn: 1,
             next_tid: 1,
             requests: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            in_flight: BTreeSet::new(),
+            waiting: BTreeSet::new(),
             clog: clog::LogQueue::default(),
             epochs: BTreeMap::new(),
             sub_renew_at: None,
@@ -465,11 +492,9 @@ impl Core {
         consider(
             self.active
                 .as_ref()
-                .map(|a| a.last_ack + self.cfg.ping_timeout),
+                .map(|a| a.last_heard + self.cfg.ping_timeout),
         );
-        for r in self.requests.values() {
-            consider(r.deadline);
-        }
+        consider(self.deadlines.first().map(|&(d, _)| d));
         t
     }
 
@@ -610,7 +635,8 @@ impl Core {
             conn,
             mon: attempt.mon,
             since: now,
-            last_ack: now,
+            last_heard: now,
+            last_answer: now,
             next_ping: now + self.cfg.ping_interval,
         });
         self.send_subscriptions();
@@ -653,8 +679,15 @@ impl Core {
 
     /// A KEEPALIVE2_ACK arrived.
     pub fn handle_keepalive_ack(&mut self, conn: ConnId, now: Instant) {
+        self.handle_heard(conn, now);
+    }
+
+    /// The monitor on `conn` sent something at `at`: whatever it sent, it
+    /// is alive. The driver reports the time the bytes were read, so
+    /// replies it has not processed yet still count.
+    pub fn handle_heard(&mut self, conn: ConnId, at: Instant) {
         if let Some(a) = self.active.as_mut().filter(|a| a.conn == conn) {
-            a.last_ack = now;
+            a.last_heard = a.last_heard.max(at);
         }
     }
 
@@ -668,9 +701,9 @@ impl Core {
         self.renew_subscriptions(now);
         self.log_timeout(now);
         if let Some(a) = &self.active {
-            // last_ack starts at the session's start, so a fresh session
+            // last_heard starts at the session's start, so a fresh session
             // gets a whole ping_timeout before it can be judged dead.
-            let silent = now.saturating_duration_since(a.last_ack);
+            let silent = now.saturating_duration_since(a.last_heard);
             if silent >= self.cfg.ping_timeout {
                 tracing::warn!(mon = %a.mon.name, silent_ms = silent.as_millis() as u64, "keepalive timeout");
                 self.reopen(now, "keepalive timeout");
@@ -701,19 +734,32 @@ impl Core {
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        let expired: Vec<u64> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.deadline.is_some_and(|d| now >= d))
-            .map(|(t, _)| *t)
-            .collect();
-        for tid in expired {
-            if let Some(r) = self.requests.remove(&tid) {
+        while let Some(&(deadline, tid)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            if let Some(r) = self.take_request(tid) {
                 let after = r.timeout.unwrap_or_default();
                 let why = MonError::TimedOut(after, "waiting for the monitors to answer".into());
                 self.complete(tid, Err(why));
+            } else {
+                self.deadlines.pop_first();
             }
         }
+        self.fill_window(now);
+    }
+
+    /// Removes a pending request and its index entries.
+    fn take_request(&mut self, tid: u64) -> Option<Pending> {
+        let r = self.requests.remove(&tid)?;
+        if let Some(d) = r.deadline {
+            self.deadlines.remove(&(d, tid));
+        }
+        if let Some(t) = r.sent_at {
+            self.in_flight.remove(&(t, tid));
+        }
+        self.waiting.remove(&tid);
+        Some(r)
     }
 
     /// Reports a request as finished.
@@ -776,8 +822,12 @@ impl Core {
             sent_on: None,
             sent_at: None,
         };
+        if let Some(d) = pending.deadline {
+            self.deadlines.insert((d, tid));
+        }
         self.requests.insert(tid, pending);
-        self.send_request(tid, now);
+        self.waiting.insert(tid);
+        self.fill_window(now);
         tid
     }
 
@@ -795,10 +845,14 @@ impl Core {
         }
         r.attempts += 1;
         if r.attempts > self.cfg.max_command_attempts {
-            self.requests.remove(&tid);
+            self.take_request(tid);
             self.complete(tid, Err(MonError::SessionReset));
             return;
         }
+        if let Some(t) = r.sent_at {
+            self.in_flight.remove(&(t, tid));
+        }
+        self.in_flight.insert((now, tid));
         r.sent_on = Some(conn);
         r.sent_at = Some(now);
         let body = match &r.kind {
@@ -817,27 +871,53 @@ impl Core {
         self.actions.push_back(Action::Send { conn, tid, body });
     }
 
+    /// A new session: every request goes out on it again, in order, as
+    /// the window allows.
     fn resend_all(&mut self, now: Instant) {
-        let tids: Vec<u64> = self.requests.keys().copied().collect();
-        for tid in tids {
+        self.in_flight.clear();
+        self.waiting = self.requests.keys().copied().collect();
+        self.fill_window(now);
+    }
+
+    /// Sends waiting requests while the window has room.
+    fn fill_window(&mut self, now: Instant) {
+        if self.active.is_none() {
+            return;
+        }
+        let window = match self.cfg.max_in_flight {
+            0 => usize::MAX,
+            n => n,
+        };
+        while self.in_flight.len() < window {
+            let Some(tid) = self.waiting.pop_first() else {
+                break;
+            };
             self.send_request(tid, now);
         }
     }
 
-    /// When the oldest request on the current session will have waited
-    /// `stall_timeout` (scaled by the backoff), if a probe may start then.
+    /// When the current session will have left a request unanswered, and
+    /// answered nothing at all, for `stall_timeout` (scaled by the
+    /// backoff), if a probe may start then. A monitor working through a
+    /// deep queue answers something all the time and is never probed.
     fn stall_deadline(&self) -> Option<Instant> {
         let stall = self.cfg.stall_timeout?.mul_f64(self.hunt_multiple);
         let a = self.active.as_ref()?;
         if !self.attempts.is_empty() || !self.mons.iter().any(|m| m.addr != a.mon.addr) {
             return None;
         }
-        self.requests
-            .values()
-            .filter(|r| r.sent_on == Some(a.conn))
-            .filter_map(|r| r.sent_at)
-            .min()
-            .map(|t| self.next_probe_after.map_or(t, |p| t.max(p)) + stall)
+        // Every request is sent again on a new session, so the oldest send
+        // is on this one.
+        let &(oldest, _) = self.in_flight.first()?;
+        let from = oldest.max(a.last_answer);
+        Some(self.next_probe_after.map_or(from, |p| from.max(p)) + stall)
+    }
+
+    /// A request was answered on the current session.
+    fn note_answer(&mut self, now: Instant) {
+        if let Some(a) = self.active.as_mut() {
+            a.last_answer = now;
+        }
     }
 
     /// Opens connections to other monitors while keeping the session.
@@ -911,8 +991,8 @@ impl Core {
         let ty = msg.ty;
         let result = match ty {
             msg_type::MON_MAP => self.on_monmap(msg.front, now),
-            msg_type::MON_COMMAND_ACK => self.on_command_ack(msg.tid, msg.front, msg.data),
-            msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version),
+            msg_type::MON_COMMAND_ACK => self.on_command_ack(msg.tid, msg.front, msg.data, now),
+            msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version, now),
             msg_type::OSD_MAP => self.on_osdmap(msg.front, msg.version),
             msg_type::MGR_MAP => self.on_mgrmap(msg.front),
             msg_type::CONFIG => self.on_config(msg.front),
@@ -991,11 +1071,14 @@ impl Core {
         tid: u64,
         front: &[u8],
         data: &[u8],
+        now: Instant,
     ) -> Result<(), ceph_denc::DecodeError> {
         let ack = MonCommandAck::decode(front, data)?;
         let is_command = |r: &Pending| matches!(r.kind, RequestKind::Command { .. });
         if self.requests.get(&tid).is_some_and(is_command) {
-            self.requests.remove(&tid);
+            self.take_request(tid);
+            self.note_answer(now);
+            self.fill_window(now);
             let reply = CommandReply {
                 retval: ack.retval,
                 outs: ack.outs,
@@ -1010,11 +1093,14 @@ impl Core {
         &mut self,
         front: &[u8],
         version: u16,
+        now: Instant,
     ) -> Result<(), ceph_denc::DecodeError> {
         let r = GetVersionReply::decode(front, version)?;
         let is_version = |p: &Pending| matches!(p.kind, RequestKind::Version { .. });
         if self.requests.get(&r.handle).is_some_and(is_version) {
-            self.requests.remove(&r.handle);
+            self.take_request(r.handle);
+            self.note_answer(now);
+            self.fill_window(now);
             let versions = MapVersions {
                 newest: r.newest,
                 oldest: r.oldest,
@@ -1031,6 +1117,9 @@ impl Core {
             return;
         }
         self.shutdown = true;
+        self.deadlines.clear();
+        self.in_flight.clear();
+        self.waiting.clear();
         for (tid, _) in std::mem::take(&mut self.requests) {
             self.complete(tid, Err(MonError::ShuttingDown));
         }

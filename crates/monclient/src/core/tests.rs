@@ -856,3 +856,175 @@ fn a_new_entry_alone_goes_out_on_the_session_and_all_on_the_next() {
     let a = drain(&mut c);
     assert!(!a.iter().any(|a| matches!(a, Action::Done { .. })), "{a:?}");
 }
+
+/// Steps virtual time to each deadline until `until`, with `on_step`
+/// playing the monitor; returns every action the core took.
+fn run_until(
+    c: &mut Core,
+    until: Instant,
+    mut on_step: impl FnMut(&mut Core, Instant),
+) -> Vec<Action> {
+    let mut all = Vec::new();
+    while let Some(now) = c.poll_timeout().filter(|&t| t <= until) {
+        c.handle_timeout(now);
+        on_step(c, now);
+        all.extend(drain(c));
+    }
+    all
+}
+
+#[test]
+fn a_busy_monitor_that_keeps_answering_is_neither_probed_nor_dropped() {
+    let (mut c, t0) = core(3);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    // A deep queue: the monitor answers them in order, one per 50 ms, far
+    // beyond the stall timeout for the last of them.
+    let tids: Vec<u64> = (0..400)
+        .map(|_| c.start_command(vec!["x".into()], vec![], None, t0))
+        .collect();
+    drain(&mut c);
+    let stall = c.config().stall_timeout.unwrap();
+    let mut answered = 0;
+    let mut next_answer = t0;
+    let end = t0 + Duration::from_secs(20);
+    let actions = run_until(&mut c, end, |c, now| {
+        // Keepalive acks come back, as they do from a busy monitor.
+        c.handle_keepalive_ack(conn, now);
+        while next_answer <= now && answered < tids.len() {
+            command_reply(c, conn, tids[answered], 0, "", next_answer);
+            answered += 1;
+            next_answer += Duration::from_millis(50);
+        }
+    });
+    assert_eq!(answered, tids.len());
+    assert!(end - t0 > stall * 3);
+    assert!(connects(&actions).is_empty(), "probed a working monitor");
+    assert!(!actions
+        .iter()
+        .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
+    let done = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Done { result: Ok(_), .. }))
+        .count();
+    assert_eq!(done, tids.len());
+    assert_eq!(c.sessions(), 1);
+}
+
+#[test]
+fn anything_heard_from_the_monitor_keeps_the_session_without_keepalive_acks() {
+    let (mut c, t0) = core(3);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    drain(&mut c);
+    let timeout = c.config().ping_timeout;
+    // No keepalive ack for ten timeouts, but bytes keep arriving (replies
+    // the driver has yet to process): the monitor is alive.
+    let end = t0 + timeout * 10;
+    let actions = run_until(&mut c, end, |c, now| c.handle_heard(conn, now));
+    assert!(connects(&actions).is_empty());
+    assert!(matches!(c.state(), SessionState::Active { .. }));
+    // Then silence: dropped one ping_timeout after the last bytes.
+    let last = c.active.as_ref().unwrap().last_heard;
+    let actions = run_until(&mut c, last + timeout * 2, |_, _| {});
+    assert!(!connects(&actions).is_empty(), "a silent monitor is left");
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, Action::Close { conn: x } if *x == conn)));
+    // Heard times arriving late or out of order never move liveness back.
+    let (mut c, t0) = core(1);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, t0);
+    c.handle_heard(conn, t0 + Duration::from_secs(2));
+    c.handle_heard(conn, t0 + Duration::from_secs(1));
+    assert_eq!(
+        c.active.as_ref().unwrap().last_heard,
+        t0 + Duration::from_secs(2)
+    );
+}
+
+#[test]
+fn request_deadlines_expire_in_order_among_many_pending() {
+    let (mut c, t0) = core(3);
+    drain(&mut c);
+    // Many without a deadline, a few with, started out of deadline order.
+    for _ in 0..10_000 {
+        c.start_command(vec!["x".into()], vec![], None, t0);
+    }
+    let late = c.start_command(vec!["x".into()], vec![], Some(Duration::from_secs(9)), t0);
+    let early = c.start_command(vec!["x".into()], vec![], Some(Duration::from_secs(2)), t0);
+    drain(&mut c);
+    assert!(c.poll_timeout().unwrap() <= t0 + Duration::from_secs(2));
+    let mut expired = Vec::new();
+    let actions = run_until(&mut c, t0 + Duration::from_secs(10), |_, _| {});
+    for a in actions {
+        if let Action::Done {
+            tid,
+            result: Err(MonError::TimedOut(..)),
+        } = a
+        {
+            expired.push(tid);
+        }
+    }
+    assert_eq!(expired, vec![early, late]);
+    assert_eq!(c.requests.len(), 10_000);
+    assert!(c.deadlines.is_empty());
+}
+
+#[test]
+fn requests_beyond_the_window_wait_in_order_and_follow_answers() {
+    let now = Instant::now();
+    let cfg = SessionConfig {
+        max_in_flight: 4,
+        ..SessionConfig::default()
+    };
+    let mut c = Core::new(cfg, &addrs(3), 7).unwrap();
+    c.start(now);
+    let first = connects(&drain(&mut c));
+    let tids: Vec<u64> = (0..10)
+        .map(|_| c.start_command(vec!["x".into()], vec![], None, now))
+        .collect();
+    assert!(sends(&drain(&mut c)).is_empty(), "no session yet");
+    c.handle_connected(first[0], 1, now);
+    let commands = |a: &[Action]| -> Vec<u64> {
+        sends(a)
+            .into_iter()
+            .filter(|s| s.1 == msg_type::MON_COMMAND)
+            .map(|s| s.2)
+            .collect()
+    };
+    assert_eq!(commands(&drain(&mut c)), tids[..4]);
+    // Each answer lets the next waiting request out, oldest first.
+    command_reply(&mut c, first[0], tids[1], 0, "", now);
+    assert_eq!(commands(&drain(&mut c)), [tids[4]]);
+    command_reply(&mut c, first[0], tids[0], 0, "", now);
+    assert_eq!(commands(&drain(&mut c)), [tids[5]]);
+    // A new session sends the oldest unanswered first, window-full.
+    c.handle_closed(first[0], &MonError::SessionReset, now);
+    let retry = connects(&drain(&mut c));
+    c.handle_connected(retry[0], 1, now);
+    assert_eq!(
+        commands(&drain(&mut c)),
+        [tids[2], tids[3], tids[4], tids[5]]
+    );
+    // A request timing out frees its place too.
+    let late = c.start_command(vec!["x".into()], vec![], Some(Duration::from_secs(1)), now);
+    assert!(commands(&drain(&mut c)).is_empty());
+    let later = now + Duration::from_secs(1);
+    c.handle_timeout(later);
+    let a = drain(&mut c);
+    assert!(a.iter().any(
+        |x| matches!(x, Action::Done { tid, result: Err(MonError::TimedOut(..)) } if *tid == late)
+    ));
+    assert!(commands(&a).is_empty(), "the timed-out one was never sent");
+    // Waiting requests count no attempt: all ten are answered in the end.
+    let mut done = 2;
+    let mut open: VecDeque<u64> = tids[2..6].iter().copied().collect();
+    while let Some(tid) = open.pop_front() {
+        command_reply(&mut c, retry[0], tid, 0, "", later);
+        done += 1;
+        open.extend(commands(&drain(&mut c)));
+    }
+    assert_eq!(done, tids.len());
+}
