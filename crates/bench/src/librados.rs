@@ -150,6 +150,27 @@ impl RadosWorker {
     }
 }
 
+/// What the worker's `load` request reports.
+impl RadosWorker {
+    /// `count` `mon_command` calls spread over `threads` threads on the
+    /// open handle, all started together.
+    pub fn load(&mut self, count: usize, threads: usize) -> io::Result<crate::load::LoadResult> {
+        let v = self.request(&format!("load {count} {threads}"))?;
+        let field = |k: &str| {
+            v[k].as_u64()
+                .ok_or_else(|| io::Error::other(format!("librados worker said {v}")))
+        };
+        Ok(crate::load::LoadResult {
+            answered: field("answered")?,
+            failed: field("failed")?,
+            resets: 0,
+            seconds: v["seconds"].as_f64().unwrap_or(0.0),
+            max_rss_kib: field("max_rss_kib")?,
+            failures: Default::default(),
+        })
+    }
+}
+
 /// What the worker's `mon_command` loop recorded.
 #[derive(Debug, Clone)]
 pub struct RadosLoopTrace {

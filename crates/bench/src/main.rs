@@ -14,6 +14,7 @@
 
 mod failover;
 mod librados;
+mod load;
 mod native;
 mod process;
 mod sockets;
@@ -116,6 +117,11 @@ enum Mode {
     /// how fast ceph-monclient and librados leave it, and their longest
     /// gap between successful commands. Starts its own 3-monitor cluster.
     Failover(failover::FailoverArgs),
+    /// N monitor commands issued at once on one ceph-monclient session;
+    /// prints, last, one JSON line: answered, failed, resets (sessions lost
+    /// or moved), seconds, max_rss_kib. `--librados` runs the same count
+    /// over threads on librados first.
+    Load(load::LoadArgs),
 }
 
 /// Sample sizes after defaults and `--quick`.
@@ -205,8 +211,19 @@ struct Report {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The client's own log on stderr, quiet unless RUST_LOG asks.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     if let Some(Mode::Failover(args)) = &cli.mode {
         return failover::main(&cli, args);
+    }
+    if let Some(Mode::Load(args)) = &cli.mode {
+        return load::main(&cli, args);
     }
     match run(&cli) {
         Ok(report) => {

@@ -6,6 +6,8 @@
 #                                        (MON_HOST overrides the conf's mon_host)
 #   rt K                 -> {"ns": [..]} K mon_command round trips of CMD
 #   tput C SECS          -> {"count": N, "secs": S} C threads issuing CMD for SECS
+#   load N THREADS       -> {"answered": A, "failed": F, "seconds": S, "max_rss_kib": R}
+#                           N mon_commands of CMD over THREADS threads at once
 #   loop_start           -> {}          a background thread issues CMD back to back
 #   loop_stat            -> {"ok": N, "errors": E, "last_ok_ns": T}
 #   loop_stop            -> {"ok_ns": [[start, end], ..], "errors": E, "max_call_ns": M}
@@ -13,6 +15,7 @@
 # Loop times are time.monotonic_ns() (CLOCK_MONOTONIC, as the bench reads it).
 # Errors answer {"error": "..."}.
 import json
+import resource
 import sys
 import threading
 import time
@@ -90,6 +93,44 @@ def do_throughput(threads, secs):
     if errors:
         raise RuntimeError(errors[0])
     return {'count': sum(counts), 'secs': elapsed}
+
+
+def do_load(count, threads):
+    # mon_command blocks its caller, so concurrency is one call per thread.
+    lock = threading.Lock()
+    left = [count]
+    answered = [0]
+    failed = [0]
+
+    def worker():
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            try:
+                ret, _out, _outs = handle.mon_command(CMD, b'')
+                ok = ret == 0
+            except Exception:
+                ok = False
+            with lock:
+                if ok:
+                    answered[0] += 1
+                else:
+                    failed[0] += 1
+
+    if handle is None:
+        raise RuntimeError('load needs an open handle')
+    start = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(max(1, min(threads, count)))]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {'answered': answered[0], 'failed': failed[0], 'seconds': elapsed,
+            'max_rss_kib': rss}
 
 
 class CommandLoop:
@@ -171,6 +212,8 @@ def main():
                 answer = do_loop_stop()
             elif words[0] == 'rt':
                 answer = do_round_trips(int(words[1]))
+            elif words[0] == 'load':
+                answer = do_load(int(words[1]), int(words[2]))
             elif words[0] == 'tput':
                 answer = do_throughput(int(words[1]), float(words[2]))
             else:
