@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use ceph_msgr::error::MsgrError;
+
 /// Errno values used for exit codes and `MonError::errno`.
 pub mod errno {
     pub const EPERM: i32 = 1;
@@ -71,6 +73,10 @@ pub enum MonError {
     /// The peer broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The connection failed or closed with the messenger's error (kept
+    /// as this error's source, typed).
+    #[error("connection to the monitor failed: {0}")]
+    Messenger(#[source] MsgrError),
     /// A socket-level failure.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -92,7 +98,7 @@ impl MonError {
             MonError::TicketExpired(_) => EKEYEXPIRED,
             MonError::ClockSkew(_) => ETIME,
             MonError::Config(_) => EINVAL,
-            MonError::Protocol(_) => EPROTO,
+            MonError::Protocol(_) | MonError::Messenger(_) => EPROTO,
             MonError::Io(_) => EIO,
         }
     }
@@ -108,6 +114,38 @@ impl MonError {
                 | MonError::ConnectionModeNotAllowed(_)
         )
     }
+}
+
+/// Maps a messenger failure to the client's error kinds.
+pub(crate) fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {
+    match e {
+        MsgrError::Io(io) => MonError::Io(io),
+        MsgrError::Timeout(what) => MonError::TimedOut(attempt_timeout, what.to_string()),
+        MsgrError::Auth(f) => auth_failure(f),
+        e => MonError::Messenger(e),
+    }
+}
+
+/// Maps a typed authentication failure to the client's error kinds.
+fn auth_failure(f: ceph_msgr::auth::AuthFailure) -> MonError {
+    use ceph_msgr::auth::AuthFailureReason as R;
+    match (f.reason, f.errno.map(i32::abs)) {
+        (R::BadMethod, _) => MonError::AuthMethodNotAllowed(f.detail),
+        (R::UnsupportedMode, _) => MonError::ConnectionModeNotAllowed(f.detail),
+        (_, Some(crate::cephx::EKEYEXPIRED)) => MonError::TicketExpired(f.detail),
+        (R::Rejected, _) => MonError::Auth(f.detail),
+        _ => MonError::Auth(format!("the monitor refused us: {f}")),
+    }
+}
+
+/// A copy of `e` if it is a refusal that retrying cannot fix.
+pub(crate) fn permanent_auth_failure(e: &MonError) -> Option<MonError> {
+    Some(match e {
+        MonError::Auth(w) => MonError::Auth(w.clone()),
+        MonError::AuthMethodNotAllowed(w) => MonError::AuthMethodNotAllowed(w.clone()),
+        MonError::ConnectionModeNotAllowed(w) => MonError::ConnectionModeNotAllowed(w.clone()),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

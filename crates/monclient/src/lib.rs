@@ -15,6 +15,6 @@ pub mod tickets;
 
 pub use client::{MonClient, MonClientOptions, Status};
 pub use core::{
-    ClusterEvent, CommandReply, MapVersions, MonTarget, Reply, SessionConfig, SessionState,
+    ClusterEvent, CommandReply, MapVersions, MonTarget, Reply, Request, SessionConfig, SessionState,
 };
 pub use error::MonError;

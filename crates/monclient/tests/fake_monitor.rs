@@ -264,8 +264,16 @@ async fn connect_fails_with(fault: impl Fn(&FakeMon), why: &str) {
     .await;
     let last = client.status().last_error.unwrap();
     match last.as_ref() {
-        MonError::Protocol(text) => assert!(text.contains(why), "{why:?} not in {text:?}"),
-        other => panic!("expected a protocol error naming {why:?}, got {other:?}"),
+        MonError::Messenger(e) => {
+            let text = e.to_string();
+            assert!(text.contains(why), "{why:?} not in {text:?}");
+            // The messenger's own error, typed, is the source.
+            let source = std::error::Error::source(last.as_ref()).expect("a source");
+            assert!(source
+                .downcast_ref::<ceph_msgr::error::MsgrError>()
+                .is_some());
+        }
+        other => panic!("expected a messenger error naming {why:?}, got {other:?}"),
     }
     client.shutdown().await;
     for m in &cluster.mons {

@@ -59,14 +59,26 @@ pub enum Event {
 }
 
 /// Why a connection ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum CloseReason {
     /// Every [`Sender`] was dropped.
     Local,
     /// The peer closed the socket.
     PeerClosed,
-    /// An error, rendered as text (the typed error was logged).
-    Error(String),
+    /// The messenger's error.
+    Error(Arc<MsgrError>),
+}
+
+/// Errors compare by what they say (the typed error is not comparable).
+impl PartialEq for CloseReason {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (CloseReason::Local, CloseReason::Local) => true,
+            (CloseReason::PeerClosed, CloseReason::PeerClosed) => true,
+            (CloseReason::Error(a), CloseReason::Error(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
 }
 
 /// When the peer last sent us anything, as the connection task saw it:
@@ -304,7 +316,7 @@ async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queue
         // Keepalives jump the queue of messages not yet encoded.
         while let Ok(stamp) = queues.keepalives.try_recv() {
             if let Err(e) = session.send_keepalive(stamp) {
-                return CloseReason::Error(e.to_string());
+                return CloseReason::Error(Arc::new(e));
             }
         }
         pending.extend_from_slice(&session.take_output());
@@ -351,7 +363,7 @@ async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queue
             },
         };
         if let Err(e) = result {
-            return CloseReason::Error(e.to_string());
+            return CloseReason::Error(Arc::new(e));
         }
         if written == pending.len() {
             pending.clear();

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Action, CommandReply, ConnId, Core, InMessage, MonEntry, Reply};
+use super::{Action, CommandReply, ConnId, Core, InMessage, MonEntry, Reply, Request};
 use crate::error::MonError;
 use crate::messages::{decode_pong, msg_type, ping_body, CommandMsg, CommandReplyMsg};
 
@@ -27,20 +27,26 @@ impl std::fmt::Display for MonTarget {
     }
 }
 
-pub(super) enum DirectedKind {
-    Command { cmd: Vec<String>, inbl: Vec<u8> },
-    Ping,
-}
-
 pub(super) struct Directed {
-    target: MonTarget,
-    kind: DirectedKind,
+    /// A `Tell` or a `Ping`.
+    request: Request,
     attempts: u32,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     /// The connection of the current attempt and when it gives up.
     conn: Option<ConnId>,
     attempt_deadline: Option<Instant>,
+}
+
+impl Directed {
+    fn target(&self) -> &MonTarget {
+        match &self.request {
+            Request::Tell { target, .. } | Request::Ping { target } => target,
+            Request::Command { .. } | Request::Version { .. } => {
+                unreachable!("only requests for one monitor are directed")
+            }
+        }
+    }
 }
 
 impl Core {
@@ -55,8 +61,7 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let timeout = timeout.or(self.cfg.command_timeout);
-        self.start_directed(target, DirectedKind::Command { cmd, inbl }, timeout, now)
+        self.submit(Request::Tell { target, cmd, inbl }, timeout, now)
     }
 
     /// Pings one monitor; the answer is its health and status JSON
@@ -67,13 +72,13 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        self.start_directed(target, DirectedKind::Ping, timeout, now)
+        self.submit(Request::Ping { target }, timeout, now)
     }
 
-    fn start_directed(
+    /// Starts a `Tell` or `Ping`.
+    pub(super) fn start_directed(
         &mut self,
-        target: MonTarget,
-        kind: DirectedKind,
+        request: Request,
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
@@ -82,8 +87,7 @@ impl Core {
             return tid;
         }
         let d = Directed {
-            target,
-            kind,
+            request,
             attempts: 0,
             timeout,
             deadline: timeout.map(|t| now + t),
@@ -116,7 +120,7 @@ impl Core {
         let Some(d) = self.directed.get(&tid) else {
             return;
         };
-        let mon = match self.resolve(&d.target) {
+        let mon = match self.resolve(d.target()) {
             Ok(m) => m,
             Err(e) => {
                 self.directed.remove(&tid);
@@ -127,7 +131,11 @@ impl Core {
         let limit = self.cfg.directed_retry.max(1);
         let d = self.directed.get_mut(&tid).expect("checked above");
         if d.attempts >= limit {
-            let why = format!("{} did not answer after {} attempts", d.target, d.attempts);
+            let why = format!(
+                "{} did not answer after {} attempts",
+                d.target(),
+                d.attempts
+            );
             self.directed.remove(&tid);
             self.complete(tid, Err(MonError::MonUnavailable(why)));
             return;
@@ -168,14 +176,14 @@ impl Core {
             self.close_directed(conn);
             return true;
         };
-        let body = match &d.kind {
-            DirectedKind::Command { cmd, inbl } => CommandMsg {
+        let body = match &d.request {
+            Request::Tell { cmd, inbl, .. } => CommandMsg {
                 fsid: self.fsid,
                 cmd: cmd.clone(),
                 inbl: inbl.clone(),
             }
             .to_body(),
-            DirectedKind::Ping => ping_body(),
+            _ => ping_body(),
         };
         self.actions.push_back(Action::Send { conn, tid, body });
         true
@@ -254,7 +262,7 @@ impl Core {
                 if let Some(conn) = d.conn {
                     self.close_directed(conn);
                 }
-                let why = format!("waiting for {} to answer", d.target);
+                let why = format!("waiting for {} to answer", d.target());
                 self.complete(
                     tid,
                     Err(MonError::TimedOut(d.timeout.unwrap_or_default(), why)),

@@ -34,7 +34,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::MonError;
 
+mod central;
 mod clog;
+mod credentials;
 mod directed;
 mod subs;
 use crate::messages::{
@@ -165,9 +167,6 @@ pub enum Action {
     Close { conn: ConnId },
     /// The monitors pushed something we subscribed to.
     Event(ClusterEvent),
-    /// An MAuthReply arrived on the session (ticket renewal, service
-    /// tickets, rotating keys): the driver's CephX state handles it.
-    AuthReply { reply: AuthReply },
     /// A request finished.
     Done {
         tid: u64,
@@ -228,15 +227,28 @@ struct Active {
     next_ping: Instant,
 }
 
-/// What a pending request asks for.
-enum RequestKind {
+/// What a caller asks the monitors for: one enum for every kind, from the
+/// handle through the driver to the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// A monitor command (JSON words) with input data, to the quorum.
     Command { cmd: Vec<String>, inbl: Vec<u8> },
+    /// The newest and oldest epochs of a map (`osdmap`, `monmap`, ...).
     Version { what: String },
+    /// A command to one monitor, over a connection of its own.
+    Tell {
+        target: MonTarget,
+        cmd: Vec<String>,
+        inbl: Vec<u8>,
+    },
+    /// MPing to one monitor: its health and status.
+    Ping { target: MonTarget },
 }
 
 /// A request waiting for its answer; resent on every new session.
 struct Pending {
-    kind: RequestKind,
+    /// A `Command` or a `Version`.
+    kind: Request,
     attempts: u32,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
@@ -256,7 +268,7 @@ pub struct Core {
     cfg: SessionConfig,
     rng: StdRng,
     mons: Vec<MonEntry>,
-    monmap: Option<MonMap>,
+    monmap: Option<std::sync::Arc<MonMap>>,
     monmap_epoch: u32,
     fsid: [u8; 16],
     attempts: HashMap<ConnId, Attempt>,
@@ -297,6 +309,10 @@ pub struct Core {
     subs: BTreeMap<String, SubState>,
     actions: VecDeque<Action>,
     global_id: u64,
+    /// CephX: set with [`Core::with_credentials`].
+    credentials: Option<credentials::Credentials>,
+    /// The caller's settings, the local configuration and the central one.
+    layers: central::Layers,
 }
 
 impl Core {
@@ -336,7 +352,7 @@ impl Core {
             .collect();
         let hunt_multiple = cfg.hunt_min_multiple.max(1.0);
         Ok(Core {
-            cfg,
+            cfg: cfg.clone(),
             rng: StdRng::seed_from_u64(seed),
             mons,
             monmap: None,
@@ -367,6 +383,8 @@ impl Core {
             subs,
             actions: VecDeque::new(),
             global_id: 0,
+            credentials: None,
+            layers: central::Layers::new(cfg.clone()),
         })
     }
 
@@ -409,7 +427,12 @@ impl Core {
 
     /// The newest MonMap received, if any.
     pub fn monmap(&self) -> Option<&MonMap> {
-        self.monmap.as_ref()
+        self.monmap.as_deref()
+    }
+
+    /// The newest MonMap, shared.
+    pub fn shared_monmap(&self) -> Option<std::sync::Arc<MonMap>> {
+        self.monmap.clone()
     }
 
     /// True once a session is up and a MonMap has arrived on it.
@@ -495,6 +518,7 @@ impl Core {
                 .map(|a| a.last_heard + self.cfg.ping_timeout),
         );
         consider(self.deadlines.first().map(|&(d, _)| d));
+        consider(self.credentials_deadline());
         t
     }
 
@@ -646,6 +670,7 @@ impl Core {
 
     /// A connection or connection attempt ended.
     pub fn handle_closed(&mut self, conn: ConnId, why: &MonError, now: Instant) {
+        self.forget_expired_ticket(why);
         if self.directed_closed(conn, now) {
             return;
         }
@@ -700,6 +725,7 @@ impl Core {
         self.directed_timeouts(now);
         self.renew_subscriptions(now);
         self.log_timeout(now);
+        self.renew_credentials(now);
         if let Some(a) = &self.active {
             // last_heard starts at the session's start, so a fresh session
             // gets a whole ping_timeout before it can be judged dead.
@@ -770,8 +796,26 @@ impl Core {
         self.actions.push_back(Action::Done { tid, result });
     }
 
-    /// Queues a monitor command; it is sent now if a session is up, else
-    /// as soon as one is. Returns its tid.
+    /// Starts a request; returns its tid, under which its answer comes as
+    /// `Action::Done`. Quorum requests are sent now if a session is up
+    /// (and the window has room), else as soon as one is; requests for one
+    /// monitor open a connection of their own. Commands without a
+    /// `timeout` get the configured `command_timeout`.
+    pub fn submit(&mut self, request: Request, timeout: Option<Duration>, now: Instant) -> u64 {
+        match request {
+            Request::Command { .. } | Request::Tell { .. } => {
+                let timeout = timeout.or(self.cfg.command_timeout);
+                match request {
+                    Request::Tell { .. } => self.start_directed(request, timeout, now),
+                    _ => self.start_request(request, timeout, now),
+                }
+            }
+            Request::Version { .. } => self.start_request(request, timeout, now),
+            Request::Ping { .. } => self.start_directed(request, timeout, now),
+        }
+    }
+
+    /// [`Core::submit`] for a monitor command.
     pub fn start_command(
         &mut self,
         cmd: Vec<String>,
@@ -779,22 +823,18 @@ impl Core {
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let timeout = timeout.or(self.cfg.command_timeout);
-        self.start_request(RequestKind::Command { cmd, inbl }, timeout, now)
+        self.submit(Request::Command { cmd, inbl }, timeout, now)
     }
 
-    /// Asks for the newest and oldest epochs of `what` (osdmap, monmap,
-    /// mgrmap, fsmap).
+    /// [`Core::submit`] for the newest and oldest epochs of `what`.
     pub fn start_get_version(
         &mut self,
         what: &str,
         timeout: Option<Duration>,
         now: Instant,
     ) -> u64 {
-        let kind = RequestKind::Version {
-            what: what.to_string(),
-        };
-        self.start_request(kind, timeout, now)
+        let what = what.to_string();
+        self.submit(Request::Version { what }, timeout, now)
     }
 
     /// A tid for a new request or tell, and whether to go on with it:
@@ -809,7 +849,7 @@ impl Core {
         (tid, true)
     }
 
-    fn start_request(&mut self, kind: RequestKind, timeout: Option<Duration>, now: Instant) -> u64 {
+    fn start_request(&mut self, kind: Request, timeout: Option<Duration>, now: Instant) -> u64 {
         let (tid, admitted) = self.admit_request();
         if !admitted {
             return tid;
@@ -856,17 +896,20 @@ impl Core {
         r.sent_on = Some(conn);
         r.sent_at = Some(now);
         let body = match &r.kind {
-            RequestKind::Command { cmd, inbl } => MonCommand {
+            Request::Command { cmd, inbl } => MonCommand {
                 fsid: self.fsid,
                 cmd: cmd.clone(),
                 inbl: inbl.clone(),
             }
             .to_body(),
-            RequestKind::Version { what } => GetVersion {
+            Request::Version { what } => GetVersion {
                 handle: tid,
                 what: what.clone(),
             }
             .to_body(),
+            Request::Tell { .. } | Request::Ping { .. } => {
+                unreachable!("requests for one monitor are not queued for the quorum")
+            }
         };
         self.actions.push_back(Action::Send { conn, tid, body });
     }
@@ -995,13 +1038,13 @@ impl Core {
             msg_type::MON_GET_VERSION_REPLY => self.on_version_reply(msg.front, msg.version, now),
             msg_type::OSD_MAP => self.on_osdmap(msg.front, msg.version),
             msg_type::MGR_MAP => self.on_mgrmap(msg.front),
-            msg_type::CONFIG => self.on_config(msg.front),
+            msg_type::CONFIG => self.on_config(msg.front, now),
             msg_type::LOG => self.on_log(msg.front),
             msg_type::LOG_ACK => self.on_log_ack(msg.front),
             msg_type::MON_SUBSCRIBE_ACK => self.on_subscribe_ack(msg.front, now),
-            msg_type::AUTH_REPLY => AuthReply::decode(msg.front).map(|reply| {
-                self.actions.push_back(Action::AuthReply { reply });
-            }),
+            msg_type::AUTH_REPLY => {
+                AuthReply::decode(msg.front).map(|reply| self.on_auth_reply(&reply, now))
+            }
             _ => {
                 tracing::trace!(ty, "ignoring message");
                 Ok(())
@@ -1046,7 +1089,7 @@ impl Core {
             .collect();
         tracing::debug!(epoch, mons = mons.len(), "got monmap");
         self.monmap_epoch = epoch;
-        self.monmap = Some(map);
+        self.monmap = Some(std::sync::Arc::new(map));
         self.got("monmap", epoch as u64);
         self.note_epoch("monmap", epoch as u64);
         self.actions
@@ -1074,7 +1117,7 @@ impl Core {
         now: Instant,
     ) -> Result<(), ceph_denc::DecodeError> {
         let ack = MonCommandAck::decode(front, data)?;
-        let is_command = |r: &Pending| matches!(r.kind, RequestKind::Command { .. });
+        let is_command = |r: &Pending| matches!(r.kind, Request::Command { .. });
         if self.requests.get(&tid).is_some_and(is_command) {
             self.take_request(tid);
             self.note_answer(now);
@@ -1096,7 +1139,7 @@ impl Core {
         now: Instant,
     ) -> Result<(), ceph_denc::DecodeError> {
         let r = GetVersionReply::decode(front, version)?;
-        let is_version = |p: &Pending| matches!(p.kind, RequestKind::Version { .. });
+        let is_version = |p: &Pending| matches!(p.kind, Request::Version { .. });
         if self.requests.get(&r.handle).is_some_and(is_version) {
             self.take_request(r.handle);
             self.note_answer(now);

@@ -65,8 +65,13 @@ impl Core {
         Ok(())
     }
 
-    pub(super) fn on_config(&mut self, front: &[u8]) -> Result<(), ceph_denc::DecodeError> {
+    pub(super) fn on_config(
+        &mut self,
+        front: &[u8],
+        now: Instant,
+    ) -> Result<(), ceph_denc::DecodeError> {
         let c = ConfigMsg::decode(front)?;
+        self.apply_central(&c.options, now);
         self.emit(ClusterEvent::Config(c.options));
         Ok(())
     }

@@ -1028,3 +1028,80 @@ fn requests_beyond_the_window_wait_in_order_and_follow_answers() {
     }
     assert_eq!(done, tids.len());
 }
+
+/// An MConfig carrying `options`, as a monitor sends it.
+fn config_message(c: &mut Core, conn: ConnId, options: &[(&str, &str)], now: Instant) {
+    use ceph_denc::Encode;
+    let map: BTreeMap<String, String> = options
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut front = Vec::new();
+    map.encode(&mut front, 0);
+    let msg = InMessage {
+        ty: msg_type::CONFIG,
+        version: 1,
+        tid: 0,
+        front: &front,
+        data: &[],
+    };
+    c.handle_message(conn, msg, now);
+}
+
+#[test]
+fn central_config_is_layered_in_the_core_below_the_local_one() {
+    use ceph_config::{ClientConfig, ConfigSources};
+    use ceph_msgr::frame::ConMode;
+    let local = ClientConfig::load(ConfigSources {
+        mon_host: Some("127.0.0.1:3300".into()),
+        overrides: vec![("mon_client_hunt_interval".into(), "4".into())],
+        env: Some(Default::default()),
+        ..ConfigSources::default()
+    })
+    .unwrap();
+    let base = SessionConfig {
+        hunt_interval: Duration::from_secs(4),
+        ..SessionConfig::default()
+    };
+    let now = Instant::now();
+    let mut c = Core::new(base, &addrs(3), 7)
+        .unwrap()
+        .with_local_config(vec![ConMode::Secure, ConMode::Crc], Some(local));
+    c.start(now);
+    let conn = connects(&drain(&mut c))[0];
+    c.handle_connected(conn, 1, now);
+    drain(&mut c);
+    assert!(!c.central_config().1);
+    config_message(
+        &mut c,
+        conn,
+        &[
+            ("rados_mon_op_timeout", "3"),
+            ("mon_client_hunt_interval", "9"),
+            ("ms_mon_client_mode", "crc"),
+        ],
+        now,
+    );
+    // A monitor value wins over a default, never over the command line.
+    assert_eq!(c.config().command_timeout, Some(Duration::from_secs(3)));
+    assert_eq!(c.config().hunt_interval, Duration::from_secs(4));
+    assert_eq!(c.modes(), [ConMode::Crc]);
+    let (central, received) = c.central_config();
+    assert!(received);
+    assert_eq!(central.len(), 3);
+    let effective = c.effective_config().unwrap();
+    assert_eq!(
+        effective.source("rados_mon_op_timeout"),
+        Some(ceph_config::OptionSource::Mon)
+    );
+    // Withdrawn values fall back to what the caller gave.
+    let generation = c.config_generation();
+    config_message(&mut c, conn, &[], now);
+    assert!(c.config_generation() > generation);
+    assert_eq!(c.config().command_timeout, None);
+    assert_eq!(c.modes(), [ConMode::Secure, ConMode::Crc]);
+    // The event still reaches the caller.
+    assert!(drain(&mut c)
+        .iter()
+        .any(|a| matches!(a, Action::Event(ClusterEvent::Config(o)) if o.is_empty())));
+}

@@ -68,6 +68,7 @@ pub fn error_kind(e: &MonError) -> &'static str {
         MonError::ClockSkew(_) => "ClockSkew",
         MonError::Config(_) => "Config",
         MonError::Protocol(_) => "Protocol",
+        MonError::Messenger(_) => "Messenger",
         MonError::Io(_) => "Io",
     }
 }

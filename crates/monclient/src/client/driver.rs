@@ -1,0 +1,342 @@
+//! The client task: carries out the core's actions with tokio (opens
+//! connections with the CephX client and modes the core hands out, moves
+//! messages, arms the one timer the core asks for), passes the handles'
+//! calls and the connections' events in, and publishes [`Status`]. Every
+//! decision (hunting, liveness, resends, tickets, central config) is the
+//! core's.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, LastHeard, Sender};
+use ceph_msgr::error::MsgrError;
+use ceph_msgr::frame::ConMode;
+use ceph_msgr::message::Message;
+use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
+use ceph_types::{EntityName, UTime};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::handle::{Call, ReplySender, Status};
+use super::options::MonClientOptions;
+use crate::cephx::CephxAuth;
+use crate::core::{Action, ClusterEvent, ConnId, Core, InMessage, SessionState};
+use crate::error::{from_msgr, MonError};
+
+/// What a connection attempt or an open connection reports.
+enum ConnEvent {
+    Connected {
+        conn: ConnId,
+        connection: Connection,
+        auth: Box<CephxAuth>,
+    },
+    Failed {
+        conn: ConnId,
+        error: MonError,
+    },
+    Event {
+        conn: ConnId,
+        event: Event,
+    },
+}
+
+/// An established connection, as the driver holds it.
+struct OpenConn {
+    sender: Sender,
+    /// Forwards the connection's events to the driver.
+    reader: JoinHandle<()>,
+    /// When the monitor last sent anything, read by the connection task.
+    heard: LastHeard,
+}
+
+pub(super) struct Driver {
+    core: Core,
+    /// Who we are, for HELLO and cluster log entries.
+    name: EntityName,
+    /// Limit for one connection attempt.
+    attempt_timeout: Duration,
+    status: watch::Sender<Status>,
+    /// Subscribed maps and logs, to every `events()` receiver.
+    events: broadcast::Sender<ClusterEvent>,
+    conns: HashMap<ConnId, OpenConn>,
+    attempts: HashMap<ConnId, JoinHandle<()>>,
+    /// The handles waiting for an answer, by tid.
+    replies: HashMap<u64, ReplySender>,
+    shutdown_waiters: Vec<oneshot::Sender<()>>,
+    last_error: Option<Arc<MonError>>,
+    last_error_changed: bool,
+    /// Mode of the current session's connection.
+    con_mode: Option<ConMode>,
+}
+
+impl Driver {
+    pub(super) fn new(
+        core: Core,
+        opts: &MonClientOptions,
+        status: watch::Sender<Status>,
+        events: broadcast::Sender<ClusterEvent>,
+    ) -> Driver {
+        Driver {
+            core,
+            name: opts.name.clone(),
+            attempt_timeout: opts.attempt_timeout,
+            status,
+            events,
+            conns: HashMap::new(),
+            attempts: HashMap::new(),
+            replies: HashMap::new(),
+            shutdown_waiters: Vec::new(),
+            last_error: None,
+            last_error_changed: false,
+            con_mode: None,
+        }
+    }
+
+    pub(super) async fn run(mut self, mut calls: mpsc::UnboundedReceiver<Call>) {
+        let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<ConnEvent>();
+        self.core.start(Instant::now().into_std());
+        loop {
+            self.carry_out(&ev_tx);
+            self.publish();
+            if self.core.state() == SessionState::Shutdown {
+                for w in self.shutdown_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+                // Keep answering until every handle is gone.
+                match calls.recv().await {
+                    Some(Call::Shutdown { done }) => {
+                        let _ = done.send(());
+                    }
+                    Some(Call::Submit { reply, .. }) => {
+                        let _ = reply.send(Err(MonError::ShuttingDown));
+                    }
+                    Some(Call::Subscribe { .. } | Call::Unsubscribe { .. } | Call::Log { .. }) => {}
+                    None => return,
+                }
+                continue;
+            }
+            // Liveness as the connection saw it, however far behind the
+            // events we have processed are.
+            self.note_heard();
+            let deadline = self.core.poll_timeout().map(Instant::from_std);
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                call = calls.recv() => self.on_call(call),
+                Some(ev) = ev_rx.recv() => self.on_conn_event(ev, &ev_tx),
+                _ = sleep => {
+                    self.note_heard();
+                    self.core.handle_timeout(Instant::now().into_std());
+                }
+            }
+        }
+    }
+
+    /// Does what the core asked for.
+    fn carry_out(&mut self, ev_tx: &mpsc::UnboundedSender<ConnEvent>) {
+        while let Some(action) = self.core.poll_action() {
+            match action {
+                Action::Connect { conn, addr } => self.spawn_attempt(conn, addr, ev_tx.clone()),
+                Action::Send { conn, tid, body } => {
+                    if let Some(open) = self.conns.get(&conn) {
+                        let mut msg =
+                            Message::new(body.ty, body.version, body.compat_version, body.front);
+                        msg.tid = tid;
+                        msg.data = body.data.into();
+                        // A failed send means the connection is gone; its
+                        // Closed event follows.
+                        let _ = open.sender.send(msg);
+                    }
+                }
+                Action::Keepalive { conn } => {
+                    if let Some(open) = self.conns.get(&conn) {
+                        let _ = open.sender.keepalive(UTime::now());
+                    }
+                }
+                Action::Close { conn } => {
+                    if let Some(open) = self.conns.remove(&conn) {
+                        open.reader.abort();
+                    }
+                    if let Some(attempt) = self.attempts.remove(&conn) {
+                        attempt.abort();
+                    }
+                }
+                Action::Event(event) => {
+                    // Nobody listening is fine.
+                    let _ = self.events.send(event);
+                }
+                Action::Done { tid, result } => {
+                    if let Some(tx) = self.replies.remove(&tid) {
+                        let _ = tx.send(result);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_call(&mut self, call: Option<Call>) {
+        let now = Instant::now().into_std();
+        match call {
+            None => self.core.shutdown(),
+            Some(Call::Submit {
+                request,
+                timeout,
+                reply,
+            }) => {
+                // Register the reply first: the core may answer at once.
+                self.replies.insert(self.core.next_tid(), reply);
+                self.core.submit(request, timeout, now);
+            }
+            Some(Call::Subscribe {
+                what,
+                start,
+                onetime,
+            }) => self.core.subscribe(&what, start, onetime),
+            Some(Call::Unsubscribe { what }) => self.core.unsubscribe(&what),
+            Some(Call::Log {
+                prio,
+                channel,
+                msg,
+                queued,
+            }) => {
+                let seq = self
+                    .core
+                    .log(&self.name, prio, &channel, &msg, UTime::now(), now);
+                let _ = queued.send(seq);
+            }
+            Some(Call::Shutdown { done }) => {
+                self.shutdown_waiters.push(done);
+                self.core.shutdown();
+            }
+        }
+    }
+
+    fn spawn_attempt(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        events: mpsc::UnboundedSender<ConnEvent>,
+    ) {
+        let mut opts = ConnectOptions::new(
+            self.name.clone(),
+            CLIENT_FEATURES_ALL,
+            CLIENT_FEATURES_REQUIRED,
+        );
+        opts.connect_timeout = self.attempt_timeout;
+        let attempt_timeout = self.attempt_timeout;
+        let Some(client) = self.core.auth_for_attempt() else {
+            let error = MonError::Config("no credentials to authenticate with".into());
+            let _ = events.send(ConnEvent::Failed { conn, error });
+            return;
+        };
+        let mut auth = CephxAuth::with_client(client, self.core.modes());
+        let task = tokio::spawn(async move {
+            let ev = match Connection::connect(addr, &opts, &mut auth).await {
+                Ok(connection) => ConnEvent::Connected {
+                    conn,
+                    connection,
+                    auth: Box::new(auth),
+                },
+                Err(e) => ConnEvent::Failed {
+                    conn,
+                    error: from_msgr(e, attempt_timeout),
+                },
+            };
+            let _ = events.send(ev);
+        });
+        self.attempts.insert(conn, task);
+    }
+
+    fn on_conn_event(&mut self, ev: ConnEvent, events: &mpsc::UnboundedSender<ConnEvent>) {
+        let now = Instant::now().into_std();
+        match ev {
+            ConnEvent::Connected {
+                conn,
+                connection,
+                auth,
+            } => {
+                self.attempts.remove(&conn);
+                tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
+                let global_id = connection.global_id();
+                let mode = connection.mode();
+                let heard = connection.last_heard();
+                let (sender, mut rx) = connection.split();
+                let events = events.clone();
+                let reader = tokio::spawn(async move {
+                    while let Some(event) = rx.recv().await {
+                        let closed = matches!(event, Event::Closed(_));
+                        if events.send(ConnEvent::Event { conn, event }).is_err() || closed {
+                            break;
+                        }
+                    }
+                });
+                let open = OpenConn {
+                    sender,
+                    reader,
+                    heard,
+                };
+                self.conns.insert(conn, open);
+                self.core.handle_connected(conn, global_id, now);
+                self.core.handle_authenticated(conn, auth.client, now);
+                if self.core.active_conn() == Some(conn) {
+                    self.con_mode = Some(mode);
+                }
+            }
+            ConnEvent::Failed { conn, error } => {
+                self.attempts.remove(&conn);
+                self.core.handle_closed(conn, &error, now);
+                self.last_error = Some(Arc::new(error));
+                self.last_error_changed = true;
+            }
+            ConnEvent::Event { conn, event } => match event {
+                Event::Message(m) => {
+                    let msg = InMessage {
+                        ty: m.ty,
+                        version: m.version,
+                        tid: m.tid,
+                        front: &m.front,
+                        data: &m.data,
+                    };
+                    self.core.handle_message(conn, msg, now);
+                }
+                Event::KeepaliveAck(_) => self.core.handle_keepalive_ack(conn, now),
+                Event::Closed(reason) => {
+                    self.conns.remove(&conn);
+                    let error = match reason {
+                        CloseReason::Error(e) => MonError::Messenger(
+                            // Shared only if someone cloned the event.
+                            Arc::try_unwrap(e)
+                                .unwrap_or_else(|e| MsgrError::Protocol(e.to_string())),
+                        ),
+                        CloseReason::PeerClosed | CloseReason::Local => MonError::SessionReset,
+                    };
+                    self.core.handle_closed(conn, &error, now);
+                }
+            },
+        }
+    }
+
+    /// Tells the core when the session's monitor last sent anything.
+    fn note_heard(&mut self) {
+        if let Some(conn) = self.core.active_conn() {
+            if let Some(open) = self.conns.get(&conn) {
+                self.core.handle_heard(conn, open.heard.get().into_std());
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let fresh = Status::of(&self.core, &self.last_error, self.con_mode);
+        if self.last_error_changed || fresh.differs_from(&self.status.borrow()) {
+            self.last_error_changed = false;
+            self.status.send_replace(fresh);
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! The handle: a cloneable [`MonClient`] that talks to the client task over
+//! a channel, and the [`Status`] the task publishes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ceph_msgr::frame::ConMode;
+use ceph_types::{LogPriority, MonMap};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use super::driver::Driver;
+use super::options::MonClientOptions;
+use crate::core::{
+    ClusterEvent, CommandReply, Core, MapVersions, MonTarget, Reply, Request, SessionState,
+};
+use crate::error::{permanent_auth_failure, MonError};
+use crate::tickets::RenewalCounts;
+
+pub(super) type ReplySender = oneshot::Sender<Result<Reply, MonError>>;
+
+/// What a handle asks of the client task.
+pub(super) enum Call {
+    /// A request to answer on `reply`.
+    Submit {
+        request: Request,
+        timeout: Option<Duration>,
+        reply: ReplySender,
+    },
+    Subscribe {
+        what: String,
+        start: u64,
+        onetime: bool,
+    },
+    Unsubscribe {
+        what: String,
+    },
+    Log {
+        prio: LogPriority,
+        channel: String,
+        msg: String,
+        queued: oneshot::Sender<u64>,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// What the handles can read without asking the task.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub state: SessionState,
+    pub monmap: Option<Arc<MonMap>>,
+    pub global_id: u64,
+    /// Why the last connection attempt failed, if it did.
+    pub last_error: Option<Arc<MonError>>,
+    /// Sessions established so far: 1 after connecting, each reconnect adds one.
+    pub sessions: u64,
+    /// The current hunt backoff multiple.
+    pub hunt_multiple: f64,
+    /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
+    pub epochs: BTreeMap<String, u64>,
+    /// Cluster log entries sent with [`MonClient::log`] and not yet
+    /// acknowledged by the monitors.
+    pub log_pending: usize,
+    /// The highest sequence number the monitors acknowledged.
+    pub log_acked: u64,
+    /// The central configuration the monitors hold for this client
+    /// (`ceph config set client ...`), as of the last MConfig.
+    pub config: Arc<BTreeMap<String, String>>,
+    /// Whether an MConfig has arrived yet.
+    pub config_received: bool,
+    /// The local configuration with the central one applied (`None` when
+    /// the client was not started from a configuration).
+    pub client_config: Option<Arc<ceph_config::ClientConfig>>,
+    /// The connection mode of the current session (`None` before the
+    /// first one).
+    pub con_mode: Option<ConMode>,
+    /// The rotating service secrets held (daemon entities only).
+    pub rotating_secrets: Option<Arc<ceph_auth::RotatingSecrets>>,
+    /// Set when rotating secrets arrived already expired by our clock.
+    pub clock_skew: Option<String>,
+    /// Renewals done over sessions so far.
+    pub renewals: RenewalCounts,
+}
+
+/// A handle to the monitor client. Clone it freely; the client shuts down
+/// when [`MonClient::shutdown`] is called or every handle is dropped.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ceph_monclient::MonError> {
+/// use ceph_monclient::{MonClient, MonClientOptions};
+/// let key = ceph_auth::CryptoKey::from_base64("AQBzNW5mAAAAABAAdD0bJbWKbzBMAw6lHqKCZA==").unwrap();
+/// let opts = MonClientOptions::new(
+///     "client.admin".parse().unwrap(),
+///     key,
+///     vec!["[v2:127.0.0.1:3300,v1:127.0.0.1:6789]".parse().unwrap()],
+/// );
+/// let client = MonClient::connect(opts).await?;
+/// let reply = client.command(r#"{"prefix": "mon dump", "format": "json"}"#, Vec::new()).await?;
+/// println!("{}", String::from_utf8_lossy(&reply.outbl));
+/// client.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MonClient {
+    calls: mpsc::UnboundedSender<Call>,
+    status: watch::Receiver<Status>,
+    events: broadcast::Sender<ClusterEvent>,
+    /// For daemons, how long past expiry a rotating secret stays usable.
+    rotating_margin: Option<Duration>,
+}
+
+/// Events kept for a slow `events()` receiver before it starts missing
+/// some (it is told how many it missed).
+const EVENT_BUFFER: usize = 1024;
+
+impl MonClient {
+    /// Starts the client and waits until it has an authenticated session
+    /// and a MonMap, at most `connect_timeout`.
+    pub async fn connect(opts: MonClientOptions) -> Result<MonClient, MonError> {
+        let timeout = opts.connect_timeout;
+        // As C++ clients do, apply the central configuration before use.
+        let wants_config = opts.config.is_some();
+        let client = Self::start(opts)?;
+        let mut status = client.status.clone();
+        let ready = async {
+            loop {
+                {
+                    let s = status.borrow_and_update();
+                    if matches!(s.state, SessionState::Active { .. })
+                        && s.monmap.is_some()
+                        && (s.config_received || !wants_config)
+                    {
+                        return Ok(());
+                    }
+                    if s.state == SessionState::Shutdown {
+                        return Err(MonError::ShuttingDown);
+                    }
+                    // The monitors refused our credentials: retrying will
+                    // not help, so say so now rather than at the timeout.
+                    if let Some(e) = s.last_error.as_deref() {
+                        if let Some(e) = permanent_auth_failure(e) {
+                            return Err(e);
+                        }
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        let result = match tokio::time::timeout(timeout, ready).await {
+            Ok(Ok(())) => return Ok(client),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                let last = client.status.borrow().last_error.clone();
+                let context = match last {
+                    Some(e) => format!("connecting to the monitors (last error: {e})"),
+                    None => "connecting to the monitors".to_string(),
+                };
+                Err(MonError::TimedOut(timeout, context))
+            }
+        };
+        client.shutdown().await;
+        result
+    }
+
+    /// Starts the client without waiting for a session; requests queue
+    /// until one is up.
+    pub fn start(opts: MonClientOptions) -> Result<MonClient, MonError> {
+        let seed = opts.seed.unwrap_or_else(rand::random);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let core = Core::new(opts.session.clone(), &opts.mon_addrs, seed)?
+            .with_credentials(opts.name.clone(), opts.key.clone(), opts.service_ticket_ttl)
+            .with_local_config(opts.modes.clone(), opts.config.clone());
+        let (call_tx, call_rx) = mpsc::unbounded_channel();
+        let (status_tx, status_rx) = watch::channel(Status::starting(&core));
+        let rotating_margin = crate::tickets::needs_rotating_secrets(&opts.name)
+            .then(|| crate::tickets::rotating_margin(opts.service_ticket_ttl));
+        let driver = Driver::new(core, &opts, status_tx, events.clone());
+        tokio::spawn(driver.run(call_rx));
+        Ok(MonClient {
+            calls: call_tx,
+            status: status_rx,
+            events,
+            rotating_margin,
+        })
+    }
+
+    /// Runs a monitor command (a JSON object, as the `ceph` CLI sends) with
+    /// input data, on the quorum. A non-zero `retval` in the reply is the
+    /// command's own failure, not an error of the client.
+    pub async fn command(
+        &self,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+    ) -> Result<CommandReply, MonError> {
+        self.command_with_timeout(cmd, inbl, None).await
+    }
+
+    /// [`MonClient::command`] with its own deadline.
+    pub async fn command_with_timeout(
+        &self,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<CommandReply, MonError> {
+        let request = Request::Command {
+            cmd: vec![cmd.into()],
+            inbl,
+        };
+        self.submit_command(request, timeout).await
+    }
+
+    /// Runs a command on one monitor, by rank or name, over a connection
+    /// of its own (`ceph tell mon.b ...`): it works while that monitor is
+    /// out of quorum. Fails with `RankDne`/`MonDne` when the MonMap has no
+    /// such monitor and `MonUnavailable` when it does not answer.
+    pub async fn tell(
+        &self,
+        target: MonTarget,
+        cmd: impl Into<String>,
+        inbl: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<CommandReply, MonError> {
+        let request = Request::Tell {
+            target,
+            cmd: vec![cmd.into()],
+            inbl,
+        };
+        self.submit_command(request, timeout).await
+    }
+
+    /// Pings one monitor (MPing); returns the JSON it answers with (its
+    /// health and `mon_status`).
+    pub async fn ping_monitor(
+        &self,
+        target: MonTarget,
+        timeout: Option<Duration>,
+    ) -> Result<String, MonError> {
+        match self.submit(Request::Ping { target }, timeout).await? {
+            Reply::Pong(p) => Ok(p),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The newest and oldest epochs the monitors hold of `what` (`osdmap`,
+    /// `monmap`, `mgrmap`, `fsmap`).
+    pub async fn get_version(
+        &self,
+        what: &str,
+        timeout: Option<Duration>,
+    ) -> Result<MapVersions, MonError> {
+        let request = Request::Version { what: what.into() };
+        match self.submit(request, timeout).await? {
+            Reply::Versions(v) => Ok(v),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// [`MonClient::submit`] for a job answered with a command reply.
+    async fn submit_command(
+        &self,
+        request: Request,
+        timeout: Option<Duration>,
+    ) -> Result<CommandReply, MonError> {
+        match self.submit(request, timeout).await? {
+            Reply::Command(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn submit(&self, request: Request, timeout: Option<Duration>) -> Result<Reply, MonError> {
+        let (reply, rx) = oneshot::channel();
+        self.calls
+            .send(Call::Submit {
+                request,
+                timeout,
+                reply,
+            })
+            .map_err(|_| MonError::ShuttingDown)?;
+        rx.await.map_err(|_| MonError::ShuttingDown)?
+    }
+
+    /// A receiver of everything the subscriptions bring (maps, config,
+    /// cluster log), from now on. Wrap it in
+    /// `tokio_stream::wrappers::BroadcastStream` for a `Stream`.
+    pub fn events(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+
+    /// Waits until the client has seen epoch `epoch` (or newer) of `what`
+    /// (`monmap`, `osdmap`, `mgrmap`); subscribe to it first.
+    pub async fn wait_for_map(
+        &self,
+        what: &str,
+        epoch: u64,
+        timeout: Duration,
+    ) -> Result<u64, MonError> {
+        let mut status = self.status.clone();
+        let wait = async {
+            loop {
+                if let Some(&e) = status.borrow_and_update().epochs.get(what) {
+                    if e >= epoch {
+                        return Ok(e);
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| MonError::TimedOut(timeout, format!("waiting for {what} epoch {epoch}")))?
+    }
+
+    /// Sends an entry to the cluster log (`ceph log last` shows it) on
+    /// `channel` (`cluster`, `audit`, ...) and returns its sequence number
+    /// once queued. Entries are kept and sent again until the monitors
+    /// acknowledge them, across session resets too; `status().log_acked`
+    /// tells how far they got.
+    pub async fn log(&self, prio: LogPriority, channel: &str, msg: &str) -> Result<u64, MonError> {
+        let (queued, rx) = oneshot::channel();
+        self.calls
+            .send(Call::Log {
+                prio,
+                channel: channel.into(),
+                msg: msg.into(),
+                queued,
+            })
+            .map_err(|_| MonError::ShuttingDown)?;
+        rx.await.map_err(|_| MonError::ShuttingDown)
+    }
+
+    /// Stops wanting `what` (the monitor may still send what it queued).
+    pub fn unsubscribe(&self, what: &str) -> Result<(), MonError> {
+        self.calls
+            .send(Call::Unsubscribe { what: what.into() })
+            .map_err(|_| MonError::ShuttingDown)
+    }
+
+    /// Subscribes to a map or log (`monmap`, `osdmap`, `mgrmap`, `config`,
+    /// `log-info`, ...) from epoch `start`.
+    pub fn subscribe(&self, what: &str, start: u64, onetime: bool) -> Result<(), MonError> {
+        self.calls
+            .send(Call::Subscribe {
+                what: what.into(),
+                start,
+                onetime,
+            })
+            .map_err(|_| MonError::ShuttingDown)
+    }
+
+    /// The session state, MonMap and global id as of now.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// The configuration in effect: the local one the client was started
+    /// from ([`MonClientOptions::from_config`]) with the monitors' central
+    /// configuration for this client applied, as of the last MConfig.
+    /// `None` when the client was not started from a configuration.
+    pub fn config(&self) -> Option<Arc<ceph_config::ClientConfig>> {
+        self.status.borrow().client_config.clone()
+    }
+
+    /// Waits until this daemon entity (`osd.N`, `mds.N`, `mgr.N`) holds
+    /// rotating secrets whose current one has not expired more than
+    /// `min(30 s, service_ticket_ttl / 4)` ago, as the C++
+    /// `MonClient::wait_auth_rotating` does. Returns at once for other
+    /// entities. Fails with `TimedOut` after `timeout`, or `ClockSkew` when
+    /// the secrets the monitor sends are already expired by our clock.
+    pub async fn wait_auth_rotating(&self, timeout: Duration) -> Result<(), MonError> {
+        let Some(margin) = self.rotating_margin else {
+            return Ok(());
+        };
+        let mut status = self.status.clone();
+        let ready = async {
+            loop {
+                {
+                    let s = status.borrow_and_update();
+                    let now = std::time::SystemTime::now();
+                    let cutoff = now.checked_sub(margin).unwrap_or(now);
+                    if s.rotating_secrets
+                        .as_ref()
+                        .is_some_and(|r| !r.need_new_secrets(cutoff))
+                    {
+                        return Ok(());
+                    }
+                    if let Some(why) = &s.clock_skew {
+                        return Err(MonError::ClockSkew(why.clone()));
+                    }
+                    if s.state == SessionState::Shutdown {
+                        return Err(MonError::ShuttingDown);
+                    }
+                }
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, ready)
+            .await
+            .unwrap_or_else(|_| {
+                Err(MonError::TimedOut(
+                    timeout,
+                    "waiting for rotating service secrets".into(),
+                ))
+            })
+    }
+
+    /// The rotating secrets of this daemon's service type, as last received
+    /// (`None` for non-daemon entities or before the first reply). `Debug`
+    /// on them redacts the keys.
+    pub fn rotating_secrets(&self) -> Option<Arc<ceph_auth::RotatingSecrets>> {
+        self.status.borrow().rotating_secrets.clone()
+    }
+
+    /// The newest MonMap.
+    pub fn monmap(&self) -> Option<Arc<MonMap>> {
+        self.status.borrow().monmap.clone()
+    }
+
+    /// Fails everything pending with `ShuttingDown`, closes every
+    /// connection, and waits for the task to finish.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.calls.send(Call::Shutdown { done: tx }).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl Status {
+    /// Before the first session.
+    fn starting(core: &Core) -> Status {
+        Status {
+            state: SessionState::Hunting,
+            monmap: None,
+            global_id: 0,
+            last_error: None,
+            sessions: 0,
+            hunt_multiple: core.hunt_multiple(),
+            epochs: BTreeMap::new(),
+            log_pending: 0,
+            log_acked: 0,
+            config: Arc::default(),
+            config_received: false,
+            client_config: core.effective_config(),
+            con_mode: None,
+            rotating_secrets: None,
+            clock_skew: None,
+            renewals: RenewalCounts::default(),
+        }
+    }
+}
+
+impl Status {
+    /// The status as of `core` now.
+    pub(super) fn of(
+        core: &Core,
+        last_error: &Option<Arc<MonError>>,
+        con_mode: Option<ConMode>,
+    ) -> Status {
+        let (config, config_received) = core.central_config();
+        Status {
+            state: core.state(),
+            monmap: core.shared_monmap(),
+            global_id: core.global_id(),
+            last_error: last_error.clone(),
+            sessions: core.sessions(),
+            hunt_multiple: core.hunt_multiple(),
+            epochs: core.epochs().clone(),
+            log_pending: core.log_pending(),
+            log_acked: core.log_acked(),
+            config,
+            config_received,
+            client_config: core.effective_config(),
+            con_mode,
+            rotating_secrets: core.rotating_secrets(),
+            clock_skew: core.clock_skew(),
+            renewals: core.renewals(),
+        }
+    }
+
+    /// Whether anything a reader could see differs (shared parts compare
+    /// by identity or epoch, not by content).
+    pub(super) fn differs_from(&self, old: &Status) -> bool {
+        fn same_arc<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        self.state != old.state
+            || !same_arc(&self.monmap, &old.monmap)
+            || self.global_id != old.global_id
+            || self.sessions != old.sessions
+            || self.hunt_multiple != old.hunt_multiple
+            || self.epochs != old.epochs
+            || self.log_pending != old.log_pending
+            || self.log_acked != old.log_acked
+            || !Arc::ptr_eq(&self.config, &old.config)
+            || self.config_received != old.config_received
+            || !same_arc(&self.client_config, &old.client_config)
+            || self.con_mode != old.con_mode
+            || !same_arc(&self.rotating_secrets, &old.rotating_secrets)
+            || self.clock_skew != old.clock_skew
+            || self.renewals != old.renewals
+    }
+}
+
+fn unexpected(r: Reply) -> MonError {
+    MonError::Protocol(format!("reply of the wrong kind: {r:?}"))
+}

@@ -1,0 +1,11 @@
+//! The async monitor client: a cloneable [`MonClient`] handle
+//! (`handle.rs`) talks over a channel to one tokio task (`driver.rs`) that
+//! owns the I/O-free [`crate::core::Core`] and every connection; how to
+//! reach the monitors is [`MonClientOptions`] (`options.rs`).
+
+mod driver;
+mod handle;
+mod options;
+
+pub use handle::{MonClient, Status};
+pub use options::MonClientOptions;
