@@ -242,3 +242,44 @@ async fn a_non_msgr2_peer_is_refused() {
         .unwrap_err();
     assert!(matches!(err, MsgrError::NotMsgr2(_)), "{err}");
 }
+
+#[tokio::test]
+async fn keepalives_overtake_queued_messages_and_reads_mark_the_peer_alive() {
+    let (conn, _server) = run(2, false).await;
+    let mut conn = conn.unwrap();
+    let heard = conn.last_heard();
+    let before = heard.get();
+    // Twenty megabytes of messages queued at once, then a keepalive.
+    const QUEUED: usize = 5000;
+    let sender = conn.sender();
+    for _ in 0..QUEUED {
+        sender
+            .send(Message::new(15, 3, 1, vec![7u8; 4096]))
+            .unwrap();
+    }
+    sender.keepalive(UTime::new(1, 2)).unwrap();
+    // The peer's answers are read (and the time noted) whether or not
+    // anyone takes the events.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while heard.get() == before {
+        assert!(tokio::time::Instant::now() < deadline, "nothing heard");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut messages_before_ack = 0;
+    loop {
+        match conn.recv().await.unwrap() {
+            Event::Message(_) => messages_before_ack += 1,
+            Event::KeepaliveAck(t) => {
+                assert_eq!(t, UTime::new(1, 2));
+                break;
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+    // It waited behind at most what was already encoded (a few hundred
+    // KiB), not behind the whole queue.
+    assert!(
+        messages_before_ack < QUEUED / 4,
+        "the keepalive came back after {messages_before_ack} of {QUEUED} messages"
+    );
+}
