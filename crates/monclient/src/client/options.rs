@@ -21,7 +21,7 @@ pub struct MonClientOptions {
     pub session: SessionConfig,
     /// Limit for one connection attempt (TCP connect + handshake + auth).
     pub attempt_timeout: Duration,
-    /// Limit for [`MonClient::connect`] to have a session and a MonMap
+    /// Limit for [`MonClient::connect`](crate::MonClient::connect) to have a session and a MonMap
     /// (`client_mount_timeout`).
     pub connect_timeout: Duration,
     /// Seed for the random choice of monitors; `None` = from the OS.
@@ -37,7 +37,7 @@ pub struct MonClientOptions {
     /// ([`MonClientOptions::from_config`]). When set, the monitors' central
     /// configuration for this client is applied over it: `connect` waits
     /// for it, and options the conf file and command line left alone follow
-    /// it (see [`MonClient::config`]).
+    /// it (see [`MonClient::config`](crate::MonClient::config)).
     pub config: Option<ceph_config::ClientConfig>,
 }
 

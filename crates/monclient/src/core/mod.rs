@@ -22,6 +22,21 @@
 //! intervals of nothing. The `loaded_soak` test runs a client against real
 //! monitors for ten minutes with every CPU of the machine spun by busy
 //! threads and requires that it never reconnects.
+//!
+//! # Why a busy monitor is never taken for a dead one
+//!
+//! Liveness counts anything the monitor sent, timed when the connection
+//! read it ([`Core::handle_heard`]), not when the driver got round to the
+//! event: a backlog of replies on our side cannot starve the check. The
+//! stall probe (a monitor that acks keepalives but serves nothing) needs a
+//! request left unanswered *and* no answer at all for `stall_timeout`, so a
+//! monitor working through a deep queue is left alone. Requests in flight
+//! on a session are capped at `max_in_flight` ([`DEFAULT_MAX_IN_FLIGHT`]):
+//! a monitor reads a flood from one connection before it writes anything
+//! back, keepalive acks included, and 200,000 requests sent at once kept
+//! one silent for more than the ping timeout. Finding the next deadline
+//! and the oldest request in flight costs O(log n), so the cost of a reply
+//! does not grow with the number pending.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -58,26 +73,28 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// Identifies one connection attempt / session for the driver.
 pub type ConnId = u64;
 
-/// Tunables of the session lifecycle (Ceph option names in brackets).
+/// Tunables of the session lifecycle (Ceph option names in parentheses).
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
-    /// Base interval between hunting rounds [mon_client_hunt_interval].
+    /// Base interval between hunting rounds (`mon_client_hunt_interval`).
     pub hunt_interval: Duration,
     /// Growth of the hunt interval after each reopen
-    /// [mon_client_hunt_interval_backoff].
+    /// (`mon_client_hunt_interval_backoff`).
     pub hunt_backoff: f64,
-    /// [mon_client_hunt_interval_min_multiple]
+    /// Lower bound of the hunt interval's multiple
+    /// (`mon_client_hunt_interval_min_multiple`).
     pub hunt_min_multiple: f64,
-    /// [mon_client_hunt_interval_max_multiple]
+    /// Upper bound of the hunt interval's multiple
+    /// (`mon_client_hunt_interval_max_multiple`).
     pub hunt_max_multiple: f64,
-    /// Connections tried at once while hunting; 0 = all [mon_client_hunt_parallel].
+    /// Connections tried at once while hunting; 0 = all (`mon_client_hunt_parallel`).
     pub hunt_parallel: usize,
-    /// How often a keepalive is sent [mon_client_ping_interval].
+    /// How often a keepalive is sent (`mon_client_ping_interval`).
     pub ping_interval: Duration,
-    /// A session whose keepalives went unanswered this long is dropped
-    /// [mon_client_ping_timeout].
+    /// A session whose monitor sent nothing at all this long is dropped
+    /// (`mon_client_ping_timeout`).
     pub ping_timeout: Duration,
-    /// Deadline for every command without its own [rados_mon_op_timeout];
+    /// Deadline for every command without its own (`rados_mon_op_timeout`);
     /// `None` waits for ever.
     pub command_timeout: Option<Duration>,
     /// How many times one command is sent before it fails with
@@ -95,10 +112,10 @@ pub struct SessionConfig {
     /// and the client moves to the first that answers. `None` never probes.
     pub stall_timeout: Option<Duration>,
     /// How often unacknowledged cluster log entries are sent again
-    /// [mon_client_log_interval].
+    /// (`mon_client_log_interval`).
     pub log_interval: Duration,
     /// Attempts of a request to one monitor (tell, ping) before it fails
-    /// with `MonUnavailable` [mon_client_directed_command_retry].
+    /// with `MonUnavailable` (`mon_client_directed_command_retry`).
     pub directed_retry: u32,
     /// Host name sent with subscriptions.
     pub hostname: String,
