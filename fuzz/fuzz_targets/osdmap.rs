@@ -17,7 +17,7 @@ use ceph_types::features::{
     CEPH_FEATURE_SERVER_LUMINOUS, CEPH_FEATURE_SERVER_MIMIC, CEPH_FEATURE_SERVER_NAUTILUS,
     CEPH_FEATURE_SERVER_REEF, CLIENT_FEATURES_ALL,
 };
-use ceph_types::OSDMap;
+use ceph_osdmap::OSDMap;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

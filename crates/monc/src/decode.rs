@@ -5,10 +5,8 @@
 use std::io::Write;
 
 use ceph_denc::{Decode, Decoder};
-use ceph_types::{
-    CrushWrapper, EntityAddrVec, LogEntry, MgrMap, ModuleInfo, ModuleOption, MonMap, OSDMap,
-    OSDMapIncremental, OsdInfo, OsdXInfo, PgPool, StandbyInfo,
-};
+use ceph_osdmap::{CrushWrapper, OSDMap, OSDMapIncremental, OsdInfo, OsdXInfo, PgPool};
+use ceph_types::{EntityAddrVec, LogEntry, MgrMap, ModuleInfo, ModuleOption, MonMap, StandbyInfo};
 use serde_json::{json, Value};
 
 /// The types `decode` knows, by Ceph's names.
