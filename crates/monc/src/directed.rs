@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ceph_monclient::command_desc::CommandTable;
+use ceph_argparse::CommandTable;
 use ceph_monclient::error::errno;
 use ceph_monclient::{MonClient, MonError, MonTarget};
 use serde_json::Value;
