@@ -717,7 +717,7 @@ impl CrushWrapper {
     pub fn to_json(&self) -> Value {
         // max_devices is read from the wire: list no more devices than
         // there can be OSDs, so a hostile value cannot size the output.
-        let devices: Vec<Value> = (0..self.max_devices.min(crate::osdmap_inc::MAX_OSDS))
+        let devices: Vec<Value> = (0..self.max_devices.min(crate::osd_types::MAX_OSDS))
             .map(|i| {
                 let mut m = serde_json::Map::new();
                 m.insert("id".into(), json!(i));
@@ -1040,7 +1040,7 @@ mod tests {
             ..CrushWrapper::default()
         };
         let devices = crush.to_json()["devices"].as_array().map(Vec::len);
-        assert_eq!(devices, Some(crate::osdmap_inc::MAX_OSDS as usize));
+        assert_eq!(devices, Some(crate::osd_types::MAX_OSDS as usize));
         let small = CrushWrapper {
             max_devices: 3,
             ..CrushWrapper::default()

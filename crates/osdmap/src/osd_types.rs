@@ -106,6 +106,15 @@ pub(crate) fn pool_snaps_json(m: &BTreeMap<i64, SnapIntervals>) -> Value {
     )
 }
 
+/// The largest `max_osd` an incremental may set: the per-OSD tables are
+/// sized by it, so a hostile value must not pick the allocation. Far above
+/// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
+/// the 100,000-OSD maps the benchmark uses. At 1 << 18 one hostile
+/// incremental cost a map of ~50 MB plus its 29 MB encoding, too much for
+/// the fuzzer's 512 MB.
+pub const MAX_OSDS: i32 = 1 << 17;
+const _: () = assert!(MAX_OSDS >= 100_000, "maps of 100,000 OSDs must apply");
+
 /// An address → expiry map (the OSD map's blocklists), in Ceph's order.
 pub type AddrExpiryList = Vec<(EntityAddr, UTime)>;
 

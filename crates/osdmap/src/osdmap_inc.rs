@@ -21,7 +21,7 @@ use ceph_types::time::{UTime, Uuid};
 use crate::crush::CrushWrapper;
 use crate::osd_types::{
     addr_list_insert, decode_addr_list, encode_addr_list, AddrExpiryList, OsdInfo, OsdXInfo, PgId,
-    SnapIntervals,
+    SnapIntervals, MAX_OSDS,
 };
 use crate::osdmap::{
     decode_sectioned, encode_sectioned, osd_state, osdmap_flags, OSDMap, SectionLayout,
@@ -40,15 +40,6 @@ pub mod mutate_allow_crimson {
 /// The release number an incremental carries for "no change" (Ceph's
 /// `ceph_release_t{0xff}`, once -1).
 pub const RELEASE_UNCHANGED: u8 = 0xff;
-
-/// The largest `max_osd` an incremental may set: the per-OSD tables are
-/// sized by it, so a hostile value must not pick the allocation. Far above
-/// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
-/// the 100,000-OSD maps the benchmark uses. At 1 << 18 one hostile
-/// incremental cost a map of ~50 MB plus its 29 MB encoding, too much for
-/// the fuzzer's 512 MB.
-pub const MAX_OSDS: i32 = 1 << 17;
-const _: () = assert!(MAX_OSDS >= 100_000, "maps of 100,000 OSDs must apply");
 
 /// Whether a release number is a real one: Ceph orders any value with the
 /// top bit set (an old -1) below every release.
