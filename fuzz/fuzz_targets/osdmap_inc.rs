@@ -13,8 +13,8 @@
 
 use ceph_denc::{Decode, Encode};
 use ceph_fuzz::{osdmap_input, round_trip};
-use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_osdmap::{OSDMap, OSDMapIncremental};
+use ceph_types::features::CLIENT_FEATURES_ALL;
 use libfuzzer_sys::fuzz_target;
 
 /// `osdmaptool --createsimple 3`: epoch 1, three OSDs, no pools.
