@@ -226,6 +226,16 @@ pub fn encode_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// Ceph's `ceph_crc32c(seed, data)`, the checksum of msgr2 frames and of
+/// encoded OSD maps: the raw reflected CRC-32C register started at `seed`,
+/// with no inversion on the way in or out.
+///
+/// The `crc32c` crate computes the standard checksum, which inverts the
+/// register before and after; undoing both inversions gives Ceph's value.
+pub fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
+    !crc32c::crc32c_append(!seed, data)
+}
+
 /// The version to write: what the peer's features allow, but never newer
 /// than the version a value was decoded from (0: built here, no limit), so
 /// decoded values re-encode to the bytes they came from.

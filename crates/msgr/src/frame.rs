@@ -9,8 +9,8 @@
 //! remaining segments plus a 16-byte epilogue as a third.
 
 use bytes::{Buf, Bytes, BytesMut};
+use ceph_denc::ceph_crc32c;
 
-use crate::crc::ceph_crc32c;
 use crate::secure::{SecureError, SecureRx, SecureTx, GCM_TAG_LEN};
 
 /// The fixed start of every msgr2 banner.

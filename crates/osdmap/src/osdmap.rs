@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use ceph_denc::{
-    encode_envelope, newer_fields, pick_version, put_newer_fields, rest, Decode, DecodeError,
-    Decoder, Encode, Result,
+    ceph_crc32c, encode_envelope, newer_fields, pick_version, put_newer_fields, rest, Decode,
+    DecodeError, Decoder, Encode, Result,
 };
 use ceph_types::addr::{addrvec_json, EntityAddrVec};
 use ceph_types::features::{
@@ -125,11 +125,6 @@ pub const CEPH_OSD_IN: u32 = 0x10000;
 pub const CEPH_OSD_OUT: u32 = 0;
 /// Default primary affinity (1.0).
 pub const CEPH_OSD_DEFAULT_PRIMARY_AFFINITY: u32 = 0x10000;
-
-/// Ceph's `ceph_crc32c(seed, data)` (no final inversion).
-pub(crate) fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
-    !crc32c::crc32c_append(!seed, data)
-}
 
 /// How an OSD map or incremental names its parts in errors, and the CRC
 /// words that follow its two sections (wrapper version 8 on): the first
