@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod entity;
+pub mod errno;
 pub mod features;
 pub mod log;
 pub mod log_entry;
