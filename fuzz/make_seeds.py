@@ -17,7 +17,7 @@ SHARED = sys.argv[1] if len(sys.argv) > 1 else "/work/shared"
 CAPS = os.path.join(SHARED, "captures")
 CORPUS = os.path.join(SHARED, "corpus")
 CONF_DATA = os.path.join(HERE, "..", "crates", "config", "tests", "data")
-TYPES_DATA = os.path.join(HERE, "..", "crates", "types", "tests", "data")
+OSDMAP_DATA = os.path.join(HERE, "..", "crates", "osdmap", "tests", "data")
 MAX_SEED = 96 * 1024
 # The map targets run with -max_len=16384 (scripts/fuzz.sh): longer seeds
 # would only be cut short.
@@ -223,11 +223,11 @@ def main():
         if f.endswith(".keyring"):
             write("cephx", bytes([128 + 15]) + read(os.path.join(CAPS, f)))
 
-    # osdmap: the types crate's whole maps (osdmaptool and a Pacific mon)
-    if os.path.isdir(TYPES_DATA):
-        for f in sorted(os.listdir(TYPES_DATA)):
+    # osdmap: the osdmap crate's whole maps (osdmaptool and a Pacific mon)
+    if os.path.isdir(OSDMAP_DATA):
+        for f in sorted(os.listdir(OSDMAP_DATA)):
             if f.endswith(".bin") and "osdmap" in f:
-                write("osdmap", b"\x00" + read(os.path.join(TYPES_DATA, f)), MAP_MAX_SEED)
+                write("osdmap", b"\x00" + read(os.path.join(OSDMAP_DATA, f)), MAP_MAX_SEED)
 
     # conf: the config crate's test files plus a few hand-made ones
     if os.path.isdir(CONF_DATA):

@@ -5,7 +5,7 @@
 //! Input: the JSON; after a NUL byte, if any, one more command line
 //! (space-separated words) chosen by the fuzzer.
 
-use ceph_monclient::command_desc::CommandTable;
+use ceph_argparse::CommandTable;
 use libfuzzer_sys::fuzz_target;
 
 const FIXED_LINES: &[&str] = &[

@@ -8,7 +8,7 @@
 //! rest is its encoding.
 
 use ceph_fuzz::round_trip;
-use ceph_types::{CrushWrapper, PgPool};
+use ceph_osdmap::{CrushWrapper, PgPool};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

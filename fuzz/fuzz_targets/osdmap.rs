@@ -13,11 +13,11 @@
 
 use ceph_denc::{Decode, Encode};
 use ceph_fuzz::{osdmap_input, round_trip};
+use ceph_osdmap::OSDMap;
 use ceph_types::features::{
     CEPH_FEATURE_SERVER_LUMINOUS, CEPH_FEATURE_SERVER_MIMIC, CEPH_FEATURE_SERVER_NAUTILUS,
     CEPH_FEATURE_SERVER_REEF, CLIENT_FEATURES_ALL,
 };
-use ceph_types::OSDMap;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

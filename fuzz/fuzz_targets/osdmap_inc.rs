@@ -13,13 +13,13 @@
 
 use ceph_denc::{Decode, Encode};
 use ceph_fuzz::{osdmap_input, round_trip};
+use ceph_osdmap::{OSDMap, OSDMapIncremental};
 use ceph_types::features::CLIENT_FEATURES_ALL;
-use ceph_types::{OSDMap, OSDMapIncremental};
 use libfuzzer_sys::fuzz_target;
 
 /// `osdmaptool --createsimple 3`: epoch 1, three OSDs, no pools.
 const BASE_MAP: &[u8] =
-    include_bytes!("../../crates/types/tests/data/osdmaptool-createsimple-3.bin");
+    include_bytes!("../../crates/osdmap/tests/data/osdmaptool-createsimple-3.bin");
 
 fuzz_target!(|data: &[u8]| {
     let Some((selector, bytes)) = osdmap_input(data) else {

@@ -5,6 +5,7 @@
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
+use ceph_denc::ceph_crc32c;
 
 /// The connection secret every secure-mode target uses: a 16-byte AES key
 /// then the two 12-byte nonces (client-receive first, client-send second).
@@ -146,9 +147,11 @@ pub fn fix_osdmap_crc(bytes: &mut [u8]) {
     if crc_at.saturating_add(4) > end {
         return;
     }
-    // Ceph's crc32c(seed, data) has no pre/post inversion; seed -1.
-    let ceph = |seed: u32, data: &[u8]| !crc32c::crc32c_append(!seed, data);
-    let crc = ceph(ceph(u32::MAX, &bytes[..crc_at]), &bytes[crc_at + 4..end]);
+    // As Ceph does: seed -1, the CRC word itself left out.
+    let crc = ceph_crc32c(
+        ceph_crc32c(u32::MAX, &bytes[..crc_at]),
+        &bytes[crc_at + 4..end],
+    );
     bytes[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
 }
 

@@ -261,13 +261,36 @@ pub fn decode_decrypt<T: Decode>(key: &CryptoKey, usage: u32, d: &mut Decoder<'_
     decrypt_payload(key, usage, ct)
 }
 
+/// The pair of challenges that the client encrypts to prove it holds its
+/// key (no version byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CephXChallengeBlob {
+    pub server_challenge: u64,
+    pub client_challenge: u64,
+}
+
+impl Decode for CephXChallengeBlob {
+    fn decode(d: &mut Decoder<'_>) -> ceph_denc::Result<Self> {
+        Ok(CephXChallengeBlob {
+            server_challenge: d.u64("CephXChallengeBlob.server_challenge")?,
+            client_challenge: d.u64("CephXChallengeBlob.client_challenge")?,
+        })
+    }
+}
+impl Encode for CephXChallengeBlob {
+    fn encode(&self, out: &mut Vec<u8>, f: u64) {
+        self.server_challenge.encode(out, f);
+        self.client_challenge.encode(out, f);
+    }
+}
+
 /// The 64-bit proof of key possession a client sends in
 /// `CephXAuthenticate::key`, folded by XOR of whole little-endian 64-bit
 /// words from a digest of the challenge pair (`CephXChallengeBlob`): for
 /// `aes`, the length-prefixed envelope ciphertext under the client's key;
 /// for `aes256k`, HMAC-SHA256 keyed by the raw secret.
 pub fn challenge_key(key: &CryptoKey, server_challenge: u64, client_challenge: u64) -> Result<u64> {
-    let blob = crate::types::CephXChallengeBlob {
+    let blob = CephXChallengeBlob {
         server_challenge,
         client_challenge,
     };

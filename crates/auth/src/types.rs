@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use ceph_denc::{encode_bytes, Blob, Decode, DecodeError, Decoder, Encode};
 
+pub use crate::crypto::CephXChallengeBlob;
 use crate::crypto::CryptoKey;
 use crate::{EntityName, UTime};
 
@@ -110,29 +111,6 @@ impl Encode for CephXServerChallenge {
     fn encode(&self, out: &mut Vec<u8>, f: u64) {
         1u8.encode(out, f);
         self.server_challenge.encode(out, f);
-    }
-}
-
-/// The pair of challenges that the client encrypts to prove it holds its
-/// key (no version byte).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CephXChallengeBlob {
-    pub server_challenge: u64,
-    pub client_challenge: u64,
-}
-
-impl Decode for CephXChallengeBlob {
-    fn decode(d: &mut Decoder<'_>) -> ceph_denc::Result<Self> {
-        Ok(CephXChallengeBlob {
-            server_challenge: d.u64("CephXChallengeBlob.server_challenge")?,
-            client_challenge: d.u64("CephXChallengeBlob.client_challenge")?,
-        })
-    }
-}
-impl Encode for CephXChallengeBlob {
-    fn encode(&self, out: &mut Vec<u8>, f: u64) {
-        self.server_challenge.encode(out, f);
-        self.client_challenge.encode(out, f);
     }
 }
 

@@ -42,27 +42,19 @@ pub const DEFAULT_KEYRING_SEARCH: &str =
 /// Largest `keyfile` read: a base64 key is about 40 bytes.
 const MAX_KEYFILE_BYTES: u64 = 64 << 10;
 
-/// Built-in defaults (Ceph 16.2.15) of the options this crate types, plus a
-/// few that other values refer to as `$option`.
-const DEFAULTS: &[(&str, &str)] = &[
-    ("auth_client_required", "cephx, none"),
-    ("client_mount_timeout", "300"),
+/// Built-in defaults (Ceph 16.2.15) of options read as text, not typed in
+/// [`ClientConfig`]: ones other values refer to as `$option`, and the
+/// keyring search. The typed options' defaults are declared with them.
+const OTHER_DEFAULTS: &[(&str, &str)] = &[
     ("keyring", DEFAULT_KEYRING_SEARCH),
-    ("mon_client_directed_command_retry", "2"),
-    ("mon_client_hunt_interval", "3"),
-    ("mon_client_hunt_interval_backoff", "1.5"),
-    ("mon_client_hunt_interval_max_multiple", "10"),
-    ("mon_client_hunt_interval_min_multiple", "1"),
-    ("mon_client_hunt_parallel", "3"),
-    ("mon_client_log_interval", "1"),
-    ("mon_client_ping_interval", "10"),
-    ("mon_client_ping_timeout", "30"),
     ("mon_dns_srv_name", "ceph-mon"),
-    ("ms_client_mode", "crc secure"),
-    ("ms_mon_client_mode", "secure crc"),
-    ("rados_mon_op_timeout", "0"),
     ("run_dir", "/var/run/ceph"),
 ];
+
+/// Every built-in default: the typed options' and the others'.
+fn defaults() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    TUNABLE_DEFAULTS.iter().chain(OTHER_DEFAULTS)
+}
 
 /// Options the monitors may not set for a client: where to find the
 /// monitors and the keys, and the identity of the cluster. Ceph flags
@@ -243,8 +235,8 @@ impl ConfigSources {
                 rest.push(arg);
                 continue;
             };
-            let known_option = DEFAULTS.iter().any(|(k, _)| *k == flag)
-                || EXTRA_CLI_OPTIONS.contains(&flag.as_str());
+            let known_option =
+                defaults().any(|(k, _)| *k == flag) || EXTRA_CLI_OPTIONS.contains(&flag.as_str());
             let slot = match flag.as_str() {
                 "-c" | "conf" => Some(&mut sources.conf_path),
                 "cluster" => Some(&mut sources.cluster),
@@ -334,123 +326,177 @@ pub enum ConfigError {
     },
 }
 
-/// The configuration a monitor client runs with.
-///
-/// ```no_run
-/// use ceph_config::{ClientConfig, ConfigSources};
-/// let cfg = ClientConfig::load(ConfigSources {
-///     conf_path: Some("/etc/ceph/ceph.conf".into()),
-///     id: Some("admin".into()),
-///     ..Default::default()
-/// })?;
-/// println!("{} talks to {} monitors", cfg.name, cfg.mon_addrs.len());
-/// # Ok::<(), ceph_config::ConfigError>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// Cluster name (`$cluster`).
-    pub cluster: String,
-    /// Who we authenticate as.
-    pub name: EntityName,
-    /// The conf file that was read, if any.
-    pub conf_path: Option<PathBuf>,
-    /// One address vector per initial monitor.
-    pub mon_addrs: Vec<EntityAddrVec>,
-    /// The first keyring of the search list that can be opened.
-    pub keyring_path: Option<PathBuf>,
-    /// The keyring search list, expanded (for "no keyring found" messages).
-    pub keyring_search: Vec<PathBuf>,
-    /// A key given directly by `key` or by the contents of `keyfile` (which
-    /// wins, as in Ceph); used in place of a keyring entry.
-    pub key: Option<Secret>,
-    /// First wait before trying another monitor.
-    pub mon_client_hunt_interval: Duration,
-    /// Factor applied to the hunt interval after each failed round.
-    pub mon_client_hunt_interval_backoff: f64,
-    /// Lower bound of the hunt interval, as a multiple of the base.
-    pub mon_client_hunt_interval_min_multiple: f64,
-    /// Upper bound of the hunt interval, as a multiple of the base.
-    pub mon_client_hunt_interval_max_multiple: f64,
-    /// Monitors contacted at once while hunting.
-    pub mon_client_hunt_parallel: u64,
-    /// Keepalive period once connected.
-    pub mon_client_ping_interval: Duration,
-    /// Silence after which the monitor session is considered dead.
-    pub mon_client_ping_timeout: Duration,
-    /// How often queued log entries are sent.
-    pub mon_client_log_interval: Duration,
-    /// Retries of a command sent to one specific monitor.
-    pub mon_client_directed_command_retry: i64,
-    /// Time allowed to authenticate and get the first maps.
-    pub client_mount_timeout: Duration,
-    /// Timeout of monitor operations; zero means none.
-    pub rados_mon_op_timeout: Duration,
-    /// Connection modes offered to any peer, preferred first.
-    pub ms_client_mode: Vec<ConnectionMode>,
-    /// Connection modes offered to monitors, preferred first.
-    pub ms_mon_client_mode: Vec<ConnectionMode>,
-    /// Authentication methods we accept, preferred first (`auth_supported`
-    /// replaces this when set, as in Ceph).
-    pub auth_client_required: Vec<AuthMethod>,
-    /// Every option value in effect, metavariables expanded (secrets left out).
-    values: BTreeMap<String, String>,
-    /// The unexpanded values and their sources (secrets left out).
-    layers: BTreeMap<String, Layered>,
-    /// Metavariables, for expanding central values later.
-    vars: MetaVars,
+/// Declares [`ClientConfig`]: its plain fields as written, and each typed
+/// option once, with its type, its built-in default and its parser. From
+/// that one list come the option's field, its entry in
+/// [`TUNABLE_DEFAULTS`], its parsing ([`Tunables::from_values`]) and its
+/// replacement when central values arrive ([`ClientConfig::install`]).
+macro_rules! client_config {
+    (
+        $(#[$attr:meta])*
+        pub struct ClientConfig {
+            fields { $( $(#[$fattr:meta])* $fvis:vis $field:ident: $fty:ty, )* }
+            typed { $( $(#[$oattr:meta])* $option:ident: $oty:ty = $default:expr, $parse:path; )* }
+            state { $( $(#[$sattr:meta])* $state:ident: $sty:ty, )* }
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct ClientConfig {
+            $( $(#[$fattr])* $fvis $field: $fty, )*
+            $( $(#[$oattr])* pub $option: $oty, )*
+            $( $(#[$sattr])* $state: $sty, )*
+        }
+
+        /// Built-in defaults (Ceph 16.2.15) of the typed options.
+        const TUNABLE_DEFAULTS: &[(&str, &str)] = &[ $( (stringify!($option), $default), )* ];
+
+        /// The typed options, parsed from expanded values.
+        struct Tunables {
+            $( $option: $oty, )*
+        }
+
+        impl Tunables {
+            fn from_values(values: &BTreeMap<String, String>) -> Result<Self, ValueError> {
+                Ok(Tunables {
+                    $( $option: $parse(stringify!($option), values)?, )*
+                })
+            }
+        }
+
+        /// The fields of a [`ClientConfig`] that are not typed options.
+        struct Untyped {
+            $( $field: $fty, )*
+            $( $state: $sty, )*
+        }
+
+        impl ClientConfig {
+            fn assemble(untyped: Untyped, tunables: Tunables) -> Self {
+                let Untyped { $( $field, )* $( $state, )* } = untyped;
+                let Tunables { $( $option, )* } = tunables;
+                ClientConfig {
+                    $( $field, )*
+                    $( $option, )*
+                    $( $state, )*
+                }
+            }
+
+            /// Replaces the typed options.
+            fn install(&mut self, tunables: Tunables) {
+                $( self.$option = tunables.$option; )*
+            }
+        }
+    };
 }
 
-/// The typed options, parsed from expanded values; one field per
-/// [`ClientConfig`] field of the same name.
-struct Tunables {
-    mon_client_hunt_interval: Duration,
-    mon_client_hunt_interval_backoff: f64,
-    mon_client_hunt_interval_min_multiple: f64,
-    mon_client_hunt_interval_max_multiple: f64,
-    mon_client_hunt_parallel: u64,
-    mon_client_ping_interval: Duration,
-    mon_client_ping_timeout: Duration,
-    mon_client_log_interval: Duration,
-    mon_client_directed_command_retry: i64,
-    client_mount_timeout: Duration,
-    rados_mon_op_timeout: Duration,
-    ms_client_mode: Vec<ConnectionMode>,
-    ms_mon_client_mode: Vec<ConnectionMode>,
-    auth_client_required: Vec<AuthMethod>,
+/// An option's expanded text, empty when it has none.
+fn text<'a>(values: &'a BTreeMap<String, String>, option: &str) -> &'a str {
+    values.get(option).map(String::as_str).unwrap_or("")
 }
 
-impl Tunables {
-    fn from_values(values: &BTreeMap<String, String>) -> Result<Self, ValueError> {
-        let value = |n: &str| values.get(n).map(String::as_str).unwrap_or("");
-        let float = |o: &str| parse_float(o, value(o));
-        let float_secs = |o: &str| parse_float_secs(o, value(o));
-        let secs = |o: &str| parse_secs(o, value(o));
-        let modes = |o: &str| parse_modes(o, value(o));
-        Ok(Tunables {
-            mon_client_hunt_interval: float_secs("mon_client_hunt_interval")?,
-            mon_client_hunt_interval_backoff: float("mon_client_hunt_interval_backoff")?,
-            mon_client_hunt_interval_min_multiple: float("mon_client_hunt_interval_min_multiple")?,
-            mon_client_hunt_interval_max_multiple: float("mon_client_hunt_interval_max_multiple")?,
-            mon_client_hunt_parallel: parse_uint(
-                "mon_client_hunt_parallel",
-                value("mon_client_hunt_parallel"),
-            )?,
-            mon_client_ping_interval: float_secs("mon_client_ping_interval")?,
-            mon_client_ping_timeout: float_secs("mon_client_ping_timeout")?,
-            mon_client_log_interval: float_secs("mon_client_log_interval")?,
-            mon_client_directed_command_retry: parse_int(
-                "mon_client_directed_command_retry",
-                value("mon_client_directed_command_retry"),
-            )?,
-            client_mount_timeout: secs("client_mount_timeout")?,
-            rados_mon_op_timeout: secs("rados_mon_op_timeout")?,
-            ms_client_mode: modes("ms_client_mode")?,
-            ms_mon_client_mode: modes("ms_mon_client_mode")?,
-            auth_client_required: match value("auth_supported").trim() {
-                "" => parse_auth_methods("auth_client_required", value("auth_client_required"))?,
-                supported => parse_auth_methods("auth_supported", supported)?,
-            },
-        })
+// The typed options' parsers, as `client_config!` calls them.
+fn float(option: &str, values: &BTreeMap<String, String>) -> Result<f64, ValueError> {
+    parse_float(option, text(values, option))
+}
+fn float_secs(option: &str, values: &BTreeMap<String, String>) -> Result<Duration, ValueError> {
+    parse_float_secs(option, text(values, option))
+}
+fn secs(option: &str, values: &BTreeMap<String, String>) -> Result<Duration, ValueError> {
+    parse_secs(option, text(values, option))
+}
+fn uint(option: &str, values: &BTreeMap<String, String>) -> Result<u64, ValueError> {
+    parse_uint(option, text(values, option))
+}
+fn int(option: &str, values: &BTreeMap<String, String>) -> Result<i64, ValueError> {
+    parse_int(option, text(values, option))
+}
+fn modes(
+    option: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<ConnectionMode>, ValueError> {
+    parse_modes(option, text(values, option))
+}
+/// `auth_supported`, when set, replaces the option, as in Ceph.
+fn auth_methods(
+    option: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<AuthMethod>, ValueError> {
+    match text(values, "auth_supported").trim() {
+        "" => parse_auth_methods(option, text(values, option)),
+        supported => parse_auth_methods("auth_supported", supported),
+    }
+}
+
+client_config! {
+    /// The configuration a monitor client runs with.
+    ///
+    /// ```no_run
+    /// use ceph_config::{ClientConfig, ConfigSources};
+    /// let cfg = ClientConfig::load(ConfigSources {
+    ///     conf_path: Some("/etc/ceph/ceph.conf".into()),
+    ///     id: Some("admin".into()),
+    ///     ..Default::default()
+    /// })?;
+    /// println!("{} talks to {} monitors", cfg.name, cfg.mon_addrs.len());
+    /// # Ok::<(), ceph_config::ConfigError>(())
+    /// ```
+    #[derive(Debug, Clone)]
+    pub struct ClientConfig {
+        fields {
+            /// Cluster name (`$cluster`).
+            pub cluster: String,
+            /// Who we authenticate as.
+            pub name: EntityName,
+            /// The conf file that was read, if any.
+            pub conf_path: Option<PathBuf>,
+            /// One address vector per initial monitor.
+            pub mon_addrs: Vec<EntityAddrVec>,
+            /// The first keyring of the search list that can be opened.
+            pub keyring_path: Option<PathBuf>,
+            /// The keyring search list, expanded (for "no keyring found" messages).
+            pub keyring_search: Vec<PathBuf>,
+            /// A key given directly by `key` or by the contents of `keyfile` (which
+            /// wins, as in Ceph); used in place of a keyring entry.
+            pub key: Option<Secret>,
+        }
+        typed {
+            /// First wait before trying another monitor.
+            mon_client_hunt_interval: Duration = "3", float_secs;
+            /// Factor applied to the hunt interval after each failed round.
+            mon_client_hunt_interval_backoff: f64 = "1.5", float;
+            /// Lower bound of the hunt interval, as a multiple of the base.
+            mon_client_hunt_interval_min_multiple: f64 = "1", float;
+            /// Upper bound of the hunt interval, as a multiple of the base.
+            mon_client_hunt_interval_max_multiple: f64 = "10", float;
+            /// Monitors contacted at once while hunting.
+            mon_client_hunt_parallel: u64 = "3", uint;
+            /// Keepalive period once connected.
+            mon_client_ping_interval: Duration = "10", float_secs;
+            /// Silence after which the monitor session is considered dead.
+            mon_client_ping_timeout: Duration = "30", float_secs;
+            /// How often queued log entries are sent.
+            mon_client_log_interval: Duration = "1", float_secs;
+            /// Retries of a command sent to one specific monitor.
+            mon_client_directed_command_retry: i64 = "2", int;
+            /// Time allowed to authenticate and get the first maps.
+            client_mount_timeout: Duration = "300", secs;
+            /// Timeout of monitor operations; zero means none.
+            rados_mon_op_timeout: Duration = "0", secs;
+            /// Connection modes offered to any peer, preferred first.
+            ms_client_mode: Vec<ConnectionMode> = "crc secure", modes;
+            /// Connection modes offered to monitors, preferred first.
+            ms_mon_client_mode: Vec<ConnectionMode> = "secure crc", modes;
+            /// Authentication methods we accept, preferred first (`auth_supported`
+            /// replaces this when set, as in Ceph).
+            auth_client_required: Vec<AuthMethod> = "cephx, none", auth_methods;
+        }
+        state {
+            /// Every option value in effect, metavariables expanded (secrets left out).
+            values: BTreeMap<String, String>,
+            /// The unexpanded values and their sources (secrets left out).
+            layers: BTreeMap<String, Layered>,
+            /// Metavariables, for expanding central values later.
+            vars: MetaVars,
+        }
     }
 }
 
@@ -485,7 +531,7 @@ fn expand_all(layers: &BTreeMap<String, Layered>, vars: &MetaVars) -> BTreeMap<S
 
 /// Puts an option back to its built-in default, or unsets it if it has none.
 fn revert_to_default(layers: &mut BTreeMap<String, Layered>, option: &str) {
-    match DEFAULTS.iter().find(|(k, _)| *k == option) {
+    match defaults().find(|(k, _)| *k == option) {
         Some((_, v)) => {
             layers.insert(option.to_string(), Layered::new(v, OptionSource::Default));
         }
@@ -529,8 +575,7 @@ impl ClientConfig {
         }
 
         // Raw values with their sources, lowest precedence first.
-        let mut layers: BTreeMap<String, Layered> = DEFAULTS
-            .iter()
+        let mut layers: BTreeMap<String, Layered> = defaults()
             .map(|(k, v)| (k.to_string(), Layered::new(v, OptionSource::Default)))
             .collect();
         if let Some(k) = &env.ceph_keyring {
@@ -592,40 +637,11 @@ impl ClientConfig {
             key = Some(read_keyfile(Path::new(keyfile))?);
         }
 
-        let Tunables {
-            mon_client_hunt_interval,
-            mon_client_hunt_interval_backoff,
-            mon_client_hunt_interval_min_multiple,
-            mon_client_hunt_interval_max_multiple,
-            mon_client_hunt_parallel,
-            mon_client_ping_interval,
-            mon_client_ping_timeout,
-            mon_client_log_interval,
-            mon_client_directed_command_retry,
-            client_mount_timeout,
-            rados_mon_op_timeout,
-            ms_client_mode,
-            ms_mon_client_mode,
-            auth_client_required,
-        } = Tunables::from_values(&values)?;
+        let tunables = Tunables::from_values(&values)?;
         for secret in SECRET_OPTIONS {
             layers.remove(*secret);
         }
-        Ok(ClientConfig {
-            mon_client_hunt_interval,
-            mon_client_hunt_interval_backoff,
-            mon_client_hunt_interval_min_multiple,
-            mon_client_hunt_interval_max_multiple,
-            mon_client_hunt_parallel,
-            mon_client_ping_interval,
-            mon_client_ping_timeout,
-            mon_client_log_interval,
-            mon_client_directed_command_retry,
-            client_mount_timeout,
-            rados_mon_op_timeout,
-            ms_client_mode,
-            ms_mon_client_mode,
-            auth_client_required,
+        let untyped = Untyped {
             cluster: vars.cluster.clone(),
             name,
             conf_path,
@@ -636,7 +652,8 @@ impl ClientConfig {
             values,
             layers,
             vars,
-        })
+        };
+        Ok(ClientConfig::assemble(untyped, tunables))
     }
 
     /// This configuration with the monitors' central configuration for this
@@ -739,41 +756,6 @@ impl ClientConfig {
                 }
             }
         }
-    }
-
-    /// Replaces the typed options (destructured, so a new one cannot be
-    /// forgotten here).
-    fn install(&mut self, tunables: Tunables) {
-        let Tunables {
-            mon_client_hunt_interval,
-            mon_client_hunt_interval_backoff,
-            mon_client_hunt_interval_min_multiple,
-            mon_client_hunt_interval_max_multiple,
-            mon_client_hunt_parallel,
-            mon_client_ping_interval,
-            mon_client_ping_timeout,
-            mon_client_log_interval,
-            mon_client_directed_command_retry,
-            client_mount_timeout,
-            rados_mon_op_timeout,
-            ms_client_mode,
-            ms_mon_client_mode,
-            auth_client_required,
-        } = tunables;
-        self.mon_client_hunt_interval = mon_client_hunt_interval;
-        self.mon_client_hunt_interval_backoff = mon_client_hunt_interval_backoff;
-        self.mon_client_hunt_interval_min_multiple = mon_client_hunt_interval_min_multiple;
-        self.mon_client_hunt_interval_max_multiple = mon_client_hunt_interval_max_multiple;
-        self.mon_client_hunt_parallel = mon_client_hunt_parallel;
-        self.mon_client_ping_interval = mon_client_ping_interval;
-        self.mon_client_ping_timeout = mon_client_ping_timeout;
-        self.mon_client_log_interval = mon_client_log_interval;
-        self.mon_client_directed_command_retry = mon_client_directed_command_retry;
-        self.client_mount_timeout = client_mount_timeout;
-        self.rados_mon_op_timeout = rados_mon_op_timeout;
-        self.ms_client_mode = ms_client_mode;
-        self.ms_mon_client_mode = ms_mon_client_mode;
-        self.auth_client_required = auth_client_required;
     }
 
     /// Where the value in effect for an option (any spelling) came from;

@@ -226,6 +226,50 @@ pub fn encode_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// Ceph's `ceph_crc32c(seed, data)`, the checksum of msgr2 frames and of
+/// encoded OSD maps: the raw reflected CRC-32C register started at `seed`,
+/// with no inversion on the way in or out.
+///
+/// The `crc32c` crate computes the standard checksum, which inverts the
+/// register before and after; undoing both inversions gives Ceph's value.
+pub fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
+    !crc32c::crc32c_append(!seed, data)
+}
+
+/// The version to write: what the peer's features allow, but never newer
+/// than the version a value was decoded from (0: built here, no limit), so
+/// decoded values re-encode to the bytes they came from.
+pub fn pick_version(decoded: u8, allowed: u8) -> u8 {
+    if decoded == 0 {
+        allowed
+    } else {
+        decoded.min(allowed)
+    }
+}
+
+/// Reads everything left in an envelope body (fields of a version newer
+/// than the caller models).
+pub fn rest(d: &mut Decoder<'_>, what: &'static str) -> Result<Vec<u8>> {
+    Ok(d.take(d.remaining(), what)?.to_vec())
+}
+
+/// Reads the fields of a section newer than the caller models (the rest
+/// of it, when its version `v` is above `newest`).
+pub fn newer_fields(d: &mut Decoder<'_>, v: u8, newest: u8, what: &'static str) -> Result<Vec<u8>> {
+    if v > newest {
+        rest(d, what)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Writes back what [`newer_fields`] read.
+pub fn put_newer_fields(out: &mut Vec<u8>, v: u8, newest: u8, fields: &[u8]) {
+    if v > newest {
+        out.extend_from_slice(fields);
+    }
+}
+
 /// A type with a Ceph wire decoding.
 pub trait Decode: Sized {
     fn decode(d: &mut Decoder<'_>) -> Result<Self>;

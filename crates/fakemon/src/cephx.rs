@@ -21,10 +21,8 @@ use ceph_auth::types::{
     CEPHX_GET_PRINCIPAL_SESSION_KEY, CEPHX_GET_ROTATING_KEY,
 };
 use ceph_denc::{encode_bytes, Blob, Decode, DecodeError, Decoder, Encode};
+use ceph_types::errno::{EACCES, EINVAL, EIO};
 use ceph_types::{EntityName, EntityType, UTime};
-
-/// Errno the fake answers every refusal with (as `AUTH_BAD_METHOD` result).
-pub const EACCES: i32 = 13;
 
 /// Services the fake can issue tickets for besides the auth ticket.
 const ISSUABLE: [u32; 3] = [SERVICE_MON, SERVICE_OSD, SERVICE_MGR];
@@ -479,9 +477,6 @@ impl CephxServer {
         Ok(out)
     }
 }
-
-const EINVAL: i32 = 22;
-const EIO: i32 = 5;
 
 fn refused(request_type: u16, errno: i32) -> InSessionReply {
     let mut payload = Vec::new();

@@ -11,12 +11,13 @@ use ceph_msgr::frame::{
 use ceph_msgr::message::Message;
 use ceph_msgr::payload::*;
 use ceph_msgr::protocol::{signature, CompressionDone, CompressionRequest};
+use ceph_types::errno::{EACCES, EOPNOTSUPP};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::EntityAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::cephx::{self, Refusal, EACCES};
+use crate::cephx::{self, Refusal};
 use crate::messages::{self, msg_type, OutBody};
 use crate::{CommandContext, ReceivedCommand, Shared};
 
@@ -24,8 +25,6 @@ use crate::{CommandContext, ReceivedCommand, Shared};
 const ENTITY_TYPE_MON: u8 = 0x01;
 /// Sent instead of a banner when asked to.
 const GARBAGE_BANNER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-/// `EOPNOTSUPP`, a monitor's answer when no connection mode is common.
-const EOPNOTSUPP: i32 = 95;
 /// Bytes the fake accepts before authentication completes.
 const MAX_PRE_AUTH: usize = 1 << 20;
 

@@ -36,13 +36,11 @@ use std::time::Duration;
 
 use ceph_auth::CryptoKey;
 use ceph_msgr::frame::ConMode;
+use ceph_types::errno::EINVAL;
 use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, EntityName, MonInfo, MonMap, Uuid};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// `EINVAL`, the fake's answer to commands it does not know.
-pub const EINVAL: i32 = 22;
 
 /// A command as the handler sees it.
 #[derive(Debug, Clone, Copy)]

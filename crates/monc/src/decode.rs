@@ -5,10 +5,8 @@
 use std::io::Write;
 
 use ceph_denc::{Decode, Decoder};
-use ceph_types::{
-    CrushWrapper, EntityAddrVec, LogEntry, MgrMap, ModuleInfo, ModuleOption, MonMap, OSDMap,
-    OSDMapIncremental, OsdInfo, OsdXInfo, PgPool, StandbyInfo,
-};
+use ceph_osdmap::{CrushWrapper, OSDMap, OSDMapIncremental, OsdInfo, OsdXInfo, PgPool};
+use ceph_types::{EntityAddrVec, LogEntry, MgrMap, ModuleInfo, ModuleOption, MonMap, StandbyInfo};
 use serde_json::{json, Value};
 
 /// The types `decode` knows, by Ceph's names.
@@ -100,13 +98,13 @@ pub fn run(words: &[String]) -> i32 {
             "usage: monc decode TYPE FILE [--json]\ntypes: {}",
             TYPES.join(", ")
         );
-        return ceph_monclient::error::errno::EINVAL;
+        return ceph_types::errno::EINVAL;
     };
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("monc: cannot read {file}: {e}");
-            return ceph_monclient::error::errno::EIO;
+            return ceph_types::errno::EIO;
         }
     };
     match decode_to_json(ty, &bytes) {
@@ -122,7 +120,7 @@ pub fn run(words: &[String]) -> i32 {
         }
         Err(e) => {
             eprintln!("monc: error decoding {ty} from {file}: {e}");
-            ceph_monclient::error::errno::EINVAL
+            ceph_types::errno::EINVAL
         }
     }
 }

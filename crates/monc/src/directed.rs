@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ceph_monclient::command_desc::CommandTable;
-use ceph_monclient::error::errno;
+use ceph_argparse::CommandTable;
 use ceph_monclient::{MonClient, MonError, MonTarget};
+use ceph_types::errno;
 use serde_json::Value;
 
 use crate::args::Format;
@@ -184,13 +184,13 @@ fn no_descriptions(label: &str, code: i32, why: &str) -> i32 {
     tracing::debug!(target = label, why, "no command descriptions");
     eprintln!(
         "Error {}: problem getting command descriptions from {label}",
-        output::errno_name(code)
+        errno::name(code)
     );
     code
 }
 
 fn report(label: &str, e: &MonError) -> i32 {
     let code = e.errno();
-    eprintln!("Error {}: {label}: {e}", output::errno_name(code));
+    eprintln!("Error {}: {label}: {e}", errno::name(code));
     code
 }

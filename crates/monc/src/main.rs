@@ -12,11 +12,11 @@ use std::io::Write;
 use std::process::ExitCode;
 use tokio::io::AsyncBufReadExt;
 
+use ceph_argparse::{CliStyle, CommandTable, MatchError};
 use ceph_auth::{CryptoKey, Keyring};
 use ceph_config::{ClientConfig, ConfigSources};
-use ceph_monclient::command_desc::{CliStyle, CommandTable, MatchError};
-use ceph_monclient::error::errno;
 use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
+use ceph_types::errno;
 use serde_json::{Map, Value};
 
 use args::{Args, Format};

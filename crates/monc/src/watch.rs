@@ -43,7 +43,7 @@ pub async fn watch(client: &MonClient, words: &[String]) -> i32 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("monc: {e}");
-            return ceph_monclient::error::errno::EINVAL;
+            return ceph_types::errno::EINVAL;
         }
     };
     // Listen before subscribing so nothing is missed.

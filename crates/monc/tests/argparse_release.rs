@@ -10,12 +10,12 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ceph_monclient::command_desc::{CliStyle, CommandTable};
+use ceph_argparse::{CliStyle, CommandTable};
 use ceph_testbed::Cluster;
 use common::{monc, run_command, shared_cluster};
 use serde_json::Value;
 
-#[path = "../../monclient/tests/support/argparse_oracle.rs"]
+#[path = "../../argparse/tests/support/argparse_oracle.rs"]
 mod argparse_oracle;
 use argparse_oracle::{compare, generated_cases, ORACLE};
 

@@ -4,14 +4,13 @@
 use ceph_auth::{AuthError, CephxClient, CryptoKey};
 use ceph_msgr::auth::{AuthClient, AuthFailure, AuthFailureReason, AuthKeys};
 use ceph_msgr::frame::ConMode;
+// EOPNOTSUPP: a monitor's AUTH_BAD_METHOD result when it does not allow
+// the method or any of the connection modes offered. EKEYEXPIRED marks a
+// refusal of an auth ticket that had expired by our clock; `from_msgr`
+// turns it into `MonError::TicketExpired`.
+pub(crate) use ceph_types::errno::EKEYEXPIRED;
+use ceph_types::errno::EOPNOTSUPP;
 use ceph_types::EntityName;
-
-/// `EOPNOTSUPP`: a monitor's AUTH_BAD_METHOD result when it does not allow
-/// the method or any of the connection modes offered.
-const EOPNOTSUPP: i32 = 95;
-/// Marks a refusal of an auth ticket that had expired by our clock
-/// (`EKEYEXPIRED`); `from_msgr` turns it into `MonError::TicketExpired`.
-pub(crate) const EKEYEXPIRED: i32 = 127;
 
 /// Drives a [`CephxClient`] from the msgr2 handshake.
 pub struct CephxAuth {

@@ -5,25 +5,9 @@ use std::time::Duration;
 
 use ceph_msgr::error::MsgrError;
 
-/// Errno values used for exit codes and `MonError::errno`.
-pub mod errno {
-    pub const EPERM: i32 = 1;
-    pub const ENOENT: i32 = 2;
-    pub const EIO: i32 = 5;
-    pub const ENXIO: i32 = 6;
-    pub const EAGAIN: i32 = 11;
-    pub const EACCES: i32 = 13;
-    pub const EINVAL: i32 = 22;
-    pub const EPROTO: i32 = 71;
-    pub const ECONNREFUSED: i32 = 111;
-    pub const ETIMEDOUT: i32 = 110;
-    pub const ECANCELED: i32 = 125;
-    pub const EKEYREJECTED: i32 = 129;
-    pub const ETIME: i32 = 62;
-    pub const EPROTONOSUPPORT: i32 = 93;
-    pub const EOPNOTSUPP: i32 = 95;
-    pub const EKEYEXPIRED: i32 = 127;
-}
+/// Errno values used for exit codes and `MonError::errno` (one table for
+/// the whole tree, in `ceph-types`).
+pub use ceph_types::errno;
 
 /// An error from the monitor client.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,6 @@
 
 pub mod cephx;
 pub mod client;
-pub mod command_desc;
 pub mod core;
 pub mod error;
 pub mod messages;

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use ceph_auth::Keyring;
 use ceph_denc::{Decode, Encode};
 use ceph_monclient::{ClusterEvent, MonClient, MonClientOptions};
+use ceph_osdmap::{OSDMap, OSDMapIncremental};
 use ceph_testbed::{Cluster, ClusterSpec};
 use ceph_types::features::CLIENT_FEATURES_ALL;
-use ceph_types::{EntityName, MgrMap, OSDMap, OSDMapIncremental};
+use ceph_types::{EntityName, MgrMap};
 use serde_json::Value;
 use tokio::sync::broadcast;
 

@@ -9,9 +9,9 @@
 //! remaining segments plus a 16-byte epilogue as a third.
 
 use bytes::{Buf, Bytes, BytesMut};
+use ceph_denc::ceph_crc32c;
 
-use crate::crc::ceph_crc32c;
-use crate::secure::{SecureRx, SecureTx, GCM_TAG_LEN};
+use crate::secure::{SecureError, SecureRx, SecureTx, GCM_TAG_LEN};
 
 /// The fixed start of every msgr2 banner.
 pub const BANNER_MAGIC: &[u8; 8] = b"ceph v2\n";
@@ -90,6 +90,15 @@ pub enum FrameError {
     NoncesExhausted,
     #[error("frame needs {0} segments, at most 4 are allowed")]
     TooManySegments(usize),
+}
+
+impl From<SecureError> for FrameError {
+    fn from(e: SecureError) -> Self {
+        match e {
+            SecureError::Decrypt => FrameError::Decrypt,
+            SecureError::NoncesExhausted => FrameError::NoncesExhausted,
+        }
+    }
 }
 
 /// [`Tag`] and its `TryFrom<u8>`, from one list of names and wire values.

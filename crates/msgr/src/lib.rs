@@ -1,7 +1,6 @@
 //! msgr2 client side.
 pub mod auth;
 pub mod connection;
-pub mod crc;
 pub mod error;
 pub mod frame;
 pub mod message;

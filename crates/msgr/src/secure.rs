@@ -9,11 +9,19 @@
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 
-use crate::frame::FrameError;
-
 pub(crate) const GCM_TAG_LEN: usize = 16;
 const KEY_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
+
+/// Why a GCM message could not be opened or sealed; the frame layer turns
+/// it into its own error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecureError {
+    /// The message failed authentication (or the cipher refused it).
+    Decrypt,
+    /// Sealing once more would reuse a nonce under the same key.
+    NoncesExhausted,
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NonceState {
@@ -77,9 +85,9 @@ pub(crate) fn handlers_from_secret(secret: &[u8], is_server: bool) -> Option<(Se
 
 impl SecureRx {
     /// Authenticates and decrypts one message (ciphertext then 16-byte tag).
-    pub(crate) fn open(&mut self, sealed: &[u8]) -> Result<Vec<u8>, FrameError> {
+    pub(crate) fn open(&mut self, sealed: &[u8]) -> Result<Vec<u8>, SecureError> {
         if sealed.len() < GCM_TAG_LEN {
-            return Err(FrameError::Decrypt);
+            return Err(SecureError::Decrypt);
         }
         let (body, tag) = sealed.split_at(sealed.len() - GCM_TAG_LEN);
         let nonce = self.nonce.bytes;
@@ -87,18 +95,18 @@ impl SecureRx {
         let mut plain = body.to_vec();
         self.cipher
             .decrypt_in_place_detached(Nonce::from_slice(&nonce), &[], &mut plain, tag.into())
-            .map_err(|_| FrameError::Decrypt)?;
+            .map_err(|_| SecureError::Decrypt)?;
         Ok(plain)
     }
 }
 
 impl SecureTx {
     /// Encrypts one message, appending the tag.
-    pub(crate) fn seal(&mut self, mut plain: Vec<u8>) -> Result<Vec<u8>, FrameError> {
+    pub(crate) fn seal(&mut self, mut plain: Vec<u8>) -> Result<Vec<u8>, SecureError> {
         if self.nonce == self.initial {
             // A wrapped counter would reuse a nonce under the same key.
             if self.used_initial {
-                return Err(FrameError::NoncesExhausted);
+                return Err(SecureError::NoncesExhausted);
             }
             self.used_initial = true;
         }
@@ -107,7 +115,7 @@ impl SecureTx {
         let tag = self
             .cipher
             .encrypt_in_place_detached(Nonce::from_slice(&nonce), &[], &mut plain)
-            .map_err(|_| FrameError::Decrypt)?;
+            .map_err(|_| SecureError::Decrypt)?;
         plain.extend_from_slice(&tag);
         Ok(plain)
     }

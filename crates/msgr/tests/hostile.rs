@@ -1,7 +1,7 @@
 //! Frame codec round trips and hostile input.
 
 use bytes::BytesMut;
-use ceph_msgr::crc::ceph_crc32c;
+use ceph_denc::ceph_crc32c;
 use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::*;
 

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::str::FromStr;
 
 use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
+use serde_json::{json, Value};
 
 use crate::features::{has_feature, CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATURE_MSG_ADDR2};
 use crate::ParseError;
@@ -196,12 +197,23 @@ impl EntityAddr {
 
     /// The address as the 28-byte Linux sockaddr union Ceph keeps in
     /// memory (family in host order, i.e. little-endian here).
-    pub(crate) fn sockaddr_bytes(&self) -> [u8; SOCKADDR_UNION_LEN] {
+    fn sockaddr_bytes(&self) -> [u8; SOCKADDR_UNION_LEN] {
         let (family, data, _) = sockaddr_parts(self.addr);
         let mut out = [0u8; SOCKADDR_UNION_LEN];
         out[..2].copy_from_slice(&family.to_le_bytes());
         out[2..].copy_from_slice(&data);
         out
+    }
+
+    /// The order Ceph gives `entity_addr_t` (a byte comparison of its
+    /// in-memory layout on a little-endian host: type, nonce, then the
+    /// sockaddr), which decides the order of encoded address maps and sets.
+    pub fn order_key(&self) -> Vec<u8> {
+        let mut key = Vec::with_capacity(36);
+        key.extend_from_slice(&self.ty.code().to_le_bytes());
+        key.extend_from_slice(&self.nonce.to_le_bytes());
+        key.extend_from_slice(&self.sockaddr_bytes());
+        key
     }
 
     fn encode_legacy(&self, out: &mut Vec<u8>) {
@@ -501,6 +513,26 @@ impl Encode for EntityAddrVec {
         out.push(2);
         self.addrs.encode(out, features);
     }
+}
+
+/// `{"addrvec": [{"type": "v2", "addr": "ip:port", "nonce": n}, ..]}`.
+pub fn addrvec_json(v: &EntityAddrVec) -> Value {
+    let list: Vec<Value> = v
+        .addrs
+        .iter()
+        .map(|a| {
+            let text = a.to_string();
+            // "v2:1.2.3.4:6800/123" → "1.2.3.4:6800"
+            let addr = text
+                .split_once(':')
+                .map_or(text.as_str(), |(_, r)| r)
+                .rsplit_once('/')
+                .map_or("", |(l, _)| l)
+                .to_string();
+            json!({"type": a.ty.as_str(), "addr": addr, "nonce": a.nonce})
+        })
+        .collect();
+    json!({ "addrvec": list })
 }
 
 impl fmt::Display for EntityAddrVec {

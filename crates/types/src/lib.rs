@@ -1,35 +1,27 @@
 //! Types and maps of Ceph's wire protocol, on top of [`ceph_denc`]:
-//! feature bits, entity names and addresses, times, UUIDs and the MonMap.
+//! feature bits, entity names and addresses, times, UUIDs, the MonMap, the
+//! MgrMap and cluster log entries. The OSD map family is in `ceph-osdmap`.
 //!
 //! Every `Decode` impl here is total (hostile bytes give an error, never a
 //! panic or an allocation sized by an untrusted length); every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
 
 pub mod addr;
-pub mod crush;
 pub mod entity;
+pub mod errno;
 pub mod features;
 pub mod log;
 pub mod log_entry;
 pub mod mgrmap;
 pub mod monmap;
-pub mod osd_types;
-pub mod osdmap;
-pub mod osdmap_inc;
-pub mod pg_pool;
 pub mod time;
 
 pub use addr::{EntityAddr, EntityAddrType, EntityAddrVec};
-pub use crush::CrushWrapper;
 pub use entity::{EntityInst, EntityName, EntityNameT, EntityType};
 pub use log::{LogEntry, LogPriority};
 pub use log_entry::LogEntryKey;
 pub use mgrmap::{MgrMap, ModuleInfo, ModuleOption, StandbyInfo};
 pub use monmap::{FeatureBitset, MonFeature, MonInfo, MonMap};
-pub use osd_types::{OsdInfo, OsdXInfo, PgId};
-pub use osdmap::OSDMap;
-pub use osdmap_inc::Incremental as OSDMapIncremental;
-pub use pg_pool::PgPool;
 pub use time::{UTime, Uuid};
 
 /// A text form that could not be parsed: what was being parsed, the input

@@ -21,13 +21,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ceph_denc::{encode_envelope, Decode, Decoder, Encode, Result};
+use ceph_denc::{encode_envelope, rest, Decode, Decoder, Encode, Result};
 use serde_json::{json, Map, Value};
 
+use crate::addr::addrvec_json;
 use crate::features::{has_feature, CEPH_FEATUREMASK_SERVER_NAUTILUS};
 use crate::monmap::release_name;
-use crate::osd_types::{ceph_stamp, rest};
-use crate::osdmap::addrvec_json;
+use crate::time::ceph_stamp;
 use crate::{EntityAddrVec, UTime};
 
 /// Versions written back: the decoded one when it is at least ours (so a

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
+use ceph_denc::{encode_envelope, newer_fields, Decode, DecodeError, Decoder, Encode, Result};
 use serde_json::{json, Value};
 
 use crate::addr::{EntityAddr, EntityAddrType, EntityAddrVec};
@@ -18,7 +18,6 @@ use crate::entity::{EntityInst, EntityNameT, EntityType};
 use crate::features::{
     has_feature, CEPH_FEATUREMASK_MONENC, CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATURE_MONNAMES,
 };
-use crate::osd_types::newer_fields;
 use crate::time::{UTime, Uuid};
 
 /// Monitor ports: IANA-assigned (msgr2) and the historical msgr1 one.
@@ -431,7 +430,7 @@ impl MonMap {
         let mut order: Vec<(Vec<u8>, &String)> = self
             .mon_info
             .values()
-            .map(|m| (addr_sort_key(&m.public_addrs.legacy_or_front()), &m.name))
+            .map(|m| (m.public_addrs.legacy_or_front().order_key(), &m.name))
             .collect();
         order.sort();
         self.ranks = order.into_iter().map(|(_, n)| n.clone()).collect();
@@ -615,16 +614,6 @@ impl MonMap {
         }
         Ok(m)
     }
-}
-
-/// The order Ceph gives `entity_addr_t` (a byte comparison of its in-memory
-/// layout on a little-endian host: type, nonce, then the sockaddr).
-fn addr_sort_key(a: &EntityAddr) -> Vec<u8> {
-    let mut key = Vec::with_capacity(36);
-    key.extend_from_slice(&a.ty.code().to_le_bytes());
-    key.extend_from_slice(&a.nonce.to_le_bytes());
-    key.extend_from_slice(&a.sockaddr_bytes());
-    key
 }
 
 impl Decode for MonMap {

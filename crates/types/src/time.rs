@@ -97,6 +97,19 @@ impl fmt::Display for UTime {
     }
 }
 
+/// A time as Ceph's `utime_t` prints it in dumps: `sec.usec` for times in
+/// the first ten years after the epoch (durations, unset stamps), else the
+/// UTC date `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.
+pub fn ceph_stamp(t: &UTime) -> String {
+    const TEN_YEARS: u32 = 60 * 60 * 24 * 365 * 10;
+    if t.sec < TEN_YEARS {
+        format!("{}.{:06}", t.sec, t.nsec / 1000)
+    } else {
+        let iso = t.to_iso8601_utc();
+        format!("{}+0000", iso.trim_end_matches('Z'))
+    }
+}
+
 impl Decode for UTime {
     fn decode(d: &mut Decoder<'_>) -> Result<Self> {
         Ok(UTime {

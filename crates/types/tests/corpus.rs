@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use ceph_denc::{Decode, Decoder, Encode};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 use ceph_types::{
-    EntityAddr, EntityAddrVec, EntityInst, EntityName, EntityNameT, FeatureBitset, MonFeature,
-    MonInfo, MonMap,
+    EntityAddr, EntityAddrVec, EntityInst, EntityName, EntityNameT, FeatureBitset, LogEntry,
+    LogEntryKey, MonFeature, MonInfo, MonMap,
 };
 
 const TYPES: &[&str] = &[
@@ -147,6 +147,22 @@ fn mon_feature_types_round_trip() {
     assert_eq!(
         round_trip::<FeatureBitset>("feature_bitset_t", Expect::ByteEqual, |_| {}),
         9
+    );
+}
+
+#[test]
+fn log_entry_keys_round_trip_byte_for_byte() {
+    assert_eq!(
+        round_trip::<LogEntryKey>("LogEntryKey", Expect::ByteEqual, |_| {}),
+        10
+    );
+}
+
+#[test]
+fn log_entries_round_trip_byte_for_byte() {
+    assert_eq!(
+        round_trip::<LogEntry>("LogEntry", Expect::ByteEqual, |_| {}),
+        30
     );
 }
 

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ceph_denc::{Decode, Encode};
+use ceph_osdmap::{OSDMap, OSDMapIncremental};
 use ceph_types::features::CLIENT_FEATURES_ALL;
-use ceph_types::{EntityAddrVec, OSDMap, OSDMapIncremental, UTime};
+use ceph_types::{EntityAddrVec, UTime};
 
 /// The system allocator, counting live bytes and their high-water mark.
 struct Counting;

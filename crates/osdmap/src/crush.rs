@@ -10,12 +10,11 @@
 use std::collections::BTreeMap;
 
 use ceph_denc::{Decode, DecodeError, Decoder, Encode, Result};
-use serde_json::{json, Value};
-
-use crate::features::{
+use ceph_types::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_SQUID,
     CEPH_FEATURE_CRUSH_TUNABLES5,
 };
+use serde_json::{json, Value};
 
 /// `CRUSH_MAGIC`, the first word of an encoded map.
 pub const CRUSH_MAGIC: u32 = 0x0001_0000;
@@ -210,7 +209,7 @@ pub mod crush_section {
 ///
 /// ```
 /// use ceph_denc::{Decode, Encode};
-/// use ceph_types::crush::CrushWrapper;
+/// use ceph_osdmap::crush::CrushWrapper;
 /// use ceph_types::features::CLIENT_FEATURES_ALL;
 ///
 /// let map = CrushWrapper::default();
@@ -718,7 +717,7 @@ impl CrushWrapper {
     pub fn to_json(&self) -> Value {
         // max_devices is read from the wire: list no more devices than
         // there can be OSDs, so a hostile value cannot size the output.
-        let devices: Vec<Value> = (0..self.max_devices.min(crate::osdmap_inc::MAX_OSDS))
+        let devices: Vec<Value> = (0..self.max_devices.min(crate::osd_types::MAX_OSDS))
             .map(|i| {
                 let mut m = serde_json::Map::new();
                 m.insert("id".into(), json!(i));
@@ -1041,7 +1040,7 @@ mod tests {
             ..CrushWrapper::default()
         };
         let devices = crush.to_json()["devices"].as_array().map(Vec::len);
-        assert_eq!(devices, Some(crate::osdmap_inc::MAX_OSDS as usize));
+        assert_eq!(devices, Some(crate::osd_types::MAX_OSDS as usize));
         let small = CrushWrapper {
             max_devices: 3,
             ..CrushWrapper::default()
@@ -1057,7 +1056,7 @@ mod tests {
         crush.type_names.insert(3, String::new());
         crush.type_names.insert(4, "host".into());
         crush.item_names.insert(-1, String::new());
-        let bytes = crush.to_bytes(crate::features::CLIENT_FEATURES_ALL);
+        let bytes = crush.to_bytes(ceph_types::features::CLIENT_FEATURES_ALL);
         assert_eq!(CrushWrapper::decode_all(&bytes).unwrap(), crush);
     }
 }

@@ -5,7 +5,7 @@
 //! help differently, as the [`CliStyle`] of the table says).
 //!
 //! ```
-//! use ceph_monclient::command_desc::CommandTable;
+//! use ceph_argparse::CommandTable;
 //!
 //! let table = CommandTable::from_json(br#"{"cmd000": {"sig": ["osd", "pool", "create",
 //!     {"name": "pool", "type": "CephPoolname"},

@@ -8,24 +8,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ceph_denc::{Decode, DecodeError, Decoder, Encode, Result};
-
-use crate::addr::{EntityAddr, EntityAddrVec};
-use crate::crush::CrushWrapper;
-use crate::features::{
+use ceph_denc::{
+    newer_fields, pick_version, put_newer_fields, Decode, DecodeError, Decoder, Encode, Result,
+};
+use ceph_types::addr::{EntityAddr, EntityAddrVec};
+use ceph_types::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_REEF,
 };
+use ceph_types::time::{UTime, Uuid};
+
+use crate::crush::CrushWrapper;
 use crate::osd_types::{
-    addr_list_insert, addr_order_key, decode_addr_list, encode_addr_list, newer_fields,
-    pick_version, put_newer_fields, AddrExpiryList, OsdInfo, OsdXInfo, PgId, SnapIntervals,
+    addr_list_insert, decode_addr_list, encode_addr_list, AddrExpiryList, OsdInfo, OsdXInfo, PgId,
+    SnapIntervals, MAX_OSDS,
 };
 use crate::osdmap::{
     decode_sectioned, encode_sectioned, osd_state, osdmap_flags, OSDMap, SectionLayout,
     CEPH_OSD_DEFAULT_PRIMARY_AFFINITY,
 };
 use crate::pg_pool::PgPool;
-use crate::time::{UTime, Uuid};
 
 /// What an incremental does to `allow_crimson` (`mutate_allow_crimson_t`).
 pub mod mutate_allow_crimson {
@@ -38,15 +40,6 @@ pub mod mutate_allow_crimson {
 /// The release number an incremental carries for "no change" (Ceph's
 /// `ceph_release_t{0xff}`, once -1).
 pub const RELEASE_UNCHANGED: u8 = 0xff;
-
-/// The largest `max_osd` an incremental may set: the per-OSD tables are
-/// sized by it, so a hostile value must not pick the allocation. Far above
-/// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
-/// the 100,000-OSD maps the benchmark uses. At 1 << 18 one hostile
-/// incremental cost a map of ~50 MB plus its 29 MB encoding, too much for
-/// the fuzzer's 512 MB.
-pub const MAX_OSDS: i32 = 1 << 17;
-const _: () = assert!(MAX_OSDS >= 100_000, "maps of 100,000 OSDs must apply");
 
 /// Whether a release number is a real one: Ceph orders any value with the
 /// top bit set (an old -1) below every release.
@@ -601,8 +594,8 @@ fn intervals_subtract(set: &mut SnapIntervals, sub: &SnapIntervals) {
 
 fn remove_addrs(list: &mut AddrExpiryList, gone: &[EntityAddr]) {
     for a in gone {
-        let key = addr_order_key(a);
-        list.retain(|(x, _)| addr_order_key(x) != key);
+        let key = a.order_key();
+        list.retain(|(x, _)| x.order_key() != key);
     }
 }
 
@@ -649,8 +642,8 @@ impl OSDMap {
     /// the map may be partly changed.
     ///
     /// ```
-    /// use ceph_types::osdmap::OSDMap;
-    /// use ceph_types::osdmap_inc::Incremental;
+    /// use ceph_osdmap::osdmap::OSDMap;
+    /// use ceph_osdmap::osdmap_inc::Incremental;
     ///
     /// let mut map = OSDMap::default();
     /// let mut inc = Incremental::new(map.fsid, 1);
@@ -959,7 +952,7 @@ mod tests {
 #[cfg(test)]
 mod apply_tests {
     use super::*;
-    use crate::features::CLIENT_FEATURES_ALL;
+    use ceph_types::features::CLIENT_FEATURES_ALL;
 
     /// A hostile incremental's max_osd must not size the per-OSD tables
     /// (the fuzzer found a 2.8 GB allocation).

@@ -8,18 +8,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
-use serde_json::{json, Value};
-
-use crate::features::{
+use ceph_denc::{
+    encode_envelope, pick_version, rest, Decode, DecodeError, Decoder, Encode, Result,
+};
+use ceph_types::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_TENTACLE,
     CEPH_FEATURE_NEW_OSDOP_ENCODING,
 };
-use crate::osd_types::{
-    ceph_stamp, pick_version, rest, snap_intervals_json, EVersion, PgId, SnapIntervals,
-};
-use crate::time::UTime;
+use ceph_types::time::{ceph_stamp, UTime};
+use serde_json::{json, Value};
+
+use crate::osd_types::{snap_intervals_json, EVersion, PgId, SnapIntervals};
 
 /// A pool snapshot (`pool_snap_info_t`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -996,7 +996,7 @@ pub fn snap_intervals_to_json(s: &SnapIntervals) -> Value {
 /// as two 64-bit words: bit `n % 64` of word `n / 64` is shard `n`.
 ///
 /// ```
-/// use ceph_types::pg_pool::ShardIdSet;
+/// use ceph_osdmap::pg_pool::ShardIdSet;
 /// let mut s = ShardIdSet::default();
 /// s.insert(3);
 /// s.insert(70);

@@ -12,23 +12,25 @@
 
 use std::collections::BTreeMap;
 
-use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
-use serde_json::{json, Value};
-
-use crate::addr::EntityAddrVec;
-use crate::crush::CrushWrapper;
-use crate::features::{
+use ceph_denc::{
+    ceph_crc32c, encode_envelope, newer_fields, pick_version, put_newer_fields, rest, Decode,
+    DecodeError, Decoder, Encode, Result,
+};
+use ceph_types::addr::{addrvec_json, EntityAddrVec};
+use ceph_types::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS, CEPH_FEATUREMASK_SERVER_REEF,
 };
-use crate::monmap::release_name;
+use ceph_types::monmap::release_name;
+use ceph_types::time::{ceph_stamp, UTime, Uuid};
+use serde_json::{json, Value};
+
+use crate::crush::CrushWrapper;
 use crate::osd_types::{
-    addr_list_json, ceph_stamp, decode_addr_list, encode_addr_list, newer_fields, pick_version,
-    pool_snaps_json, put_newer_fields, rest, AddrExpiryList, OsdInfo, OsdXInfo, PgId,
-    SnapIntervals,
+    addr_list_json, decode_addr_list, encode_addr_list, pool_snaps_json, AddrExpiryList, OsdInfo,
+    OsdXInfo, PgId, SnapIntervals,
 };
 use crate::pg_pool::PgPool;
-use crate::time::{UTime, Uuid};
 
 /// OSD state bits (`CEPH_OSD_*`).
 pub mod osd_state {
@@ -123,11 +125,6 @@ pub const CEPH_OSD_IN: u32 = 0x10000;
 pub const CEPH_OSD_OUT: u32 = 0;
 /// Default primary affinity (1.0).
 pub const CEPH_OSD_DEFAULT_PRIMARY_AFFINITY: u32 = 0x10000;
-
-/// Ceph's `ceph_crc32c(seed, data)` (no final inversion).
-pub(crate) fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
-    !crc32c::crc32c_append(!seed, data)
-}
 
 /// How an OSD map or incremental names its parts in errors, and the CRC
 /// words that follow its two sections (wrapper version 8 on): the first
@@ -977,26 +974,6 @@ impl OSDMap {
         m.insert("state".into(), json!(state_names(self.state(i))));
         Value::Object(m)
     }
-}
-
-/// `{"addrvec": [{"type": "v2", "addr": "ip:port", "nonce": n}, ..]}`.
-pub(crate) fn addrvec_json(v: &EntityAddrVec) -> Value {
-    let list: Vec<Value> = v
-        .addrs
-        .iter()
-        .map(|a| {
-            let text = a.to_string();
-            // "v2:1.2.3.4:6800/123" → "1.2.3.4:6800"
-            let addr = text
-                .split_once(':')
-                .map_or(text.as_str(), |(_, r)| r)
-                .rsplit_once('/')
-                .map_or("", |(l, _)| l)
-                .to_string();
-            json!({"type": a.ty.as_str(), "addr": addr, "nonce": a.nonce})
-        })
-        .collect();
-    json!({ "addrvec": list })
 }
 
 /// Ceph's `get_legacy_str()`: the msgr1 (or first) address as `ip:port/nonce`.

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use ceph_monclient::command_desc::{CommandTable, MatchError};
+use ceph_argparse::{CommandTable, MatchError};
 use serde_json::{json, Value};
 
 #[path = "support/argparse_oracle.rs"]

@@ -1,11 +1,11 @@
 //! Differential testing of the words-to-JSON matcher against Ceph's own
 //! Python parser (`ceph_argparse.validate_command`): command lines built
 //! from every published signature, the Python side, and the comparison.
-//! Shared by ceph-monclient's `command_table` test (Pacific's parser, from
+//! Shared by ceph-argparse's `command_table` test (Pacific's parser, from
 //! a stored table) and monc's `argparse_release` test (the cluster's own
 //! release), which include this file by path.
 
-use ceph_monclient::command_desc::{ArgDesc, CommandTable, SigPart};
+use ceph_argparse::{ArgDesc, CommandTable, SigPart};
 use serde_json::{json, Value};
 
 /// Words that exercise each argument type: good and bad values.

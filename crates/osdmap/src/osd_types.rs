@@ -5,17 +5,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use ceph_denc::{encode_envelope, Decode, DecodeError, Decoder, Encode, Result};
+use ceph_denc::{encode_envelope, pick_version, Decode, DecodeError, Decoder, Encode, Result};
+use ceph_types::addr::EntityAddr;
+use ceph_types::features::{has_feature, CEPH_FEATUREMASK_SERVER_OCTOPUS};
+use ceph_types::time::{ceph_stamp, UTime};
 use serde_json::{json, Value};
-
-use crate::addr::EntityAddr;
-use crate::features::{has_feature, CEPH_FEATUREMASK_SERVER_OCTOPUS};
-use crate::time::UTime;
 
 /// A placement group id (`pg_t`): pool and placement seed.
 ///
 /// ```
-/// use ceph_types::osd_types::PgId;
+/// use ceph_osdmap::osd_types::PgId;
 /// let pg = PgId { pool: 3, seed: 0x1f };
 /// assert_eq!(pg.to_string(), "3.1f");
 /// ```
@@ -107,24 +106,22 @@ pub(crate) fn pool_snaps_json(m: &BTreeMap<i64, SnapIntervals>) -> Value {
     )
 }
 
-/// The order Ceph keeps `entity_addr_t` keys in (a `memcmp` of the
-/// in-memory struct: type and nonce little-endian, then the sockaddr), which
-/// decides the order of encoded blocklists.
-pub(crate) fn addr_order_key(a: &EntityAddr) -> Vec<u8> {
-    let mut k = Vec::with_capacity(36);
-    k.extend_from_slice(&a.ty.code().to_le_bytes());
-    k.extend_from_slice(&a.nonce.to_le_bytes());
-    k.extend_from_slice(&a.sockaddr_bytes());
-    k
-}
+/// The largest `max_osd` an incremental may set: the per-OSD tables are
+/// sized by it, so a hostile value must not pick the allocation. Far above
+/// any real cluster (Ceph's own mon_max_osd defaults to 10000), and above
+/// the 100,000-OSD maps the benchmark uses. At 1 << 18 one hostile
+/// incremental cost a map of ~50 MB plus its 29 MB encoding, too much for
+/// the fuzzer's 512 MB.
+pub const MAX_OSDS: i32 = 1 << 17;
+const _: () = assert!(MAX_OSDS >= 100_000, "maps of 100,000 OSDs must apply");
 
 /// An address → expiry map (the OSD map's blocklists), in Ceph's order.
 pub type AddrExpiryList = Vec<(EntityAddr, UTime)>;
 
 /// Inserts or replaces an entry, keeping Ceph's key order.
 pub(crate) fn addr_list_insert(list: &mut AddrExpiryList, addr: EntityAddr, until: UTime) {
-    let key = addr_order_key(&addr);
-    match list.binary_search_by(|(a, _)| addr_order_key(a).cmp(&key)) {
+    let key = addr.order_key();
+    match list.binary_search_by(|(a, _)| a.order_key().cmp(&key)) {
         Ok(i) => list[i].1 = until,
         Err(i) => list.insert(i, (addr, until)),
     }
@@ -312,57 +309,5 @@ impl Encode for OsdXInfo {
                 self.dead_epoch.encode(out, features);
             }
         });
-    }
-}
-
-/// The version to write: what the peer's features allow, but never newer
-/// than the version a value was decoded from (0: built here, no limit), so
-/// decoded values re-encode to the bytes they came from.
-pub(crate) fn pick_version(decoded: u8, allowed: u8) -> u8 {
-    if decoded == 0 {
-        allowed
-    } else {
-        decoded.min(allowed)
-    }
-}
-
-/// Reads everything left in an envelope body (fields of a version newer
-/// than this crate models).
-pub(crate) fn rest(d: &mut Decoder<'_>, what: &'static str) -> Result<Vec<u8>> {
-    Ok(d.take(d.remaining(), what)?.to_vec())
-}
-
-/// Reads the fields of a section newer than this crate models (the rest
-/// of it, when its version `v` is above `newest`).
-pub(crate) fn newer_fields(
-    d: &mut Decoder<'_>,
-    v: u8,
-    newest: u8,
-    what: &'static str,
-) -> Result<Vec<u8>> {
-    if v > newest {
-        rest(d, what)
-    } else {
-        Ok(Vec::new())
-    }
-}
-
-/// Writes back what [`newer_fields`] read.
-pub(crate) fn put_newer_fields(out: &mut Vec<u8>, v: u8, newest: u8, fields: &[u8]) {
-    if v > newest {
-        out.extend_from_slice(fields);
-    }
-}
-
-/// A time as Ceph's `utime_t` prints it in dumps: `sec.usec` for times in
-/// the first ten years after the epoch (durations, unset stamps), else the
-/// UTC date `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.
-pub fn ceph_stamp(t: &UTime) -> String {
-    const TEN_YEARS: u32 = 60 * 60 * 24 * 365 * 10;
-    if t.sec < TEN_YEARS {
-        format!("{}.{:06}", t.sec, t.nsec / 1000)
-    } else {
-        let iso = t.to_iso8601_utc();
-        format!("{}+0000", iso.trim_end_matches('Z'))
     }
 }

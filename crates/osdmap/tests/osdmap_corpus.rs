@@ -9,12 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ceph_denc::{Decode, Decoder, Encode};
-use ceph_types::crush::CrushWrapper;
+use ceph_osdmap::crush::CrushWrapper;
+use ceph_osdmap::osd_types::{OsdInfo, OsdXInfo};
+use ceph_osdmap::osdmap::OSDMap;
+use ceph_osdmap::osdmap_inc::Incremental;
+use ceph_osdmap::pg_pool::{PgPool, CRUSH_ITEM_NONE};
 use ceph_types::features::CLIENT_FEATURES_ALL;
-use ceph_types::osd_types::{OsdInfo, OsdXInfo};
-use ceph_types::osdmap::OSDMap;
-use ceph_types::osdmap_inc::Incremental;
-use ceph_types::pg_pool::{PgPool, CRUSH_ITEM_NONE};
 
 /// Every corpus file of a type: (version, hash, bytes).
 fn corpus(ty: &str) -> Vec<(String, String, Vec<u8>)> {
@@ -329,17 +329,6 @@ fn apply_incremental_with_full_map_crush_and_changes() {
     assert_eq!(back.crush, inc.crush);
 }
 
-#[test]
-fn log_entry_keys_round_trip_byte_for_byte() {
-    use ceph_types::log_entry::LogEntryKey;
-    assert_eq!(round_trip::<LogEntryKey>("LogEntryKey"), 10);
-}
-
-#[test]
-fn log_entries_round_trip_byte_for_byte() {
-    assert_eq!(round_trip::<ceph_types::LogEntry>("LogEntry"), 30);
-}
-
 /// Pools from a real Tentacle 20.2.4 monitor (`ceph osd getmap` after
 /// `osd pool create tpool 8`, `osd pool create tpool2`,
 /// `osd pool set tpool2 nodelete true`): version 32, no stretch fields, an
@@ -434,7 +423,7 @@ fn stretch_pool_with_nonprimary_shards_round_trips() {
 /// The shard set's varints: overlong or overflowing words are errors.
 #[test]
 fn shard_set_rejects_bad_varints() {
-    use ceph_types::pg_pool::ShardIdSet;
+    use ceph_osdmap::pg_pool::ShardIdSet;
     let max = [
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00,
     ];
