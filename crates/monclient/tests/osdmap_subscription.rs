@@ -323,30 +323,40 @@ async fn incrementals_rebuild_every_epoch_of_a_real_osdmap() {
         i.keys().collect::<Vec<_>>()
     );
 
-    // The MgrMap (no mgr daemon runs, so it is nearly empty).
-    let mgr_json = ceph_json(c, &["mgr", "dump"]);
-    let mut mgrmap = None;
+    // The MgrMap (no mgr daemon runs, so it is nearly empty). The monitors
+    // may move it on while the test runs (a slow machine takes minutes
+    // above): compare the map we hold with `mgr dump` at the same epoch.
+    let mut mgr_json = ceph_json(c, &["mgr", "dump"]);
+    let mut newest: Option<MgrMap> = None;
     let deadline = Instant::now() + WAIT;
-    while mgrmap.is_none() {
+    let mgrmap = loop {
+        let dumped = mgr_json["epoch"].as_u64().expect("mgr dump has an epoch");
+        match newest.as_ref().map(|m| u64::from(m.epoch)) {
+            Some(e) if e == dumped => break newest.take().unwrap(),
+            Some(e) if e > dumped => {
+                mgr_json = ceph_json(c, &["mgr", "dump"]);
+                continue;
+            }
+            _ => {}
+        }
         match tokio::time::timeout(
             deadline.saturating_duration_since(Instant::now()),
             mgr_events.recv(),
         )
         .await
-        .expect("a MgrMap within a minute")
+        .expect("a MgrMap at the epoch `mgr dump` shows within a minute")
         {
             Ok(ClusterEvent::MgrMap { epoch, encoded }) => {
                 let m = MgrMap::decode_all(&encoded).expect("MgrMap decodes");
                 assert_eq!(m.epoch, epoch);
                 assert_eq!(m.to_bytes(CLIENT_FEATURES_ALL), encoded);
-                mgrmap = Some(m);
+                newest = Some(m);
             }
             Ok(_) => {}
             Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(e) => panic!("events: {e}"),
         }
-    }
-    let mgrmap = mgrmap.unwrap();
+    };
     assert_same_json("mgr dump", &mgr_json, &mgrmap.to_json());
     assert!(!mgrmap.always_on_modules.is_empty());
 
