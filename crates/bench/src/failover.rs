@@ -1069,11 +1069,13 @@ pub fn render_table(r: &FailoverReport) -> String {
         "quorum".into(),
         "ours left".into(),
         "first".into(),
+        "elsewhere".into(),
         "gap".into(),
         "ok/err".into(),
         "closed by".into(),
         "librados left".into(),
         "first".into(),
+        "elsewhere".into(),
         "gap".into(),
         "ok/err".into(),
         "closed by".into(),
@@ -1088,6 +1090,7 @@ pub fn render_table(r: &FailoverReport) -> String {
             opt(t.quorum_after),
             format!("{}{}", pinned(t.ours_pinned), opt(t.ours.left_after)),
             opt(t.ours.first_ok_after),
+            opt(t.ours.first_ok_elsewhere),
             opt(t.ours.longest_gap),
             format!("{}/{}", t.ours.ok, t.ours.errors),
             closer(t.ours.closed_by).into(),
@@ -1097,6 +1100,7 @@ pub fn render_table(r: &FailoverReport) -> String {
                 opt(t.librados.left_after)
             ),
             opt(t.librados.first_ok_after),
+            opt(t.librados.first_ok_elsewhere),
             opt(t.librados.longest_gap),
             format!("{}/{}", t.librados.ok, t.librados.errors),
             closer(t.librados.closed_by).into(),
@@ -1110,7 +1114,8 @@ pub fn render_table(r: &FailoverReport) -> String {
          mon_host (random choice never landed there). A trial ends once both left,\nthe quorum \
          re-formed and both loops succeeded since; then the monitor is restored (SIGCONT, \
          restart or heal)\nand the full quorum awaited before the next trial. first = first \
-         success sent after the fault. closed by = which end\nclosed the client's connection to \
+         success sent after the fault; elsewhere = first success\nafter the client had left \
+         the monitor. closed by = which end\nclosed the client's connection to \
          the faulted monitor first (kernel TCP states): client = the client left by itself,\n\
          monitor = the monitor dropped the session (or died); - = still open or not seen.\n",
     );
