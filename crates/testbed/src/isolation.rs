@@ -25,7 +25,9 @@
 //! rules name only this cluster's groups, so other processes and other
 //! clusters are never matched. Healing the last isolated monitor deletes
 //! the table; dropping the cluster deletes it too (also while a panic
-//! unwinds), then removes the groups once the monitors are gone.
+//! unwinds), then removes the groups once the monitors are gone. What a
+//! test process killed outright leaves behind (names carry its pid) is
+//! removed by the next cluster that sets isolation up.
 //!
 //! Needs root, cgroup v2 (mounted at `/sys/fs/cgroup` or below it, where
 //! `nft` looks cgroup paths up) and the `nft` tool (Debian's `nftables`).
@@ -99,6 +101,7 @@ impl PeerIsolation {
                 "the `nft` tool is missing (apt-get install nftables)".into(),
             ));
         }
+        sweep_stale(&mount);
         let pid = std::process::id();
         let group = format!("monc-testbed-{pid}-{tag}");
         let dir = mount.join(&group);
@@ -273,6 +276,52 @@ impl Drop for PeerIsolation {
     }
 }
 
+/// The pid in a name this module makes (`monc-testbed-<pid>-<tag>` or
+/// `monc_testbed_<pid>_<tag>`).
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name
+        .strip_prefix("monc-testbed-")
+        .or_else(|| name.strip_prefix("monc_testbed_"))?;
+    rest.split(['-', '_']).next()?.parse().ok()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes what a test process killed before its cleanup could run left
+/// behind: tables and (empty) groups named after a pid that is gone. Only
+/// names this module makes are touched; failures are ignored.
+fn sweep_stale(mount: &Path) {
+    let stale = |name: &str| owner_pid(name).is_some_and(|pid| !pid_alive(pid));
+    if let Ok(out) = Command::new("nft").args(["list", "tables"]).output() {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(table) = line.strip_prefix("table inet ") {
+                if stale(table) {
+                    let _ = nft(&format!("delete table inet {table}\n"));
+                }
+            }
+        }
+    }
+    let Ok(entries) = fs::read_dir(mount) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !stale(&name) {
+            continue;
+        }
+        if let Ok(leaves) = fs::read_dir(entry.path()) {
+            for leaf in leaves.flatten() {
+                if leaf.path().is_dir() {
+                    let _ = fs::remove_dir(leaf.path());
+                }
+            }
+        }
+        let _ = fs::remove_dir(entry.path());
+    }
+}
+
 /// Runs an nft script from stdin.
 fn nft(script: &str) -> Result<()> {
     let mut child = Command::new("nft")
@@ -384,6 +433,15 @@ mod tests {
         assert!(nft_relative(Path::new("/mnt/cg2")).is_none());
         assert!(cgroup2_mount("1 0 0:1 / / rw - ext4 /dev/vda rw\n").is_none());
         assert_eq!(unescape_mountinfo(r"/a\040b"), "/a b");
+    }
+
+    #[test]
+    fn stale_names_give_their_pid() {
+        assert_eq!(owner_pid("monc-testbed-1234-ab12cd34"), Some(1234));
+        assert_eq!(owner_pid("monc_testbed_77_ab12cd34"), Some(77));
+        assert_eq!(owner_pid("user.slice"), None);
+        assert_eq!(owner_pid("monc-testbed-x-1"), None);
+        assert!(pid_alive(std::process::id()));
     }
 
     #[test]
