@@ -14,8 +14,10 @@
 //! elsewhere, and the first command answered elsewhere. Who moved the
 //! client is read from the kernel's TCP states of the client's connection
 //! to the victim (the side that closed first goes through FIN_WAIT and
-//! TIME_WAIT), and from the client's states (active on the victim, then
-//! active elsewhere with one more session and no hunting in between).
+//! TIME_WAIT), from the client's states (active on the victim, then
+//! active elsewhere with one more session and no hunting in between), and
+//! from the victim's own log (at debug_mon 10 it says when it trims a
+//! client session "because we've been out of quorum too long").
 //!
 //! The cases run with the victim as a peon and as the leader (a leader
 //! cut off keeps serving reads until its peons' lease acks time out), and
@@ -220,6 +222,10 @@ struct CaseReport {
     /// Which side closed the session's TCP connection first, and when the
     /// kernel first showed it.
     closed_by: Option<(Instant, &'static str)>,
+    /// Lines of the victim's own log (debug_mon 10) saying it dropped a
+    /// client session for having been out of quorum too long, by the end
+    /// of the watch (before healing).
+    victim_trims: Vec<String>,
 }
 
 impl CaseReport {
@@ -347,6 +353,14 @@ impl CaseReport {
             })
             .collect();
         eprintln!("[half-dead {label}] client states: {}", timeline.join("; "));
+        eprintln!(
+            "[half-dead {label}] victim's log, sessions dropped for being out of quorum too long: {}",
+            if self.victim_trims.is_empty() {
+                "none".to_string()
+            } else {
+                self.victim_trims.join(" | ")
+            }
+        );
     }
 }
 
@@ -463,6 +477,12 @@ fn run_case(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The end that closed first stays in FIN_WAIT/TIME_WAIT for a minute,
+    // so a close between the last poll and the loop's end is still seen.
+    if closed_by.is_none() {
+        closed_by = closed_first(our_end, victim_addr).map(|by| (Instant::now(), by));
+    }
+    let victim_trims = trimmed_sessions(cluster, victim);
     cluster.heal(victim).unwrap();
     stop.store(true, Ordering::Relaxed);
     cluster.wait_for_quorum(&ALL, QUORUM_WAIT).unwrap();
@@ -485,7 +505,25 @@ fn run_case(
         commands,
         sessions_before,
         closed_by,
+        victim_trims,
     }
+}
+
+/// What the monitor logs (at debug_mon 10) when its tick drops a client
+/// session because it has been out of quorum for 2 x mon_lease.
+const TRIM_MARK: &str = "out of quorum too long";
+
+fn trimmed_sessions(cluster: &Cluster, mon: &str) -> Vec<String> {
+    let path = cluster
+        .dir()
+        .join("log")
+        .join(format!("ceph-mon.{mon}.log"));
+    let text = std::fs::read(&path).unwrap_or_default();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| l.contains(TRIM_MARK))
+        .map(str::to_string)
+        .collect()
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -501,6 +539,8 @@ fn cluster() -> Cluster {
     Cluster::start(
         ClusterSpec::with_mons(3)
             .mon("mon_lease", &lease)
+            // The monitor's own word for dropping sessions (TRIM_MARK).
+            .mon("debug_mon", "10")
             .peer_isolation(true),
     )
     .expect("3-monitor cluster with peer isolation starts")
@@ -546,6 +586,11 @@ fn assert_client_moved_itself(r: &CaseReport, label: &str) {
         "[{label}] answered elsewhere {:.2}s after the victim left quorum: not before the monitor's own drop ({MONITOR_DROP:?})",
         secs(first.saturating_duration_since(out))
     );
+    assert!(
+        r.victim_trims.is_empty(),
+        "[{label}] the victim dropped sessions by itself before the client left: {:?}",
+        r.victim_trims
+    );
     // Every command ended in an answer: none failed, none was lost.
     let failed: Vec<&Done> = r.commands.iter().filter(|d| !d.ok).collect();
     assert!(failed.is_empty(), "[{label}] failed commands: {failed:?}");
@@ -584,6 +629,10 @@ fn without_probing_the_monitor_drops_the_session_later() {
         Some("monitor"),
         "the monitor closes the session first: {}",
         report.who_moved()
+    );
+    assert!(
+        !report.victim_trims.is_empty(),
+        "the victim's log says it dropped the session ({TRIM_MARK:?})"
     );
     let first = report
         .first_elsewhere()
