@@ -5,9 +5,13 @@
 #   scripts/bench.sh --quick          shorter run
 #   scripts/bench.sh --json           machine-readable output
 #   scripts/bench.sh -c CONF -k KEYRING   an existing cluster
-#   scripts/bench.sh failover [--trials N] [--faults kill,stop]
-#                                     kill -9 / SIGSTOP of the serving monitor,
-#                                     ceph-monclient vs librados (~5 min)
+#   scripts/bench.sh failover [--trials N] [--faults kill,stop,isolate] [--mon-lease S]
+#                                     kill -9 / SIGSTOP of the serving monitor, or
+#                                     cutting it off from its peers (isolate: needs
+#                                     root and nftables), ceph-monclient vs
+#                                     librados (~5 min)
+#   CEPH_RELEASE=reef scripts/bench.sh --python "$PWD/scripts/release-python3.sh" failover ...
+#                                     monitors and librados both from Reef's chroot
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need: Ceph's monitor and CLI (for the
-# testbed), a C toolchain (for linking), and checks for cargo. Idempotent:
+# testbed), nftables (the testbed's peer isolation), a C toolchain (for
+# linking), and checks for cargo. Idempotent:
 # apt-get runs only when something is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,7 @@ declare -A PROBE=(
   [python3-rados]=/usr/lib/python3/dist-packages/rados.cpython-*.so
   [build-essential]=/usr/bin/cc
   [pkg-config]=/usr/bin/pkg-config
+  [nftables]=/usr/sbin/nft
 )
 
 is_installed() {
@@ -25,7 +27,7 @@ is_installed() {
 }
 
 missing=()
-for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config; do
+for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config nftables; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 

@@ -33,7 +33,7 @@ release_test_runs=(
   "-p ceph-testbed"
   "-p monc --test against_ceph --test errors --test tell_ping --test commands40 --test cli --test argparse_release"
   "-p ceph-monclient --test real_cluster --test global_id_reclaim --test osdmap_subscription --test cluster_log --test central_config"
-  "-p ceph-monclient --test failover --test auth_real --test secure_mode --test chaos --test loaded_soak"
+  "-p ceph-monclient --test failover --test half_dead --test auth_real --test secure_mode --test chaos --test loaded_soak"
 )
 for release in ${MONC_TEST_RELEASES-reef tentacle}; do
   echo "== preparing Ceph $release"

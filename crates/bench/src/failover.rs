@@ -1,6 +1,8 @@
 //! `monc-bench failover`: what a client does when the monitor it talks to
-//! is killed (`kill -9`) or frozen (SIGSTOP), ceph-monclient and librados
-//! side by side in the same trials.
+//! is killed (`kill -9`), frozen (SIGSTOP) or cut off from the other
+//! monitors but not from clients (`isolate`: it drops out of quorum, keeps
+//! sessions and acks keepalives, and answers no command),
+//! ceph-monclient and librados side by side in the same trials.
 //!
 //! Each trial puts both clients on the same monitor (reconnecting until the
 //! ordinary random choice lands there; pinning `mon_host` to it only as a
@@ -11,12 +13,19 @@
 //!   connection to a monitor, and not the faulted one);
 //! - the first success after the fault and the longest gap between two
 //!   successes, which include the monitors' own re-election;
+//! - the first success after it had left (for `isolate` the victim still
+//!   answers until its lease runs out, so this is the figure that counts);
+//! - which end closed the client's connection to the faulted monitor first
+//!   (from the kernel's TCP states: the closing end goes through FIN_WAIT
+//!   and TIME_WAIT): `client` when the client left by itself, `monitor`
+//!   when the monitor dropped the session (or died);
 //! - as a reference for both, when the monitors' quorum was seen without
-//!   the faulted monitor (polled every 200 ms by a third client).
+//!   the faulted monitor (polled every 200 ms by a third client connected
+//!   to the other monitors only).
 //!
 //! A trial ends when both clients have left, the quorum has re-formed and
-//! both loops have succeeded since; the monitor is then restored (SIGCONT
-//! or restart) and the next trial waits for the full quorum.
+//! both loops have succeeded since; the monitor is then restored (SIGCONT,
+//! restart or heal) and the next trial waits for the full quorum.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,7 +39,7 @@ use serde_json::{json, Value};
 
 use crate::librados::{RadosLoopTrace, RadosWorker};
 use crate::native::{self, CommandLoop, LoopTrace};
-use crate::sockets::{self, MonLink};
+use crate::sockets::{self, Closer, MonLink};
 use crate::stats::{ratio, Summary};
 use crate::{progress, Cli, ROUND_TRIP_COMMAND};
 
@@ -53,6 +62,10 @@ pub enum Fault {
     Kill,
     /// SIGSTOP: it stays connected but silent.
     Stop,
+    /// Cut off from the other monitors, not from clients (the testbed's
+    /// peer isolation): out of quorum, it keeps sessions and acks
+    /// keepalives but answers nothing.
+    Isolate,
 }
 
 impl Fault {
@@ -60,6 +73,7 @@ impl Fault {
         match self {
             Fault::Kill => "kill -9",
             Fault::Stop => "SIGSTOP",
+            Fault::Isolate => "isolate",
         }
     }
 
@@ -68,6 +82,8 @@ impl Fault {
         match self {
             Fault::Kill => 0.1,
             Fault::Stop => 3.0,
+            // Served until its lease runs out, then stall_timeout (5 s).
+            Fault::Isolate => 12.0,
         }
     }
 }
@@ -90,6 +106,11 @@ pub struct FailoverArgs {
     /// on the missing figures.
     #[arg(long, default_value_t = 90.0)]
     pub bound_secs: f64,
+    /// The monitors' mon_lease in seconds (default: the testbed's 2;
+    /// Ceph's own default is 5). A monitor drops its client sessions once
+    /// out of quorum for 2 x mon_lease.
+    #[arg(long)]
+    pub mon_lease: Option<u64>,
 }
 
 /// One client's figures in one trial, in seconds from the fault.
@@ -107,6 +128,11 @@ pub struct SideFigures {
     pub errors: u64,
     /// The slowest single command.
     pub max_call: f64,
+    /// The first success that ended after the client had left the monitor.
+    pub first_ok_elsewhere: Option<f64>,
+    /// Which end closed the client's connection to the monitor first
+    /// (`None`: still open at the end, or not seen).
+    pub closed_by: Option<Closer>,
 }
 
 /// One fault, both clients.
@@ -117,7 +143,8 @@ pub struct Trial {
     /// The quorum was first seen without the victim this long after the fault.
     pub quorum_after: Option<f64>,
     /// The fault had taken effect this long after the signal (killed
-    /// monitor reaped; frozen one reported stopped).
+    /// monitor reaped; frozen one reported stopped; cut-off one out of
+    /// quorum by its own account).
     pub effective_after: Option<f64>,
     pub ours: SideFigures,
     pub librados: SideFigures,
@@ -165,8 +192,14 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
     let started = Instant::now();
     let loadavg_start = crate::read_trimmed("/proc/loadavg");
     progress("starting a 3-monitor cluster (ceph-testbed)");
-    let cluster = Cluster::start(ClusterSpec::with_mons(3))
-        .map_err(|e| format!("starting the cluster: {e}"))?;
+    let mut spec = ClusterSpec::with_mons(3);
+    if args.faults.contains(&Fault::Isolate) {
+        spec = spec.peer_isolation(true);
+    }
+    if let Some(lease) = args.mon_lease {
+        spec = spec.mon("mon_lease", &lease.to_string());
+    }
+    let cluster = Cluster::start(spec).map_err(|e| format!("starting the cluster: {e}"))?;
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let conf = cluster
         .write_client_files(dir.path())
@@ -176,11 +209,6 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
-    let observer = rt.block_on(async {
-        MonClient::connect(native::options(&conf, &keyring)?)
-            .await
-            .map_err(|e| format!("MonClient::connect (quorum observer): {e}"))
-    })?;
     let worker = RadosWorker::start(&cli.python, &conf, &keyring, ROUND_TRIP_COMMAND)
         .map_err(|e| format!("starting the librados worker: {e}"))?;
     let mons = cluster.mons();
@@ -195,7 +223,6 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
             .map(|m| (m.name.clone(), vec![m.v2_addr, m.v1_addr]))
             .collect(),
         mons,
-        observer: observer.clone(),
         bound: Duration::from_secs_f64(args.bound_secs.max(1.0)),
     };
     let mut trials = Vec::new();
@@ -223,12 +250,26 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
         }
     }
     drop(bench);
-    rt.block_on(observer.shutdown());
     let ceph = crate::resolve_program(Path::new("ceph"));
+    // The monitors' release (CEPH_RELEASE may run them from a chroot).
+    let monitors = cluster
+        .runtime()
+        .command("ceph-mon")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_else(|e| format!("ceph-mon --version: {e}"));
     let environment = vec![
         (
             "ceph",
-            crate::first_line_of(&crate::process::CommandLine::new(&ceph, &["--version"])),
+            format!(
+                "monitors: {monitors} (release {}); host CLI: {}",
+                cluster.runtime().release(),
+                crate::first_line_of(&crate::process::CommandLine::new(&ceph, &["--version"]))
+            ),
         ),
         (
             "python",
@@ -259,7 +300,13 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
         (
             "cluster",
             format!(
-                "ceph-testbed, 3 monitors on 127.0.0.1 (mon_lease 2, mon_election_timeout 2), mon_host {}",
+                "ceph-testbed, 3 monitors on 127.0.0.1 (mon_lease {}, mon_election_timeout 2{}), mon_host {}",
+                args.mon_lease.unwrap_or(2),
+                if args.faults.contains(&Fault::Isolate) {
+                    ", each in a cgroup of its own for peer isolation (nftables)"
+                } else {
+                    ""
+                },
                 cluster.mon_host()
             ),
         ),
@@ -279,7 +326,7 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
     })
 }
 
-/// The cluster, both clients' plumbing and the quorum observer.
+/// The cluster and both clients' plumbing.
 struct Bench<'a> {
     rt: &'a tokio::runtime::Runtime,
     cluster: &'a Cluster,
@@ -288,7 +335,6 @@ struct Bench<'a> {
     worker: RadosWorker,
     mons: Vec<MonInfo>,
     mon_addrs: Vec<(String, Vec<SocketAddr>)>,
-    observer: MonClient,
     bound: Duration,
 }
 
@@ -297,12 +343,35 @@ struct Watched {
     ours_left: Option<Duration>,
     librados_left: Option<Duration>,
     ended: Instant,
-    /// When the fault had taken effect: the killed monitor reaped, or the
-    /// frozen one reported stopped by the kernel.
+    /// When the fault had taken effect: the killed monitor reaped, the
+    /// frozen one reported stopped by the kernel, the cut-off one out of
+    /// quorum.
     effective: Option<Duration>,
+    /// Which end closed each client's connection to the victim first.
+    ours_closed: Option<Closer>,
+    librados_closed: Option<Closer>,
 }
 
 impl Bench<'_> {
+    /// A client connected to the monitors other than `victim` only, to
+    /// watch the quorum without being disturbed by the fault.
+    fn observer_for(&self, victim: &MonInfo) -> Result<MonClient, String> {
+        let others: Vec<String> = self
+            .mons
+            .iter()
+            .filter(|m| m.name != victim.name)
+            .map(MonInfo::addrvec)
+            .collect();
+        let mut opts = native::options(&self.conf, &self.keyring)?;
+        opts.mon_addrs = ceph_config::parse_mon_host(&others.join(","))
+            .map_err(|e| format!("{}: {e}", others.join(",")))?;
+        self.rt.block_on(async {
+            MonClient::connect(opts)
+                .await
+                .map_err(|e| format!("MonClient::connect (quorum observer): {e}"))
+        })
+    }
+
     /// The monitor(s) the librados worker is connected to right now.
     fn librados_link(&self) -> Result<MonLink, String> {
         let peers = sockets::established_peers(self.worker.pid())
@@ -424,6 +493,7 @@ impl Bench<'_> {
         let restored = match fault {
             Fault::Kill => self.cluster.start_mon(&victim.name),
             Fault::Stop => self.cluster.cont(&victim.name),
+            Fault::Isolate => self.cluster.heal(&victim.name),
         }
         .map_err(|e| format!("restoring mon.{}: {e}", victim.name));
         let names: Vec<&str> = self.mons.iter().map(|m| m.name.as_str()).collect();
@@ -445,8 +515,13 @@ impl Bench<'_> {
             victim: victim.name.clone(),
             quorum_after: quorum_at.map(|t| t.duration_since(fault_at).as_secs_f64()),
             effective_after: watched.effective.map(|d| d.as_secs_f64()),
-            ours: side_figures(watched.ours_left, ours_ok, window_end),
-            librados: side_figures(watched.librados_left, librados_ok, window_end),
+            ours: side_figures(watched.ours_left, ours_ok, window_end, watched.ours_closed),
+            librados: side_figures(
+                watched.librados_left,
+                librados_ok,
+                window_end,
+                watched.librados_closed,
+            ),
             ours_pinned,
             librados_pinned,
         })
@@ -470,43 +545,77 @@ impl Bench<'_> {
             .ok()
             .and_then(|m| m.pid)
             .ok_or_else(|| format!("mon.{} is not running", victim.name))?;
-        let signal = match fault {
-            Fault::Kill => libc::SIGKILL,
-            Fault::Stop => libc::SIGSTOP,
+        let observer = self.observer_for(victim)?;
+        // Each client's connection to the victim, to see who closes it.
+        let victim_addrs = [victim.v2_addr, victim.v1_addr];
+        let own_end = |pid: u32| {
+            sockets::local_ends_towards(pid, &victim_addrs)
+                .ok()
+                .filter(|ends| ends.len() == 1)
+                .map(|ends| ends[0])
         };
+        let ends = (own_end(std::process::id()), own_end(self.worker.pid()));
         let quorum_at = Arc::new(Mutex::new(None));
         let fault_at = Instant::now();
         let fault_ns = monotonic_ns();
-        // Signalled here, and the testbed's bookkeeping (reaping a killed
+        // Done here, and the testbed's bookkeeping (reaping a killed
         // monitor can take seconds on a loaded machine; stop waits for the
-        // kernel to report it) runs beside the watch so it delays nothing.
-        // SAFETY: kill(2) on a pid we own; no memory is involved.
-        if unsafe { libc::kill(pid as libc::pid_t, signal) } != 0 {
-            return Err(format!(
-                "{} of mon.{}: {}",
-                fault.label(),
-                victim.name,
-                std::io::Error::last_os_error()
-            ));
+        // kernel to report it; a cut-off monitor takes seconds to notice)
+        // runs beside the watch so it delays nothing.
+        let faulted = match fault {
+            Fault::Kill | Fault::Stop => {
+                let signal = if fault == Fault::Kill {
+                    libc::SIGKILL
+                } else {
+                    libc::SIGSTOP
+                };
+                // SAFETY: kill(2) on a pid we own; no memory is involved.
+                if unsafe { libc::kill(pid as libc::pid_t, signal) } == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error().to_string())
+                }
+            }
+            Fault::Isolate => self
+                .cluster
+                .isolate_from_peers(&victim.name)
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(e) = faulted {
+            self.rt.block_on(observer.shutdown());
+            return Err(format!("{} of mon.{}: {e}", fault.label(), victim.name));
         }
         let watch = self.rt.spawn(watch_quorum(
-            self.observer.clone(),
+            observer.clone(),
             victim.name.clone(),
             quorum_at.clone(),
         ));
-        let cluster = self.cluster;
+        let (cluster, bound) = (self.cluster, self.bound);
         let (watched, bookkeeping) = std::thread::scope(|scope| {
-            let bookkeeping = scope.spawn(|| {
-                match fault {
-                    Fault::Kill => cluster.kill(&victim.name),
-                    Fault::Stop => cluster.stop(&victim.name),
+            let bookkeeping = scope.spawn(|| match fault {
+                Fault::Kill => cluster.kill(&victim.name).map(|()| fault_at.elapsed()),
+                Fault::Stop => cluster.stop(&victim.name).map(|()| fault_at.elapsed()),
+                Fault::Isolate => {
+                    while fault_at.elapsed() < bound {
+                        let state = cluster
+                            .mon_status(&victim.name)
+                            .ok()
+                            .and_then(|s| s["state"].as_str().map(str::to_string));
+                        if state.is_some_and(|s| s != "leader" && s != "peon") {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Ok(fault_at.elapsed())
                 }
-                .map(|()| fault_at.elapsed())
             });
-            let watched = self.watch(victim, client, ours_loop, fault_at, fault_ns, &quorum_at);
+            let watched = self.watch(
+                victim, client, ours_loop, fault_at, fault_ns, &quorum_at, ends,
+            );
             (watched, bookkeeping.join())
         });
         watch.abort();
+        self.rt.block_on(observer.shutdown());
         let effective = match bookkeeping {
             Ok(Ok(took)) => took,
             Ok(Err(e)) => return Err(format!("{} of mon.{}: {e}", fault.label(), victim.name)),
@@ -518,6 +627,7 @@ impl Bench<'_> {
         Ok((fault_at, fault_ns, watched, quorum_at))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn watch(
         &mut self,
         victim: &MonInfo,
@@ -526,9 +636,12 @@ impl Bench<'_> {
         fault_at: Instant,
         fault_ns: u64,
         quorum_at: &Mutex<Option<Instant>>,
+        (ours_end, librados_end): (Option<SocketAddr>, Option<SocketAddr>),
     ) -> Result<Watched, String> {
         let ours_left = LeaveWatch::default();
         let librados_left = LeaveWatch::default();
+        let closers: Mutex<(Option<Closer>, Option<Closer>)> = Mutex::new((None, None));
+        let closing_done = std::sync::atomic::AtomicBool::new(false);
         let (pid, mon_addrs, bound) = (self.worker.pid(), self.mon_addrs.clone(), self.bound);
         // One poller per side, so neither side's check delays the other's.
         let result = std::thread::scope(|scope| {
@@ -550,6 +663,34 @@ impl Bench<'_> {
                     ))
                 })
             });
+            // Who closes each connection to the victim; a closing end
+            // stays in TIME_WAIT for a minute, so 20 ms polls see it.
+            scope.spawn(|| {
+                use std::sync::atomic::Ordering;
+                let monitor = victim.v2_addr;
+                let seen = |end: Option<SocketAddr>| {
+                    end.and_then(|e| {
+                        sockets::closed_first_now(e, monitor)
+                            .or_else(|| sockets::closed_first_now(e, victim.v1_addr))
+                    })
+                };
+                loop {
+                    let stop = closing_done.load(Ordering::Relaxed);
+                    {
+                        let mut c = closers.lock().unwrap_or_else(|p| p.into_inner());
+                        if c.0.is_none() {
+                            c.0 = seen(ours_end);
+                        }
+                        if c.1.is_none() {
+                            c.1 = seen(librados_end);
+                        }
+                    }
+                    if stop {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
             let finished = self.wait_recovered(
                 ours_loop,
                 fault_at,
@@ -560,14 +701,18 @@ impl Bench<'_> {
             );
             ours_left.give_up();
             librados_left.give_up();
+            closing_done.store(true, std::sync::atomic::Ordering::Relaxed);
             finished
         });
         result?;
+        let (ours_closed, librados_closed) = *closers.lock().unwrap_or_else(|p| p.into_inner());
         Ok(Watched {
             ours_left: ours_left.result()?,
             librados_left: librados_left.result()?,
             ended: Instant::now(),
             effective: None,
+            ours_closed,
+            librados_closed,
         })
     }
 
@@ -733,6 +878,7 @@ fn side_figures(
     left: Option<Duration>,
     (ok_at, errors, max_call): (Successes, u64, f64),
     window_end: f64,
+    closed_by: Option<Closer>,
 ) -> SideFigures {
     let mut ok: Successes = ok_at
         .into_iter()
@@ -740,8 +886,13 @@ fn side_figures(
         .collect();
     ok.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (first_ok_after, longest_gap) = gap_figures(&ok);
+    let left_after = left.map(|d| d.as_secs_f64());
+    let first_ok_elsewhere =
+        left_after.and_then(|l| ok.iter().map(|&(_, end)| end).find(|&end| end >= l));
     SideFigures {
-        left_after: left.map(|d| d.as_secs_f64()),
+        left_after,
+        first_ok_elsewhere,
+        closed_by,
         first_ok_after,
         longest_gap,
         ok: ok.len(),
@@ -831,9 +982,12 @@ fn fmt_ratio(theirs: &(Option<Summary>, usize), ours: &(Option<Summary>, usize))
 type Pick = fn(&SideFigures) -> Option<f64>;
 
 /// The per-side figures shown, with their labels.
-const FIGURES: [(&str, Pick); 3] = [
+const FIGURES: [(&str, Pick); 4] = [
     ("left the monitor for another", |s| s.left_after),
     ("first success sent after the fault", |s| s.first_ok_after),
+    ("first success after leaving the monitor", |s| {
+        s.first_ok_elsewhere
+    }),
     ("longest gap between successes", |s| s.longest_gap),
 ];
 
@@ -876,6 +1030,7 @@ pub fn render_table(r: &FailoverReport) -> String {
             match fault {
                 Fault::Kill => "killed monitor reaped (reference)",
                 Fault::Stop => "kernel reports it stopped (reference)",
+                Fault::Isolate => "cut-off monitor out of quorum, own view (reference)",
             }
             .into(),
             fmt_summary(&effective),
@@ -914,12 +1069,16 @@ pub fn render_table(r: &FailoverReport) -> String {
         "quorum".into(),
         "ours left".into(),
         "first".into(),
+        "elsewhere".into(),
         "gap".into(),
         "ok/err".into(),
+        "closed by".into(),
         "librados left".into(),
         "first".into(),
+        "elsewhere".into(),
         "gap".into(),
         "ok/err".into(),
+        "closed by".into(),
     ]];
     let opt = |v: Option<f64>| v.map_or_else(|| "-".into(), |s| format!("{s:.3}"));
     for t in &r.trials {
@@ -931,16 +1090,20 @@ pub fn render_table(r: &FailoverReport) -> String {
             opt(t.quorum_after),
             format!("{}{}", pinned(t.ours_pinned), opt(t.ours.left_after)),
             opt(t.ours.first_ok_after),
+            opt(t.ours.first_ok_elsewhere),
             opt(t.ours.longest_gap),
             format!("{}/{}", t.ours.ok, t.ours.errors),
+            closer(t.ours.closed_by).into(),
             format!(
                 "{}{}",
                 pinned(t.librados_pinned),
                 opt(t.librados.left_after)
             ),
             opt(t.librados.first_ok_after),
+            opt(t.librados.first_ok_elsewhere),
             opt(t.librados.longest_gap),
             format!("{}/{}", t.librados.ok, t.librados.errors),
+            closer(t.librados.closed_by).into(),
         ]);
     }
     out.push_str(&crate::render_rows(&rows));
@@ -949,16 +1112,26 @@ pub fn render_table(r: &FailoverReport) -> String {
          process has exactly one\nestablished TCP connection to a monitor port (/proc/PID/fd + \
          /proc/PID/net/tcp), not the faulted one. * = the\nclient was pinned to the victim with \
          mon_host (random choice never landed there). A trial ends once both left,\nthe quorum \
-         re-formed and both loops succeeded since; then the monitor is restored (SIGCONT or \
-         restart)\nand the full quorum awaited before the next trial.\n",
+         re-formed and both loops succeeded since; then the monitor is restored (SIGCONT, \
+         restart or heal)\nand the full quorum awaited before the next trial. first = first \
+         success sent after the fault; elsewhere = first success\nafter the client had left \
+         the monitor. closed by = which end\nclosed the client's connection to \
+         the faulted monitor first (kernel TCP states): client = the client left by itself,\n\
+         monitor = the monitor dropped the session (or died); - = still open or not seen.\n",
     );
     out.push_str(&format!("\ntotal {:.1} s\n", r.elapsed.as_secs_f64()));
     out
 }
 
+fn closer(c: Option<Closer>) -> &'static str {
+    c.map_or("-", Closer::label)
+}
+
 fn side_json(s: &SideFigures) -> Value {
     json!({
         "left_after_s": s.left_after,
+        "first_ok_after_leaving_s": s.first_ok_elsewhere,
+        "closed_by": s.closed_by.map(Closer::label),
         "first_ok_after_s": s.first_ok_after,
         "longest_gap_s": s.longest_gap,
         "ok": s.ok,
@@ -1067,7 +1240,10 @@ mod tests {
                 0.25,
             ),
             10.0,
+            Some(Closer::Client),
         );
+        assert_eq!(s.first_ok_elsewhere, Some(0.5));
+        assert_eq!(s.closed_by, Some(Closer::Client));
         assert_eq!(s.left_after, Some(0.03));
         assert_eq!(s.first_ok_after, Some(0.5));
         assert!((s.longest_gap.unwrap() - 4.5).abs() < 1e-9);
@@ -1114,6 +1290,8 @@ mod tests {
             ok: 100,
             errors: 0,
             max_call: 10.0,
+            first_ok_elsewhere: Some(10.0),
+            closed_by: None,
         };
         Trial {
             fault,
@@ -1134,6 +1312,7 @@ mod tests {
                 trials: 3,
                 faults: vec![Fault::Kill, Fault::Stop],
                 bound_secs: 90.0,
+                mon_lease: None,
             },
             trials: vec![
                 trial(Fault::Kill, Some(0.002), 0.05),

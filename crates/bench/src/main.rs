@@ -10,7 +10,8 @@
 //! 4. peak RSS of one `status` process.
 //!
 //! `monc-bench failover` instead measures how both libraries leave a
-//! monitor that is killed or frozen (see the `failover` module).
+//! monitor that is killed, frozen or cut off from its peers (see the
+//! `failover` module).
 
 mod failover;
 mod librados;
@@ -911,6 +912,23 @@ mod tests {
             panic!("no failover mode: {cli:?}");
         };
         assert_eq!(args.faults, vec![failover::Fault::Stop]);
+        assert_eq!(args.mon_lease, None);
+        let cli = Cli::parse_from([
+            "monc-bench",
+            "failover",
+            "--faults",
+            "isolate,kill",
+            "--mon-lease",
+            "5",
+        ]);
+        let Some(Mode::Failover(args)) = &cli.mode else {
+            panic!("no failover mode: {cli:?}");
+        };
+        assert_eq!(
+            args.faults,
+            vec![failover::Fault::Isolate, failover::Fault::Kill]
+        );
+        assert_eq!(args.mon_lease, Some(5));
         assert!(Cli::parse_from(["monc-bench", "--quick"]).mode.is_none());
     }
 

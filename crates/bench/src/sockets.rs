@@ -134,6 +134,111 @@ pub fn mon_link(peers: &[SocketAddr], mons: &[(String, Vec<SocketAddr>)]) -> Mon
     }
 }
 
+/// Which end of a TCP connection closed it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    /// The client (here: the end at the client's local address).
+    Client,
+    /// The monitor.
+    Monitor,
+}
+
+impl Closer {
+    pub fn label(self) -> &'static str {
+        match self {
+            Closer::Client => "client",
+            Closer::Monitor => "monitor",
+        }
+    }
+}
+
+/// FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSING: this end sent the first FIN.
+const ACTIVE_CLOSE: [u8; 4] = [0x04, 0x05, 0x06, 0x0B];
+/// CLOSE_WAIT, LAST_ACK: the other end sent the first FIN.
+const PASSIVE_CLOSE: [u8; 2] = [0x08, 0x09];
+
+/// (local, remote, state) of every row of `/proc/net/tcp{,6}` text.
+pub fn parse_endpoints(text: &str) -> Vec<(SocketAddr, SocketAddr, u8)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            Some((
+                parse_hex_addr(f.get(1)?)?,
+                parse_hex_addr(f.get(2)?)?,
+                u8::from_str_radix(f.get(3)?, 16).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// Local addresses of process `pid`'s established connections to `remote`.
+pub fn local_ends_towards(pid: u32, remote: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
+    let inodes = socket_inodes(pid)?;
+    let mut ends = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(peer), Some(state), Some(inode)) = (
+                f.get(1).and_then(|t| parse_hex_addr(t)),
+                f.get(2).and_then(|t| parse_hex_addr(t)),
+                f.get(3).and_then(|t| u8::from_str_radix(t, 16).ok()),
+                f.get(9).and_then(|t| t.parse::<u64>().ok()),
+            ) else {
+                continue;
+            };
+            if state == STATE_ESTABLISHED && inodes.contains(&inode) && remote.contains(&peer) {
+                ends.push(local);
+            }
+        }
+    }
+    Ok(ends)
+}
+
+/// Who closed the connection between `client` and `monitor` first, from
+/// the kernel's states of its two ends in `rows` (both ends are on this
+/// machine); `None` while it is open or gone from the table.
+pub fn closed_first(
+    rows: &[(SocketAddr, SocketAddr, u8)],
+    client: SocketAddr,
+    monitor: SocketAddr,
+) -> Option<Closer> {
+    rows.iter().find_map(|&(local, remote, state)| {
+        let side = if (local, remote) == (client, monitor) {
+            Closer::Client
+        } else if (local, remote) == (monitor, client) {
+            Closer::Monitor
+        } else {
+            return None;
+        };
+        let other = match side {
+            Closer::Client => Closer::Monitor,
+            Closer::Monitor => Closer::Client,
+        };
+        if ACTIVE_CLOSE.contains(&state) {
+            Some(side)
+        } else if PASSIVE_CLOSE.contains(&state) {
+            Some(other)
+        } else {
+            None
+        }
+    })
+}
+
+/// [`closed_first`] over this network namespace's tables now.
+pub fn closed_first_now(client: SocketAddr, monitor: SocketAddr) -> Option<Closer> {
+    let mut rows = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(table) {
+            rows.extend(parse_endpoints(&text));
+        }
+    }
+    closed_first(&rows, client, monitor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +277,43 @@ mod tests {
         assert_eq!(rows[0].remote, "127.0.0.1:3300".parse().unwrap());
         assert_eq!(parse_hex_addr("0100007F"), None);
         assert_eq!(parse_hex_addr("0100007:0CE4"), None);
+    }
+
+    #[test]
+    fn the_end_that_sent_the_first_fin_closed_first() {
+        let rows = parse_endpoints(TCP);
+        let (client, mon): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:41395".parse().unwrap(),
+            "127.0.0.1:3301".parse().unwrap(),
+        );
+        // Row 2: 127.0.0.1:41395 -> 127.0.0.1:3301 in TIME_WAIT.
+        assert_eq!(closed_first(&rows, client, mon), Some(Closer::Client));
+        let elsewhere = "127.0.0.1:41396".parse().unwrap();
+        assert_eq!(
+            closed_first(&rows, elsewhere, mon),
+            None,
+            "not in the table"
+        );
+        let client_tw = "127.0.0.1:41395".parse().unwrap();
+        let row = |local, remote, state| vec![(local, remote, state)];
+        assert_eq!(
+            closed_first(&row(client_tw, mon, 0x06), client_tw, mon),
+            Some(Closer::Client)
+        );
+        assert_eq!(
+            closed_first(&row(mon, client_tw, 0x05), client_tw, mon),
+            Some(Closer::Monitor)
+        );
+        assert_eq!(
+            closed_first(&row(client_tw, mon, 0x08), client_tw, mon),
+            Some(Closer::Monitor)
+        );
+        assert_eq!(
+            closed_first(&row(client_tw, mon, 0x01), client_tw, mon),
+            None
+        );
+        assert_eq!(rows[2].2, 0x06);
+        assert_eq!(Closer::Monitor.label(), "monitor");
     }
 
     #[test]

@@ -17,6 +17,12 @@
 //! cluster.wait_for_quorum(&["a", "c"], std::time::Duration::from_secs(60)).unwrap();
 //! ```
 //!
+//! With [`ClusterSpec::peer_isolation`], a monitor can also be cut off from
+//! the other monitors while clients still reach it ([`Cluster::isolate_from_peers`],
+//! [`Cluster::heal`]): it drops out of quorum but keeps accepting sessions
+//! and answering keepalives, a "half-dead" monitor (see the `isolation`
+//! module for how: per-monitor cgroups and one nftables table per cluster).
+//!
 //! Environment:
 //! - `TESTBED_KEEP=1`: keep the directory after drop (its path is printed).
 //! - `CEPH_RELEASE`: which Ceph release runs the monitors: unset, `host` or
@@ -25,6 +31,7 @@
 //! - `CEPH_RELEASES_DIR`: where those chroots are (default
 //!   `/var/cache/monc-ceph-releases`).
 
+mod isolation;
 mod runtime;
 
 pub use runtime::{
@@ -37,6 +44,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -129,6 +137,9 @@ pub enum Error {
     /// The cluster spec is invalid.
     #[error("invalid cluster spec: {0}")]
     InvalidSpec(String),
+    /// Peer isolation cannot be set up here, or was not asked for.
+    #[error("peer isolation: {0}")]
+    Isolation(String),
 }
 
 /// Result alias for this crate.
@@ -159,6 +170,11 @@ pub struct ClusterSpec {
     /// the preferred and the service cipher keep Tentacle's defaults).
     /// Releases before Tentacle only know `aes`: there it changes nothing.
     pub classic_aes: bool,
+    /// Run each monitor in a cgroup of its own so that
+    /// [`Cluster::isolate_from_peers`] can cut it off from the other
+    /// monitors (not from clients). Needs root, cgroup v2 and `nft`;
+    /// [`Cluster::start`] fails if they are missing.
+    pub peer_isolation: bool,
 }
 
 impl Default for ClusterSpec {
@@ -170,6 +186,7 @@ impl Default for ClusterSpec {
             quorum_timeout: Duration::from_secs(90),
             start_attempts: 5,
             classic_aes: false,
+            peer_isolation: false,
         }
     }
 }
@@ -198,6 +215,12 @@ impl ClusterSpec {
     /// Sets [`ClusterSpec::classic_aes`].
     pub fn classic_aes(mut self, allow: bool) -> Self {
         self.classic_aes = allow;
+        self
+    }
+
+    /// Sets [`ClusterSpec::peer_isolation`].
+    pub fn peer_isolation(mut self, enable: bool) -> Self {
+        self.peer_isolation = enable;
         self
     }
 }
@@ -265,6 +288,8 @@ pub struct Cluster {
     runtime: CephRuntime,
     mon_host: String,
     mons: Mutex<Vec<MonSlot>>,
+    /// Per-monitor cgroups and the cluster's nftables table, if asked for.
+    isolation: Option<Mutex<isolation::PeerIsolation>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -501,13 +526,30 @@ impl Cluster {
             .map(|m| format!("[v2:{},v1:{}]", m.v2_addr, m.v1_addr))
             .collect::<Vec<_>>()
             .join(",");
+        let fsid = random_fsid();
+        let isolation = if spec.peer_isolation {
+            let names: Vec<String> = mons.iter().map(|m| m.name.clone()).collect();
+            // The fsid's first group is random enough to tell this
+            // process's clusters apart.
+            let tag = &fsid[..8];
+            match isolation::PeerIsolation::create(tag, &names, rand::thread_rng().gen()) {
+                Ok(iso) => Some(Mutex::new(iso)),
+                Err(e) => {
+                    release_ports(ports);
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let cluster = Cluster {
             temp: Some(temp),
             root,
-            fsid: random_fsid(),
+            fsid,
             runtime,
             mon_host,
             mons: Mutex::new(mons),
+            isolation,
         };
         // From here on, Drop cleans up processes, ports and the directory.
         cluster.provision(spec)?;
@@ -983,6 +1025,18 @@ impl Cluster {
             .args(["-f", "-i", name, "-c"])
             .arg(&conf)
             .stdin(Stdio::null());
+        if let Some(iso) = &self.isolation {
+            let procs = lock(iso).procs_file(name)?;
+            // Joins its cgroup between fork and exec, before it can open a
+            // socket: sockets belong to the cgroup of the process that
+            // opened them, and the rules match on that.
+            // SAFETY: the closure only calls open(2), write(2) and close(2),
+            // which are async-signal-safe, on a path prepared beforehand; it
+            // allocates nothing.
+            unsafe {
+                command.pre_exec(move || join_cgroup(&procs));
+            }
+        }
         self.with_slot(name, |slot| {
             if running_pid(&mut slot.child).is_some() {
                 return Err(Error::AlreadyRunning(name.to_string()));
@@ -1074,6 +1128,60 @@ impl Cluster {
         self.start_mon(name)
     }
 
+    /// Cuts the named monitor off from the other monitors, in both
+    /// directions, while clients can still reach it: it loses quorum but
+    /// keeps accepting sessions and answering keepalives. Returns once the
+    /// rules are loaded; quorum changes follow at the monitors' own pace.
+    /// Needs a cluster started with [`ClusterSpec::peer_isolation`].
+    /// Several monitors may be isolated at once (each from all others).
+    pub fn isolate_from_peers(&self, name: &str) -> Result<()> {
+        lock(self.isolation()?).isolate(name)
+    }
+
+    /// Undoes [`Cluster::isolate_from_peers`] for the named monitor (a no-op
+    /// if it is not isolated). With no monitor left isolated, the cluster's
+    /// nftables table is deleted. Does not wait for quorum.
+    pub fn heal(&self, name: &str) -> Result<()> {
+        lock(self.isolation()?).heal(name)
+    }
+
+    /// The monitors isolated now.
+    pub fn isolated(&self) -> Vec<String> {
+        self.isolation
+            .as_ref()
+            .map(|iso| lock(iso).isolated())
+            .unwrap_or_default()
+    }
+
+    /// The nftables table (family `inet`) isolation uses, if enabled.
+    pub fn isolation_table(&self) -> Option<String> {
+        self.isolation
+            .as_ref()
+            .map(|iso| lock(iso).table().to_string())
+    }
+
+    fn isolation(&self) -> Result<&Mutex<isolation::PeerIsolation>> {
+        self.isolation.as_ref().ok_or_else(|| {
+            Error::Isolation("the cluster was started without ClusterSpec::peer_isolation".into())
+        })
+    }
+
+    /// `mon_status` from the named monitor's admin socket (works out of
+    /// quorum and when cut off): its `state` (`leader`, `peon`, `probing`,
+    /// `electing`, ...), `quorum` ranks, `monmap`, ...
+    pub fn mon_status(&self, name: &str) -> Result<serde_json::Value> {
+        let out = self.mon_daemon(name, &["mon_status"])?;
+        let fail = |stderr: String| Error::Tool {
+            command: format!("ceph daemon mon.{name} mon_status"),
+            status: format!("{:?}", out.code),
+            stderr,
+        };
+        if !out.success() {
+            return Err(fail(out.stderr.clone()));
+        }
+        out.json().map_err(|e| fail(format!("{e}: {}", out.stdout)))
+    }
+
     /// Whether the named monitor's process exists (running or stopped).
     pub fn is_running(&self, name: &str) -> Result<bool> {
         self.with_slot(name, |slot| Ok(running_pid(&mut slot.child).is_some()))
@@ -1102,6 +1210,31 @@ impl QuorumWait {
         match self {
             QuorumWait::Initial | QuorumWait::Includes => includes,
             QuorumWait::Exact => includes && quorum.len() == names.len(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Moves the calling process into the cgroup whose `cgroup.procs` is
+/// `procs` (writing `0` there means "me"). Runs between fork and exec.
+fn join_cgroup(procs: &std::ffi::CStr) -> io::Result<()> {
+    // SAFETY: a valid NUL-terminated path and a one-byte buffer that
+    // outlive the calls; the descriptor is closed on every path.
+    unsafe {
+        let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+        let error = io::Error::last_os_error();
+        libc::close(fd);
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(error)
         }
     }
 }
@@ -1162,6 +1295,10 @@ impl Drop for Cluster {
             ports.push(slot.v1_addr.port());
         }
         drop(mons);
+        if let Some(iso) = &self.isolation {
+            // Rules first, then the (now empty) cgroups.
+            lock(iso).cleanup();
+        }
         release_ports(ports);
         self.runtime.remove_mount_points();
         if std::env::var("TESTBED_KEEP").as_deref() == Ok("1") {
