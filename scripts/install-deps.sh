@@ -2,6 +2,9 @@
 # Installs what building and testing need: Ceph's monitor and CLI (for the
 # testbed), a C toolchain (for linking), and checks for cargo. Idempotent:
 # apt-get runs only when something is missing.
+#
+#   scripts/install-deps.sh [PACKAGE...]   also these Debian packages (e.g.
+#                                          debootstrap, in the same apt-get)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +15,7 @@ declare -A PROBE=(
   [python3-rados]=/usr/lib/python3/dist-packages/rados.cpython-*.so
   [build-essential]=/usr/bin/cc
   [pkg-config]=/usr/bin/pkg-config
+  [debootstrap]=/usr/sbin/debootstrap
 )
 
 is_installed() {
@@ -20,12 +24,12 @@ is_installed() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
   else
     # Not Debian: accept the probe file if present.
-    compgen -G "${PROBE[$pkg]}" >/dev/null
+    compgen -G "${PROBE[$pkg]-/nonexistent}" >/dev/null
   fi
 }
 
 missing=()
-for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config; do
+for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config "$@"; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 
