@@ -3,6 +3,9 @@
 # testbed), nftables (the testbed's peer isolation), a C toolchain (for
 # linking), and checks for cargo. Idempotent:
 # apt-get runs only when something is missing.
+#
+#   scripts/install-deps.sh [PACKAGE...]   also these Debian packages (e.g.
+#                                          debootstrap, in the same apt-get)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,6 +17,7 @@ declare -A PROBE=(
   [build-essential]=/usr/bin/cc
   [pkg-config]=/usr/bin/pkg-config
   [nftables]=/usr/sbin/nft
+  [debootstrap]=/usr/sbin/debootstrap
 )
 
 is_installed() {
@@ -22,12 +26,12 @@ is_installed() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
   else
     # Not Debian: accept the probe file if present.
-    compgen -G "${PROBE[$pkg]}" >/dev/null
+    compgen -G "${PROBE[$pkg]-/nonexistent}" >/dev/null
   fi
 }
 
 missing=()
-for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config nftables; do
+for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config nftables "$@"; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 
