@@ -8,7 +8,6 @@
 //! (`--librados-threads`, N commands in all).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use ceph_monclient::MonClient;
 use serde_json::{json, Value};
 
 use crate::librados::RadosWorker;
-use crate::{native, progress, Cli};
+use crate::{native, progress, Cli, Target};
 
 /// The default command: small, read-only, answered by any quorum member.
 const DEFAULT_COMMAND: &str = r#"{"prefix": "mon stat"}"#;
@@ -91,24 +90,8 @@ fn run(cli: &Cli, args: &LoadArgs) -> Result<String, String> {
     serde_json::from_str::<Value>(&args.command)
         .map_err(|e| format!("--command is not JSON: {e}"))?;
     // The cluster lives until this function returns.
-    let mut _cluster = None;
-    let mut _dir = None;
-    let (conf, keyring): (PathBuf, PathBuf) = match (&cli.conf, &cli.keyring) {
-        (Some(c), Some(k)) => (c.clone(), k.clone()),
-        _ => {
-            progress("starting a 3-monitor cluster (ceph-testbed)");
-            let cluster = ceph_testbed::Cluster::start(ceph_testbed::ClusterSpec::with_mons(3))
-                .map_err(|e| format!("starting the cluster: {e}"))?;
-            let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-            let conf = cluster
-                .write_client_files(dir.path())
-                .map_err(|e| format!("writing client files: {e}"))?;
-            let keyring = dir.path().join("ceph.client.admin.keyring");
-            _cluster = Some(cluster);
-            _dir = Some(dir);
-            (conf, keyring)
-        }
-    };
+    let target = Target::from_cli(cli)?;
+    let (conf, keyring) = (&target.conf, &target.keyring);
 
     let mut librados = None;
     if args.librados {
@@ -116,7 +99,7 @@ fn run(cli: &Cli, args: &LoadArgs) -> Result<String, String> {
             "librados: {} commands over {} threads",
             args.commands, args.librados_threads
         ));
-        let mut worker = RadosWorker::start(&cli.python, &conf, &keyring, &args.command)
+        let mut worker = RadosWorker::start(&cli.python, conf, keyring, &args.command)
             .map_err(|e| format!("starting the librados worker: {e}"))?;
         worker
             .open()
@@ -137,7 +120,7 @@ fn run(cli: &Cli, args: &LoadArgs) -> Result<String, String> {
         args.commands
     ));
     let ours = rt.block_on(async {
-        let mut opts = native::options(&conf, &keyring)?;
+        let mut opts = native::options(conf, keyring)?;
         if let Some(w) = args.window {
             opts.session.max_in_flight = w;
         }

@@ -245,6 +245,47 @@ fn main() -> ExitCode {
     }
 }
 
+/// The cluster a run measures: the one `-c`/`-k` name, or a throwaway
+/// 3-monitor testbed that lives as long as this value.
+struct Target {
+    conf: PathBuf,
+    keyring: PathBuf,
+    desc: String,
+    _cluster: Option<ceph_testbed::Cluster>,
+    _client_dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    fn from_cli(cli: &Cli) -> Result<Target, String> {
+        if let (Some(c), Some(k)) = (&cli.conf, &cli.keyring) {
+            return Ok(Target {
+                conf: c.clone(),
+                keyring: k.clone(),
+                desc: format!("given: -c {}", c.display()),
+                _cluster: None,
+                _client_dir: None,
+            });
+        }
+        progress("starting a 3-monitor cluster (ceph-testbed)");
+        let cluster = ceph_testbed::Cluster::start(ceph_testbed::ClusterSpec::with_mons(3))
+            .map_err(|e| format!("starting the cluster: {e}"))?;
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let conf = cluster
+            .write_client_files(dir.path())
+            .map_err(|e| format!("writing client files: {e}"))?;
+        Ok(Target {
+            keyring: dir.path().join("ceph.client.admin.keyring"),
+            desc: format!(
+                "ceph-testbed, 3 monitors on 127.0.0.1, mon_host {}",
+                cluster.mon_host()
+            ),
+            conf,
+            _cluster: Some(cluster),
+            _client_dir: Some(dir),
+        })
+    }
+}
+
 fn progress(msg: &str) {
     eprintln!("monc-bench: {msg}");
 }
@@ -271,28 +312,9 @@ fn run(cli: &Cli) -> Result<Report, String> {
     let loadavg_start = read_trimmed("/proc/loadavg");
 
     // The cluster lives until this function returns.
-    let mut _cluster = None;
-    let mut _client_dir = None;
-    let (conf, keyring, cluster_desc) = match (&cli.conf, &cli.keyring) {
-        (Some(c), Some(k)) => (c.clone(), k.clone(), format!("given: -c {}", c.display())),
-        _ => {
-            progress("starting a 3-monitor cluster (ceph-testbed)");
-            let cluster = ceph_testbed::Cluster::start(ceph_testbed::ClusterSpec::with_mons(3))
-                .map_err(|e| format!("starting the cluster: {e}"))?;
-            let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-            let conf = cluster
-                .write_client_files(dir.path())
-                .map_err(|e| format!("writing client files: {e}"))?;
-            let keyring = dir.path().join("ceph.client.admin.keyring");
-            let desc = format!(
-                "ceph-testbed, 3 monitors on 127.0.0.1, mon_host {}",
-                cluster.mon_host()
-            );
-            _cluster = Some(cluster);
-            _client_dir = Some(dir);
-            (conf, keyring, desc)
-        }
-    };
+    let target = Target::from_cli(cli)?;
+    let (conf, keyring) = (target.conf.clone(), target.keyring.clone());
+    let cluster_desc = target.desc.clone();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -84,32 +84,10 @@ fn in_quorum(state: &str) -> bool {
     state == "leader" || state == "peon"
 }
 
-/// The monitor's own state and quorum (names), from its admin socket.
-fn mon_view(cluster: &Cluster, name: &str) -> (String, Vec<String>) {
-    let Ok(status) = cluster.mon_status(name) else {
-        return ("(no answer)".into(), Vec::new());
-    };
-    let state = status["state"].as_str().unwrap_or("?").to_string();
-    let ranks: Vec<u64> = status["quorum"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|r| r.as_u64()).collect())
-        .unwrap_or_default();
-    let names = status["monmap"]["mons"]
-        .as_array()
-        .map(|mons| {
-            mons.iter()
-                .filter(|m| m["rank"].as_u64().is_some_and(|r| ranks.contains(&r)))
-                .filter_map(|m| m["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    (state, names)
-}
-
 /// The monitor whose own state is `state` (`leader`), or the first peon.
 fn mon_in_state(cluster: &Cluster, state: &str) -> String {
     ALL.iter()
-        .find(|m| mon_view(cluster, m).0 == state)
+        .find(|m| cluster.mon_view(m).0 == state)
         .map(|m| m.to_string())
         .unwrap_or_else(|| panic!("no monitor is {state}"))
 }
@@ -454,12 +432,12 @@ fn run_case(
         if closed_by.is_none() {
             closed_by = closed_first(our_end, victim_addr).map(|by| (now, by));
         }
-        if victim_out.is_none() && !in_quorum(&mon_view(cluster, victim).0) {
+        if victim_out.is_none() && !in_quorum(&cluster.mon_view(victim).0) {
             victim_out = Some(now);
         }
         if others_quorum.is_none()
             && others.iter().all(|m| {
-                let (state, quorum) = mon_view(cluster, m);
+                let (state, quorum) = cluster.mon_view(m);
                 in_quorum(&state) && quorum.len() == 2 && !quorum.iter().any(|n| n == victim)
             })
         {

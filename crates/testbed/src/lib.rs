@@ -1182,6 +1182,30 @@ impl Cluster {
         out.json().map_err(|e| fail(format!("{e}: {}", out.stdout)))
     }
 
+    /// Monitor `name`'s own state (`leader`, `peon`, `electing`, ...) and
+    /// the names in the quorum it sees, from its admin socket;
+    /// `("(no answer)", [])` when it does not answer.
+    pub fn mon_view(&self, name: &str) -> (String, Vec<String>) {
+        let Ok(status) = self.mon_status(name) else {
+            return ("(no answer)".into(), Vec::new());
+        };
+        let state = status["state"].as_str().unwrap_or("?").to_string();
+        let ranks: Vec<u64> = status["quorum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|r| r.as_u64()).collect())
+            .unwrap_or_default();
+        let names = status["monmap"]["mons"]
+            .as_array()
+            .map(|mons| {
+                mons.iter()
+                    .filter(|m| m["rank"].as_u64().is_some_and(|r| ranks.contains(&r)))
+                    .filter_map(|m| m["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (state, names)
+    }
+
     /// Whether the named monitor's process exists (running or stopped).
     pub fn is_running(&self, name: &str) -> Result<bool> {
         self.with_slot(name, |slot| Ok(running_pid(&mut slot.child).is_some()))

@@ -32,28 +32,6 @@ fn wait_until<T: std::fmt::Debug>(
     }
 }
 
-/// (state, quorum names) as the monitor itself reports them.
-fn view(cluster: &Cluster, name: &str) -> (String, Vec<String>) {
-    let Ok(status) = cluster.mon_status(name) else {
-        return ("(no answer)".into(), Vec::new());
-    };
-    let state = status["state"].as_str().unwrap_or("?").to_string();
-    let ranks: Vec<u64> = status["quorum"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|r| r.as_u64()).collect())
-        .unwrap_or_default();
-    let names = status["monmap"]["mons"]
-        .as_array()
-        .map(|mons| {
-            mons.iter()
-                .filter(|m| m["rank"].as_u64().is_some_and(|r| ranks.contains(&r)))
-                .filter_map(|m| m["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    (state, names)
-}
-
 fn in_quorum(state: &str) -> bool {
     state == "leader" || state == "peon"
 }
@@ -77,16 +55,21 @@ fn table_exists(table: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// The cgroup v2 directories this process made for its clusters.
-fn our_cgroups() -> Vec<String> {
-    let prefix = format!("monc-testbed-{}-", std::process::id());
+/// Where cgroup v2 is mounted here.
+fn cgroup2_mount() -> String {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let mount = mountinfo
+    mountinfo
         .lines()
         .find(|l| l.contains(" - cgroup2 "))
         .and_then(|l| l.split_whitespace().nth(4))
         .expect("cgroup2 is mounted")
-        .to_string();
+        .to_string()
+}
+
+/// The cgroup v2 directories this process made for its clusters.
+fn our_cgroups() -> Vec<String> {
+    let prefix = format!("monc-testbed-{}-", std::process::id());
+    let mount = cgroup2_mount();
     std::fs::read_dir(Path::new(&mount))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -109,7 +92,7 @@ fn isolated_monitor_leaves_quorum_but_clients_still_reach_it() {
 
     let others = wait_until(
         BOUND,
-        || (view(&cluster, "a"), view(&cluster, "b")),
+        || (cluster.mon_view("a"), cluster.mon_view("b")),
         |((sa, qa), (sb, qb))| {
             let without = |q: &Vec<String>| q.len() == 2 && !q.iter().any(|n| n == victim);
             in_quorum(sa) && in_quorum(sb) && without(qa) && without(qb)
@@ -119,7 +102,7 @@ fn isolated_monitor_leaves_quorum_but_clients_still_reach_it() {
     let others = others.max(cut.elapsed());
     let out = wait_until(
         BOUND,
-        || view(&cluster, victim),
+        || cluster.mon_view(victim),
         |(state, _)| !in_quorum(state),
     )
     .unwrap_or_else(|seen| panic!("mon.{victim} stayed in quorum: {seen:?}"));
@@ -130,7 +113,7 @@ fn isolated_monitor_leaves_quorum_but_clients_still_reach_it() {
     );
     // It stays out while cut off (elections it calls reach nobody).
     std::thread::sleep(Duration::from_secs(5));
-    let (state, _) = view(&cluster, victim);
+    let (state, _) = cluster.mon_view(victim);
     assert!(!in_quorum(&state), "mon.{victim} is {state} while cut off");
     // A client process still gets through to it, and it answers.
     assert_eq!(banner_from(addr).unwrap(), b"ceph v2\n");
@@ -170,13 +153,7 @@ fn isolated_monitor_leaves_quorum_but_clients_still_reach_it() {
 /// the names) are removed when the next isolating cluster starts.
 #[test]
 fn leftovers_of_dead_processes_are_swept() {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let mount = mountinfo
-        .lines()
-        .find(|l| l.contains(" - cgroup2 "))
-        .and_then(|l| l.split_whitespace().nth(4))
-        .expect("cgroup2 is mounted")
-        .to_string();
+    let mount = cgroup2_mount();
     // A pid above the kernel's limit can never be alive.
     let dead = 4_194_304 + 1;
     let group = Path::new(&mount).join(format!("monc-testbed-{dead}-0badcafe"));
