@@ -151,22 +151,31 @@ impl RadosWorker {
 }
 
 /// What the worker's `load` request reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadosLoad {
+    /// Calls that returned 0.
+    pub answered: u64,
+    /// Calls that raised or returned non-zero.
+    pub failed: u64,
+    pub seconds: f64,
+    /// Peak RSS of the Python process (interpreter included).
+    pub max_rss_kib: u64,
+}
+
 impl RadosWorker {
     /// `count` `mon_command` calls spread over `threads` threads on the
     /// open handle, all started together.
-    pub fn load(&mut self, count: usize, threads: usize) -> io::Result<crate::load::LoadResult> {
+    pub fn load(&mut self, count: usize, threads: usize) -> io::Result<RadosLoad> {
         let v = self.request(&format!("load {count} {threads}"))?;
         let field = |k: &str| {
             v[k].as_u64()
                 .ok_or_else(|| io::Error::other(format!("librados worker said {v}")))
         };
-        Ok(crate::load::LoadResult {
+        Ok(RadosLoad {
             answered: field("answered")?,
             failed: field("failed")?,
-            resets: 0,
             seconds: v["seconds"].as_f64().unwrap_or(0.0),
             max_rss_kib: field("max_rss_kib")?,
-            failures: Default::default(),
         })
     }
 }

@@ -107,6 +107,14 @@ fn run(cli: &Cli, args: &LoadArgs) -> Result<String, String> {
         let r = worker
             .load(args.commands, args.librados_threads)
             .map_err(|e| e.to_string())?;
+        let r = LoadResult {
+            answered: r.answered,
+            failed: r.failed,
+            resets: 0,
+            seconds: r.seconds,
+            max_rss_kib: r.max_rss_kib,
+            failures: BTreeMap::new(),
+        };
         progress(&format!("librados: {}", r.to_json()));
         librados = Some(r);
     }

@@ -9,7 +9,6 @@ pub mod client;
 pub mod core;
 pub mod error;
 pub mod messages;
-mod settings;
 pub mod tickets;
 
 pub use client::{MonClient, MonClientOptions, Status};

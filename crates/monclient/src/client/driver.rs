@@ -15,16 +15,45 @@ use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
-use ceph_types::{EntityName, UTime};
+use ceph_types::{EntityName, LogPriority, UTime};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::handle::{Call, ReplySender, Status};
 use super::options::MonClientOptions;
+use super::status::Status;
 use crate::cephx::CephxAuth;
-use crate::core::{Action, ClusterEvent, ConnId, Core, InMessage, SessionState};
+use crate::core::{Action, ClusterEvent, ConnId, Core, InMessage, Reply, Request, SessionState};
 use crate::error::{from_msgr, MonError};
+
+pub(super) type ReplySender = oneshot::Sender<Result<Reply, MonError>>;
+
+/// What a handle asks of the client task.
+pub(super) enum Call {
+    /// A request to answer on `reply`.
+    Submit {
+        request: Request,
+        timeout: Option<Duration>,
+        reply: ReplySender,
+    },
+    Subscribe {
+        what: String,
+        start: u64,
+        onetime: bool,
+    },
+    Unsubscribe {
+        what: String,
+    },
+    Log {
+        prio: LogPriority,
+        channel: String,
+        msg: String,
+        queued: oneshot::Sender<u64>,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
 
 /// What a connection attempt or an open connection reports.
 enum ConnEvent {

@@ -1,88 +1,19 @@
 //! The handle: a cloneable [`MonClient`] that talks to the client task over
-//! a channel, and the [`Status`] the task publishes.
+//! a channel and reads the [`Status`] it publishes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ceph_msgr::frame::ConMode;
 use ceph_types::{LogPriority, MonMap};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use super::driver::Driver;
+use super::driver::{Call, Driver};
 use super::options::MonClientOptions;
+use super::status::Status;
 use crate::core::{
     ClusterEvent, CommandReply, Core, MapVersions, MonTarget, Reply, Request, SessionState,
 };
 use crate::error::{permanent_auth_failure, MonError};
-use crate::tickets::RenewalCounts;
-
-pub(super) type ReplySender = oneshot::Sender<Result<Reply, MonError>>;
-
-/// What a handle asks of the client task.
-pub(super) enum Call {
-    /// A request to answer on `reply`.
-    Submit {
-        request: Request,
-        timeout: Option<Duration>,
-        reply: ReplySender,
-    },
-    Subscribe {
-        what: String,
-        start: u64,
-        onetime: bool,
-    },
-    Unsubscribe {
-        what: String,
-    },
-    Log {
-        prio: LogPriority,
-        channel: String,
-        msg: String,
-        queued: oneshot::Sender<u64>,
-    },
-    Shutdown {
-        done: oneshot::Sender<()>,
-    },
-}
-
-/// What the handles can read without asking the task.
-#[derive(Debug, Clone)]
-pub struct Status {
-    pub state: SessionState,
-    pub monmap: Option<Arc<MonMap>>,
-    pub global_id: u64,
-    /// Why the last connection attempt failed, if it did.
-    pub last_error: Option<Arc<MonError>>,
-    /// Sessions established so far: 1 after connecting, each reconnect adds one.
-    pub sessions: u64,
-    /// The current hunt backoff multiple.
-    pub hunt_multiple: f64,
-    /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
-    pub epochs: BTreeMap<String, u64>,
-    /// Cluster log entries sent with [`MonClient::log`] and not yet
-    /// acknowledged by the monitors.
-    pub log_pending: usize,
-    /// The highest sequence number the monitors acknowledged.
-    pub log_acked: u64,
-    /// The central configuration the monitors hold for this client
-    /// (`ceph config set client ...`), as of the last MConfig.
-    pub config: Arc<BTreeMap<String, String>>,
-    /// Whether an MConfig has arrived yet.
-    pub config_received: bool,
-    /// The local configuration with the central one applied (`None` when
-    /// the client was not started from a configuration).
-    pub client_config: Option<Arc<ceph_config::ClientConfig>>,
-    /// The connection mode of the current session (`None` before the
-    /// first one).
-    pub con_mode: Option<ConMode>,
-    /// The rotating service secrets held (daemon entities only).
-    pub rotating_secrets: Option<Arc<ceph_auth::RotatingSecrets>>,
-    /// Set when rotating secrets arrived already expired by our clock.
-    pub clock_skew: Option<String>,
-    /// Renewals done over sessions so far.
-    pub renewals: RenewalCounts,
-}
 
 /// A handle to the monitor client. Clone it freely; the client shuts down
 /// when [`MonClient::shutdown`] is called or every handle is dropped.
@@ -430,86 +361,6 @@ impl MonClient {
         if self.calls.send(Call::Shutdown { done: tx }).is_ok() {
             let _ = rx.await;
         }
-    }
-}
-
-impl Status {
-    /// Before the first session.
-    fn starting(core: &Core) -> Status {
-        Status {
-            state: SessionState::Hunting,
-            monmap: None,
-            global_id: 0,
-            last_error: None,
-            sessions: 0,
-            hunt_multiple: core.hunt_multiple(),
-            epochs: BTreeMap::new(),
-            log_pending: 0,
-            log_acked: 0,
-            config: Arc::default(),
-            config_received: false,
-            client_config: core.effective_config(),
-            con_mode: None,
-            rotating_secrets: None,
-            clock_skew: None,
-            renewals: RenewalCounts::default(),
-        }
-    }
-}
-
-impl Status {
-    /// The status as of `core` now.
-    pub(super) fn of(
-        core: &Core,
-        last_error: &Option<Arc<MonError>>,
-        con_mode: Option<ConMode>,
-    ) -> Status {
-        let (config, config_received) = core.central_config();
-        Status {
-            state: core.state(),
-            monmap: core.shared_monmap(),
-            global_id: core.global_id(),
-            last_error: last_error.clone(),
-            sessions: core.sessions(),
-            hunt_multiple: core.hunt_multiple(),
-            epochs: core.epochs().clone(),
-            log_pending: core.log_pending(),
-            log_acked: core.log_acked(),
-            config,
-            config_received,
-            client_config: core.effective_config(),
-            con_mode,
-            rotating_secrets: core.rotating_secrets(),
-            clock_skew: core.clock_skew(),
-            renewals: core.renewals(),
-        }
-    }
-
-    /// Whether anything a reader could see differs (shared parts compare
-    /// by identity or epoch, not by content).
-    pub(super) fn differs_from(&self, old: &Status) -> bool {
-        fn same_arc<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-            match (a, b) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
-        }
-        self.state != old.state
-            || !same_arc(&self.monmap, &old.monmap)
-            || self.global_id != old.global_id
-            || self.sessions != old.sessions
-            || self.hunt_multiple != old.hunt_multiple
-            || self.epochs != old.epochs
-            || self.log_pending != old.log_pending
-            || self.log_acked != old.log_acked
-            || !Arc::ptr_eq(&self.config, &old.config)
-            || self.config_received != old.config_received
-            || !same_arc(&self.client_config, &old.client_config)
-            || self.con_mode != old.con_mode
-            || !same_arc(&self.rotating_secrets, &old.rotating_secrets)
-            || self.clock_skew != old.clock_skew
-            || self.renewals != old.renewals
     }
 }
 

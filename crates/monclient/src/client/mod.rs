@@ -6,6 +6,8 @@
 mod driver;
 mod handle;
 mod options;
+mod status;
 
-pub use handle::{MonClient, Status};
+pub use handle::MonClient;
 pub use options::MonClientOptions;
+pub use status::Status;

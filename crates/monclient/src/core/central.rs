@@ -10,8 +10,8 @@ use std::time::Instant;
 use ceph_config::{ClientConfig, OptionSource};
 use ceph_msgr::frame::ConMode;
 
+use super::settings;
 use super::Core;
-use crate::settings;
 
 /// Every layer, and what came of applying them.
 pub(super) struct Layers {

@@ -53,6 +53,7 @@ mod central;
 mod clog;
 mod credentials;
 mod directed;
+pub(crate) mod settings;
 mod subs;
 use crate::messages::{
     msg_type, AuthMsg, AuthReply, Body, GetVersion, GetVersionReply, MonCommand, MonCommandAck,
