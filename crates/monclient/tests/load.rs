@@ -62,9 +62,10 @@ async fn concurrent_commands_on_one_session_are_all_answered_without_losing_it()
     let elapsed = started.elapsed();
     let status = client.status();
     eprintln!(
-        "{} ({}): {count} commands, {answered} answered in {:.1} s ({:.0}/s), sessions {} -> {}",
+        "{} ({}), on {:?}: {count} commands, {answered} answered in {:.1} s ({:.0}/s), sessions {} -> {}",
         cluster.runtime().release(),
         cluster.mon_host(),
+        mon_before,
         elapsed.as_secs_f64(),
         answered as f64 / elapsed.as_secs_f64(),
         sessions_before,
