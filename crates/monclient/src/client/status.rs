@@ -25,7 +25,7 @@ pub struct Status {
     pub hunt_multiple: f64,
     /// Newest epoch seen of each subscribed map (`monmap`, `osdmap`, `mgrmap`).
     pub epochs: BTreeMap<String, u64>,
-    /// Cluster log entries sent with [`MonClient::log`] and not yet
+    /// Cluster log entries sent with [`MonClient::log`](crate::MonClient::log) and not yet
     /// acknowledged by the monitors.
     pub log_pending: usize,
     /// The highest sequence number the monitors acknowledged.
