@@ -362,9 +362,10 @@ impl Driver {
     }
 
     fn publish(&mut self) {
-        let fresh = Status::of(&self.core, &self.last_error, self.con_mode);
-        if self.last_error_changed || fresh.differs_from(&self.status.borrow()) {
+        let current = self.status.borrow().is_current(&self.core, self.con_mode);
+        if self.last_error_changed || !current {
             self.last_error_changed = false;
+            let fresh = Status::of(&self.core, &self.last_error, self.con_mode);
             self.status.send_replace(fresh);
         }
     }

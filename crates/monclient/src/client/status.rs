@@ -50,30 +50,6 @@ pub struct Status {
 }
 
 impl Status {
-    /// Before the first session.
-    pub(super) fn starting(core: &Core) -> Status {
-        Status {
-            state: SessionState::Hunting,
-            monmap: None,
-            global_id: 0,
-            last_error: None,
-            sessions: 0,
-            hunt_multiple: core.hunt_multiple(),
-            epochs: BTreeMap::new(),
-            log_pending: 0,
-            log_acked: 0,
-            config: Arc::default(),
-            config_received: false,
-            client_config: core.effective_config(),
-            con_mode: None,
-            rotating_secrets: None,
-            clock_skew: None,
-            renewals: RenewalCounts::default(),
-        }
-    }
-}
-
-impl Status {
     /// The status as of `core` now.
     pub(super) fn of(
         core: &Core,
@@ -101,30 +77,28 @@ impl Status {
         }
     }
 
-    /// Whether anything a reader could see differs (shared parts compare
-    /// by identity or epoch, not by content).
-    pub(super) fn differs_from(&self, old: &Status) -> bool {
-        fn same_arc<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-            match (a, b) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
+    /// Whether this still shows `core` as it is (shared parts compare by
+    /// identity, not content). Reads the core in place, so the driver can
+    /// ask after every event without building a new status.
+    pub(super) fn is_current(&self, core: &Core, con_mode: Option<ConMode>) -> bool {
+        fn same<T>(shown: &Option<Arc<T>>, now: Option<&T>) -> bool {
+            shown.as_deref().map(|t| t as *const T) == now.map(|t| t as *const T)
         }
-        self.state != old.state
-            || !same_arc(&self.monmap, &old.monmap)
-            || self.global_id != old.global_id
-            || self.sessions != old.sessions
-            || self.hunt_multiple != old.hunt_multiple
-            || self.epochs != old.epochs
-            || self.log_pending != old.log_pending
-            || self.log_acked != old.log_acked
-            || !Arc::ptr_eq(&self.config, &old.config)
-            || self.config_received != old.config_received
-            || !same_arc(&self.client_config, &old.client_config)
-            || self.con_mode != old.con_mode
-            || !same_arc(&self.rotating_secrets, &old.rotating_secrets)
-            || self.clock_skew != old.clock_skew
-            || self.renewals != old.renewals
+        let (config, config_received) = core.central_config();
+        self.state == core.state()
+            && same(&self.monmap, core.monmap())
+            && self.global_id == core.global_id()
+            && self.sessions == core.sessions()
+            && self.hunt_multiple == core.hunt_multiple()
+            && &self.epochs == core.epochs()
+            && self.log_pending == core.log_pending()
+            && self.log_acked == core.log_acked()
+            && Arc::ptr_eq(&self.config, &config)
+            && self.config_received == config_received
+            && same(&self.client_config, core.effective_config().as_deref())
+            && self.con_mode == con_mode
+            && same(&self.rotating_secrets, core.rotating_secrets().as_deref())
+            && self.renewals == core.renewals()
+            && self.clock_skew == core.clock_skew()
     }
 }
