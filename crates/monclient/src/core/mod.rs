@@ -820,15 +820,11 @@ impl Core {
     /// monitor open a connection of their own. Commands without a
     /// `timeout` get the configured `command_timeout`.
     pub fn submit(&mut self, request: Request, timeout: Option<Duration>, now: Instant) -> u64 {
+        let command_timeout = timeout.or(self.cfg.command_timeout);
         match request {
-            Request::Command { .. } | Request::Tell { .. } => {
-                let timeout = timeout.or(self.cfg.command_timeout);
-                match request {
-                    Request::Tell { .. } => self.start_directed(request, timeout, now),
-                    _ => self.start_request(request, timeout, now),
-                }
-            }
+            Request::Command { .. } => self.start_request(request, command_timeout, now),
             Request::Version { .. } => self.start_request(request, timeout, now),
+            Request::Tell { .. } => self.start_directed(request, command_timeout, now),
             Request::Ping { .. } => self.start_directed(request, timeout, now),
         }
     }
