@@ -319,7 +319,14 @@ async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queue
                 return CloseReason::Error(Arc::new(e));
             }
         }
-        pending.extend_from_slice(&session.take_output());
+        let out = session.take_output();
+        if written == pending.len() {
+            // Nothing waiting: take the session's buffer as it is.
+            pending = out;
+            written = 0;
+        } else {
+            pending.extend_from_slice(&out);
+        }
         let backlog = pending.len() - written;
         // Unbiased: a peer that never stops sending must not starve our
         // writes, nor our writes its reads.
@@ -364,10 +371,6 @@ async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queue
         };
         if let Err(e) = result {
             return CloseReason::Error(Arc::new(e));
-        }
-        if written == pending.len() {
-            pending.clear();
-            written = 0;
         }
     }
 }
