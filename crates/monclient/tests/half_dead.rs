@@ -416,7 +416,15 @@ fn run_case(
             }
         })
     };
-    std::thread::sleep(Duration::from_secs(2));
+    // A settled loop: some commands answered by the victim before the cut.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while commands.lock().unwrap().iter().filter(|d| d.ok).count() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the command loop never got going"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let sessions_before = client.status().sessions;
     let victim_addr = cluster.mon(victim).unwrap().v2_addr;
     let our_end = our_end_towards(victim_addr).expect("the client's connection to the victim");
