@@ -64,10 +64,15 @@ impl LoadResult {
             "answered": self.answered,
             "failed": self.failed,
             "resets": self.resets,
-            "seconds": (self.seconds * 1000.0).round() / 1000.0,
+            "seconds": to_millis(self.seconds),
             "max_rss_kib": self.max_rss_kib,
         })
     }
+}
+
+/// Seconds rounded to the millisecond, for the JSON lines.
+fn to_millis(secs: f64) -> f64 {
+    (secs * 1000.0).round() / 1000.0
 }
 
 pub fn main(cli: &Cli, args: &LoadArgs) -> ExitCode {
@@ -107,15 +112,16 @@ fn run(cli: &Cli, args: &LoadArgs) -> Result<String, String> {
         let r = worker
             .load(args.commands, args.librados_threads)
             .map_err(|e| e.to_string())?;
-        let r = LoadResult {
-            answered: r.answered,
-            failed: r.failed,
-            resets: 0,
-            seconds: r.seconds,
-            max_rss_kib: r.max_rss_kib,
-            failures: BTreeMap::new(),
-        };
-        progress(&format!("librados: {}", r.to_json()));
+        // No resets figure: librados does not tell when it moves.
+        progress(&format!(
+            "librados: {}",
+            json!({
+                "answered": r.answered,
+                "failed": r.failed,
+                "seconds": to_millis(r.seconds),
+                "max_rss_kib": r.max_rss_kib,
+            })
+        ));
         librados = Some(r);
     }
 
