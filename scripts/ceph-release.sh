@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares another Ceph release for the testbed: a Debian chroot holding that
-# release's ceph-mon, ceph, monmaptool and ceph-authtool, built from Debian's
-# own packages with debootstrap.
+# release's ceph-mon, ceph-osd, ceph-mgr, ceph, monmaptool, ceph-authtool,
+# osdmaptool and crushtool, built from Debian's own packages with debootstrap.
 #
 #   scripts/ceph-release.sh reef       # Ceph 18.2.x from Debian trixie
 #   scripts/ceph-release.sh tentacle   # Ceph 20.2.x from Debian forky
@@ -37,10 +37,17 @@ dir=$root_dir/$release
 # Must match the stamp name the testbed checks (crates/testbed/src/runtime.rs).
 stamp=$dir/.monc-release-ready
 
-if [[ -f $stamp ]]; then
-  echo "ceph-release: $release ready in $dir ($(cat "$stamp"))"
-  exit 0
-fi
+# What the testbed runs from the chroot, and the packages that bring it.
+packages=(ceph-mon ceph-common ceph-base ceph-osd ceph-mgr)
+tools=(ceph-mon ceph-osd ceph-mgr ceph monmaptool ceph-authtool osdmaptool crushtool)
+
+# Tools a ready chroot lacks (chroots made before a package joined the list).
+missing_tools() {
+  local tool
+  for tool in "${tools[@]}"; do
+    chroot "$dir" sh -c "command -v $tool" >/dev/null || echo "$tool"
+  done
+}
 
 # The mirror apt already uses here: the first URI of a Debian main archive in
 # deb822 sources (URIs:) or one-line sources (deb URI suite ...).
@@ -77,7 +84,23 @@ mkdir -p "$root_dir"
 # One builder per machine at a time; a second caller waits, then sees the stamp.
 exec 9>"$root_dir/.$release.lock"
 flock 9
+export DEBIAN_FRONTEND=noninteractive
+# The mirror may serve a frozen snapshot whose Release files have expired.
+apt_opts=(-q -o Acquire::Check-Valid-Until=false)
 if [[ -f $stamp ]]; then
+  if [[ -n $(missing_tools) ]]; then
+    # A chroot from before a package joined the list: add what it lacks.
+    echo "ceph-release: adding $(missing_tools | tr '\n' ' ')to $dir"
+    mount -t proc proc "$dir/proc"
+    trap 'umount -l "$dir/proc" 2>/dev/null || true' EXIT
+    chroot "$dir" apt-get "${apt_opts[@]}" update
+    chroot "$dir" apt-get "${apt_opts[@]}" install -y --no-install-recommends "${packages[@]}"
+    chroot "$dir" apt-get clean
+    if [[ -n $(missing_tools) ]]; then
+      echo "ceph-release: still missing in $dir: $(missing_tools | tr '\n' ' ')" >&2
+      exit 1
+    fi
+  fi
   echo "ceph-release: $release ready in $dir ($(cat "$stamp"))"
   exit 0
 fi
@@ -109,19 +132,14 @@ debootstrap --variant=minbase "$suite" "$dir" "$mirror" "${script_args[@]}"
 mount -t proc proc "$dir/proc"
 printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
 chmod +x "$dir/usr/sbin/policy-rc.d"
-export DEBIAN_FRONTEND=noninteractive
-# The mirror may serve a frozen snapshot whose Release files have expired.
-apt_opts=(-q -o Acquire::Check-Valid-Until=false)
 chroot "$dir" apt-get "${apt_opts[@]}" update
-chroot "$dir" apt-get "${apt_opts[@]}" install -y --no-install-recommends ceph-mon ceph-common ceph-base
+chroot "$dir" apt-get "${apt_opts[@]}" install -y --no-install-recommends "${packages[@]}"
 version=$(chroot "$dir" ceph --version)
 mon_version=$(chroot "$dir" ceph-mon --version)
-for tool in ceph-mon ceph monmaptool ceph-authtool; do
-  chroot "$dir" sh -c "command -v $tool" >/dev/null || {
-    echo "ceph-release: $tool missing in $dir" >&2
-    exit 1
-  }
-done
+if [[ -n $(missing_tools) ]]; then
+  echo "ceph-release: missing in $dir: $(missing_tools | tr '\n' ' ')" >&2
+  exit 1
+fi
 umount "$dir/proc"
 case $version in
 "ceph version $expected."*) ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what building and testing need: Ceph's monitor and CLI (for the
-# testbed), nftables (the testbed's peer isolation), a C toolchain (for
-# linking), and checks for cargo. Idempotent:
+# Installs what building and testing need: Ceph's monitor, OSD, manager and
+# CLI (for the testbed), nftables (the testbed's peer isolation), dnsmasq (a
+# real DNS server for SRV discovery tests), tcpdump (recording sessions), a C
+# toolchain (for linking), and checks for cargo. Idempotent:
 # apt-get runs only when something is missing.
 #
 #   scripts/install-deps.sh [PACKAGE...]   also these Debian packages (e.g.
@@ -13,6 +14,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 declare -A PROBE=(
   [ceph-mon]=/usr/bin/ceph-mon
   [ceph-common]=/usr/bin/ceph-authtool
+  [ceph-base]=/usr/bin/osdmaptool
+  [ceph-osd]=/usr/bin/ceph-osd
+  [ceph-mgr]=/usr/bin/ceph-mgr
+  [dnsmasq-base]=/usr/sbin/dnsmasq
+  [tcpdump]=/usr/bin/tcpdump
   [python3-rados]=/usr/lib/python3/dist-packages/rados.cpython-*.so
   [build-essential]=/usr/bin/cc
   [pkg-config]=/usr/bin/pkg-config
@@ -31,7 +37,7 @@ is_installed() {
 }
 
 missing=()
-for pkg in ceph-mon ceph-common python3-rados build-essential pkg-config nftables "$@"; do
+for pkg in ceph-mon ceph-common ceph-base ceph-osd ceph-mgr python3-rados build-essential pkg-config nftables dnsmasq-base tcpdump "$@"; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 
@@ -65,7 +71,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo not found; install Rust (https://rustup.rs)" >&2
   exit 1
 fi
-for tool in ceph-mon ceph monmaptool ceph-authtool; do
+for tool in ceph-mon ceph-osd ceph-mgr ceph monmaptool ceph-authtool osdmaptool crushtool dnsmasq tcpdump; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "install-deps: $tool still missing after install" >&2
     exit 1
