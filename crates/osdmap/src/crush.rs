@@ -9,6 +9,10 @@
 
 use std::collections::BTreeMap;
 
+pub mod hash;
+mod ln_table;
+pub mod mapper;
+
 use ceph_denc::{Decode, DecodeError, Decoder, Encode, Result};
 use ceph_types::features::{
     has_feature, CEPH_FEATUREMASK_SERVER_LUMINOUS, CEPH_FEATUREMASK_SERVER_SQUID,

@@ -10,6 +10,7 @@ pub mod osd_types;
 pub mod osdmap;
 pub mod osdmap_inc;
 pub mod pg_pool;
+pub mod placement;
 
 pub use crush::CrushWrapper;
 pub use osd_types::{OsdInfo, OsdXInfo, PgId};
