@@ -4,6 +4,7 @@
 mod args;
 mod decode;
 mod directed;
+mod osdmaptool;
 mod output;
 mod watch;
 
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
     // `decode` works on files and needs no cluster, config or key.
     if argv.first().map(String::as_str) == Some("decode") {
         return ExitCode::from(decode::run(&argv).clamp(0, 255) as u8);
+    }
+    if argv.first().map(String::as_str) == Some("osdmaptool") {
+        return ExitCode::from(osdmaptool::run(&argv).clamp(0, 255) as u8);
     }
     let env_args = match ceph_config::ceph_args_from_env() {
         Ok(a) => a,
