@@ -109,7 +109,12 @@ fn parse_args(argv: &[String]) -> Result<Options, Exit> {
                     i += 1;
                     match argv.get(i) {
                         Some(v) => Some(v.clone()),
-                        None => return Err(Exit(vec![format!("Option {arg} requires an argument.")], 1)),
+                        None => {
+                            return Err(Exit(
+                                vec![format!("Option {arg} requires an argument.")],
+                                1,
+                            ))
+                        }
                     }
                 }
             }
@@ -120,15 +125,10 @@ fn parse_args(argv: &[String]) -> Result<Options, Exit> {
         match name.as_str() {
             "pool" => match v.trim().parse::<i32>() {
                 Ok(p) => o.pool = i64::from(p),
-                Err(_) => {
-                    return Err(Exit(
-                        vec![format!("The option value '{v}' is invalid")],
-                        1,
-                    ))
-                }
+                Err(_) => return Err(Exit(vec![format!("The option value '{v}' is invalid")], 1)),
             },
-            "test-map-object" => o.test_map_object = Some(v),
-            "test-map-pg" => o.test_map_pg = Some(v),
+            "test-map-object" => o.test_map_object = Some(v).filter(|v| !v.is_empty()),
+            "test-map-pg" => o.test_map_pg = Some(v).filter(|v| !v.is_empty()),
             "mark-out" | "mark-up" => {
                 let Some(n) = parse_leading_int(&v) else {
                     // std::stoi / std::stod throw; the uncaught exception aborts.
@@ -166,9 +166,13 @@ pub fn run(argv: &[String]) -> i32 {
     let code = match run_inner(args, &mut out) {
         Ok(()) => 0,
         Err(Exit(lines, code)) => {
-            let _ = out.flush();
             for l in lines {
-                eprintln!("{l}");
+                if l == USAGE {
+                    let _ = writeln!(out, "{l}");
+                } else {
+                    let _ = out.flush();
+                    eprintln!("{l}");
+                }
             }
             code
         }
@@ -180,7 +184,11 @@ pub fn run(argv: &[String]) -> i32 {
 fn run_inner(args: &[String], out: &mut impl std::io::Write) -> Result<(), Exit> {
     let o = parse_args(args)?;
     match o.files.len() {
-        0 => return Err(usage_exit(vec![format!("{ME}: must specify osdmap filename")])),
+        0 => {
+            return Err(usage_exit(vec![format!(
+                "{ME}: must specify osdmap filename"
+            )]))
+        }
         1 => {}
         _ => return Err(usage_exit(vec![format!("{ME}: too many arguments")])),
     }
@@ -230,17 +238,25 @@ fn run_inner(args: &[String], out: &mut impl std::io::Write) -> Result<(), Exit>
     if let Some(name) = &o.test_map_object {
         if pool == -1 {
             if text {
-                w(out, &format!("{ME}: assuming pool 1 (use --pool to override)\n"));
+                w(
+                    out,
+                    &format!("{ME}: assuming pool 1 (use --pool to override)\n"),
+                );
             }
             pool = 1;
         }
         if !map.pools.contains_key(&pool) {
             return Err(Exit(vec![format!("There is no pool {pool}")], 1));
         }
-        let pg = map.object_to_pg(pool, name, "", None).map_err(placement_exit)?;
+        let pg = map
+            .object_to_pg(pool, name, "", None)
+            .map_err(placement_exit)?;
         let p = placer.pg_to_up_acting(pg).map_err(placement_exit)?;
         if text {
-            w(out, &format!(" object '{name}' -> {pg} -> {}\n", vec_str(&p.acting)));
+            w(
+                out,
+                &format!(" object '{name}' -> {pg} -> {}\n", vec_str(&p.acting)),
+            );
         } else {
             json_doc.insert(
                 "object".into(),
@@ -251,7 +267,9 @@ fn run_inner(args: &[String], out: &mut impl std::io::Write) -> Result<(), Exit>
     }
     if let Some(spec) = &o.test_map_pg {
         let Some(pg) = parse_pgid(spec) else {
-            return Err(usage_exit(vec![format!("{ME}: failed to parse pg '{spec}")]));
+            return Err(usage_exit(vec![format!(
+                "{ME}: failed to parse pg '{spec}"
+            )]));
         };
         if text {
             w(out, &format!(" parsed '{spec}' -> {pg}\n"));
@@ -518,7 +536,8 @@ fn parse_pgid(s: &str) -> Option<PgId> {
     if n == 0 {
         return None;
     }
-    let seed = u64::from_str_radix(&rest[..n], 16).map_or(u32::MAX, |v| v.min(u64::from(u32::MAX)) as u32);
+    let seed =
+        u64::from_str_radix(&rest[..n], 16).map_or(u32::MAX, |v| v.min(u64::from(u32::MAX)) as u32);
     let seed = if neg { seed.wrapping_neg() } else { seed };
     Some(PgId { pool, seed })
 }
@@ -612,7 +631,10 @@ impl Report {
                 }
             }
         }
-        if let Some(c) = usize::try_from(primary).ok().and_then(|i| self.primary.get_mut(i)) {
+        if let Some(c) = usize::try_from(primary)
+            .ok()
+            .and_then(|i| self.primary.get_mut(i))
+        {
             *c += 1;
         }
     }
@@ -632,7 +654,9 @@ fn map_all_pgs(
     let map = placer.map();
     let n = map.max_osd.max(0) as usize;
     let mut report = Report::new(n);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     for (&pool_id, pool) in &map.pools {
         if only_pool != -1 && pool_id != only_pool {
             continue;
@@ -643,7 +667,9 @@ fn map_all_pgs(
         let mut json_pgs = Vec::new();
         let mut start = 0u32;
         while start < pool.pg_num {
-            let end = start.saturating_add(BLOCK.saturating_mul(threads as u32)).min(pool.pg_num);
+            let end = start
+                .saturating_add(BLOCK.saturating_mul(threads as u32))
+                .min(pool.pg_num);
             let per = (end - start).div_ceil(threads as u32).max(1);
             let chunks: Vec<(u32, u32)> = (start..end)
                 .step_by(per as usize)
@@ -673,7 +699,9 @@ fn map_all_pgs(
             start = end;
         }
         if !text {
-            report.json_pools.push(json!({"pool": pool_id, "pg_num": pool.pg_num, "pgs": json_pgs}));
+            report
+                .json_pools
+                .push(json!({"pool": pool_id, "pg_num": pool.pg_num, "pgs": json_pgs}));
         }
     }
     Ok(report)
@@ -860,9 +888,27 @@ mod tests {
 
     #[test]
     fn pgids_parse_like_sscanf() {
-        assert_eq!(parse_pgid("1.2f"), Some(PgId { pool: 1, seed: 0x2f }));
-        assert_eq!(parse_pgid("3.0x10"), Some(PgId { pool: 3, seed: 0x10 }));
-        assert_eq!(parse_pgid("3.1fzz"), Some(PgId { pool: 3, seed: 0x1f }));
+        assert_eq!(
+            parse_pgid("1.2f"),
+            Some(PgId {
+                pool: 1,
+                seed: 0x2f
+            })
+        );
+        assert_eq!(
+            parse_pgid("3.0x10"),
+            Some(PgId {
+                pool: 3,
+                seed: 0x10
+            })
+        );
+        assert_eq!(
+            parse_pgid("3.1fzz"),
+            Some(PgId {
+                pool: 3,
+                seed: 0x1f
+            })
+        );
         assert_eq!(parse_pgid("3"), None);
         assert_eq!(parse_pgid("x.1"), None);
     }

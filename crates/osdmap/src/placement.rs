@@ -30,9 +30,11 @@
 use std::cell::RefCell;
 
 use crate::crush::hash::{hash32_2, str_hash_linux, str_hash_rjenkins, HASH_RJENKINS1};
-use crate::crush::mapper::{CrushMapper, CrushWorkspace, RULE_TYPE_MSR_FIRSTN, RULE_TYPE_MSR_INDEP};
+use crate::crush::mapper::{
+    CrushMapper, CrushWorkspace, RULE_TYPE_MSR_FIRSTN, RULE_TYPE_MSR_INDEP,
+};
 use crate::osd_types::PgId;
-use crate::osdmap::{CEPH_OSD_DEFAULT_PRIMARY_AFFINITY, OSDMap};
+use crate::osdmap::{OSDMap, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY};
 use crate::pg_pool::PgPool;
 
 pub use crate::crush::mapper::CRUSH_ITEM_NONE;
@@ -226,7 +228,9 @@ impl OSDMap {
     }
 
     fn pool(&self, pool: i64) -> Result<&PgPool, PlacementError> {
-        self.pools.get(&pool).ok_or(PlacementError::NoSuchPool(pool))
+        self.pools
+            .get(&pool)
+            .ok_or(PlacementError::NoSuchPool(pool))
     }
 }
 
@@ -292,7 +296,12 @@ impl Placer<'_> {
             pool: pg.pool,
             seed: pool.raw_seed_to_pg_seed(pg.seed),
         };
-        self.temp_osds(pool, folded, &mut placement.acting, &mut placement.acting_primary);
+        self.temp_osds(
+            pool,
+            folded,
+            &mut placement.acting,
+            &mut placement.acting_primary,
+        );
         let pps = self.raw_osds(pool, pg, raw)?;
         self.apply_upmap(pool, folded, raw);
         let up = &mut placement.up;
@@ -300,10 +309,13 @@ impl Placer<'_> {
         if pool.can_shift_osds() {
             up.extend(raw.iter().copied().filter(|&o| self.map.is_up(o)));
         } else {
-            up.extend(
-                raw.iter()
-                    .map(|&o| if self.map.is_up(o) { o } else { CRUSH_ITEM_NONE }),
-            );
+            up.extend(raw.iter().map(|&o| {
+                if self.map.is_up(o) {
+                    o
+                } else {
+                    CRUSH_ITEM_NONE
+                }
+            }));
         }
         placement.up_primary = pick_primary(up);
         self.apply_primary_affinity(pps, pool, up, &mut placement.up_primary);

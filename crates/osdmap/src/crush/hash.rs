@@ -102,7 +102,9 @@ pub fn str_hash_rjenkins(data: &[u8]) -> u32 {
 pub fn str_hash_linux(data: &[u8]) -> u32 {
     data.iter().fold(0u32, |h, &ch| {
         let ch = u32::from(ch);
-        h.wrapping_add(ch << 4).wrapping_add(ch >> 4).wrapping_mul(11)
+        h.wrapping_add(ch << 4)
+            .wrapping_add(ch >> 4)
+            .wrapping_mul(11)
     })
 }
 

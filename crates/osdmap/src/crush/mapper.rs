@@ -97,9 +97,13 @@ impl<'a> CrushMapper<'a> {
         let live = || crush.buckets.iter().flatten();
         let max_bucket_size = live().map(|b| b.items.len()).max().unwrap_or(0);
         // Ceph recomputes max_devices from the bucket items when it decodes.
-        let max_devices = live()
-            .flat_map(|b| b.items.iter())
-            .fold(0i32, |m, &item| if item >= m { item.saturating_add(1) } else { m });
+        let max_devices = live().flat_map(|b| b.items.iter()).fold(0i32, |m, &item| {
+            if item >= m {
+                item.saturating_add(1)
+            } else {
+                m
+            }
+        });
         let choose_args = crush
             .choose_args
             .iter()
@@ -131,7 +135,11 @@ impl<'a> CrushMapper<'a> {
 
     /// The rule's type byte, if the rule exists.
     pub fn rule_type(&self, rule: i32) -> Option<u8> {
-        let r = self.crush.rules.get(usize::try_from(rule).ok()?)?.as_ref()?;
+        let r = self
+            .crush
+            .rules
+            .get(usize::try_from(rule).ok()?)?
+            .as_ref()?;
         Some(r.rule_type)
     }
 
@@ -359,7 +367,11 @@ impl<'a> CrushMapper<'a> {
                     let t = (u64::from(h) * u64::from(node(n))) >> 32;
                     let half = (n & n.wrapping_neg()) >> 1;
                     let left = n - half;
-                    n = if t < u64::from(node(left)) { left } else { n + half };
+                    n = if t < u64::from(node(left)) {
+                        left
+                    } else {
+                        n + half
+                    };
                 }
                 b.items.get(n >> 1).copied().unwrap_or(b.items[0])
             }
@@ -764,7 +776,10 @@ mod tests {
         for x in [0u32, 1, 2, 100, 1000, 0x7fff, 0xfffe, 0xffff] {
             let want = (2f64.powi(44) * ((x + 1) as f64).log2()) as i64;
             let got = crush_ln(x) as i64;
-            assert!((want - got).abs() < (1 << 34), "x={x} got {got} want {want}");
+            assert!(
+                (want - got).abs() < (1 << 34),
+                "x={x} got {got} want {want}"
+            );
         }
         assert_eq!(crush_ln(0xffff), 16u64 << 44);
     }
