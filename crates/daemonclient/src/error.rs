@@ -20,7 +20,7 @@ pub enum DaemonError {
     #[error("{0} is down")]
     Down(String),
     /// The words do not name a daemon, a PG or a socket.
-    #[error("invalid target {0:?}: {1}")]
+    #[error("{1}")]
     InvalidTarget(String, String),
     /// No answer within the time allowed; says what was awaited (a daemon
     /// marked down, a manager not yet active, an unanswered command).

@@ -75,16 +75,12 @@ pub fn resolve_osd(map: &OSDMap, id: i32) -> Resolved {
 }
 
 /// Where the active manager is; with `name`, only if that manager is the
-/// active one (a standby takes no commands: wait for it to become active;
-/// a name the map does not know is missing).
+/// active one (standbys take no commands: any other name is
+/// [`Resolved::Down`], ENXIO, as `ceph` reports it).
 pub fn resolve_mgr(map: &MgrMap, name: Option<&str>) -> Resolved {
     if let Some(n) = name {
-        let known = map.active_name == n || map.standbys.values().any(|s| s.name == n);
-        if !known {
-            return Resolved::Missing(format!("mgr.{n}"));
-        }
         if map.active_name != n {
-            return Resolved::Wait(format!("mgr.{n} to become the active manager"));
+            return Resolved::Down(format!("mgr.{n}"));
         }
     }
     if !map.available || map.active_name.is_empty() {

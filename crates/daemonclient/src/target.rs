@@ -115,7 +115,7 @@ impl FromStr for Target {
                 id.parse()
                     .ok()
                     .filter(|n: &i32| *n >= 0)
-                    .ok_or_else(|| bad("an OSD id is a number"))?,
+                    .ok_or_else(|| bad(&format!("osd id {id} not integer")))?,
             ),
             DaemonType::Mgr => Target::Mgr(Some(id.to_string())),
             DaemonType::Mds => Target::Mds(id.to_string()),

@@ -193,8 +193,9 @@ pub async fn tell(
         }
     };
     if words.is_empty() {
+        let me = std::env::args().next().unwrap_or_else(|| "monc".into());
         eprintln!(
-            "\"ceph tell\" requires additional arguments. Try \"ceph tell <name> <command> \
+            "\"{me} tell\" requires additional arguments. Try \"{me} tell <name> <command> \
              [options...]\" instead."
         );
         return errno::EINVAL;
