@@ -34,9 +34,10 @@ fn cluster() -> &'static Cluster {
         let spec = ClusterSpec::with_mons(3)
             .mgrs(2)
             .osds(3)
-            // A killed manager is replaced within seconds, not 30.
-            .global("mon_mgr_beacon_grace", "4")
-            .global("mgr_tick_period", "1");
+            // A killed manager is replaced within seconds, not 30. (The
+            // monitors forgive missed beacons when their own tick, 5 s, is
+            // longer than the grace less the manager's tick, 2 s.)
+            .global("mon_mgr_beacon_grace", "8");
         let c = Cluster::start(spec).unwrap_or_else(|e| panic!("starting the cluster: {e}"));
         c.create_pool(POOL, 8, WAIT)
             .unwrap_or_else(|e| panic!("creating {POOL}: {e}"));
