@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ceph_argparse::CommandTable;
+use ceph_argparse::{CliStyle, CommandTable};
 use ceph_config::{ClientConfig, ConfigSources};
 use ceph_daemonclient::{
     admin_socket_command, admin_socket_path, parse_pgid, CommandReply, DaemonClient,
@@ -109,6 +109,7 @@ async fn ask(
     words: &[String],
     format: Format,
     inbl: &[u8],
+    style: CliStyle,
 ) -> Answer {
     let where_ = label(target);
     let descs = client
@@ -121,7 +122,7 @@ async fn ask(
         .await;
     let table = match descs {
         Ok(r) if r.retval == 0 => match CommandTable::from_json(&r.outbl) {
-            Ok(t) => t,
+            Ok(t) => t.with_style(style),
             Err(e) => return failed(errno::EINVAL, format!("{where_}: {e}")),
         },
         Ok(r) => {
@@ -200,7 +201,8 @@ pub async fn tell(
         );
         return errno::EINVAL;
     }
-    run_targets(daemons.get(mon), args, &target, words, format).await
+    let style = crate::cli_style(mon);
+    run_targets(daemons.get(mon), args, &target, words, format, style).await
 }
 
 /// `pg PGID WORDS...`: the whole words are matched against the primary
@@ -215,7 +217,16 @@ pub async fn pg(
     let Some(pg) = parse_pgid(&words[1]) else {
         return errno::EINVAL;
     };
-    run_targets(daemons.get(mon), args, &Target::Pg(pg), words, format).await
+    let style = crate::cli_style(mon);
+    run_targets(
+        daemons.get(mon),
+        args,
+        &Target::Pg(pg),
+        words,
+        format,
+        style,
+    )
+    .await
 }
 
 async fn run_targets(
@@ -224,6 +235,7 @@ async fn run_targets(
     target: &Target,
     words: &[String],
     format: Format,
+    style: CliStyle,
 ) -> i32 {
     let inbl = match read_input(args) {
         Ok(b) => b,
@@ -243,7 +255,7 @@ async fn run_targets(
         .map(|t| {
             let (client, t, words, inbl) =
                 (client.clone(), t.clone(), words.to_vec(), inbl.clone());
-            tokio::spawn(async move { ask(&client, &t, &words, format, &inbl).await })
+            tokio::spawn(async move { ask(&client, &t, &words, format, &inbl, style).await })
         })
         .collect();
     let labelled = targets.len() > 1 && args.out_file.is_none();
@@ -350,7 +362,14 @@ pub async fn daemon(args: &Args) -> i32 {
     };
     let mut cmd = match table.words_to_json(&words[2..]) {
         Ok(c) => c,
-        Err(e) => {
+        Err(_) => {
+            // Usage lines as the daemon's release prints them (no monitors
+            // here to ask): its version, only now that they are needed.
+            let style = daemon_style(&path, limit).await;
+            let e = table
+                .with_style(style)
+                .words_to_json(&words[2..])
+                .expect_err("the same words fail again");
             eprintln!("{e}");
             eprintln!("admin_socket: invalid command");
             return errno::EINVAL;
@@ -371,6 +390,25 @@ pub async fn daemon(args: &Args) -> i32 {
             errno::EINVAL
         }
     }
+}
+
+/// The usage-line style of the daemon's release, from its `version`.
+async fn daemon_style(path: &std::path::Path, limit: Duration) -> CliStyle {
+    let out = admin_socket_command(path, r#"{"prefix": "version"}"#, limit)
+        .await
+        .unwrap_or_default();
+    let major = serde_json::from_slice::<Value>(&out)
+        .ok()
+        .and_then(|v| {
+            v.get("version")?
+                .as_str()?
+                .split('.')
+                .next()?
+                .parse::<u8>()
+                .ok()
+        })
+        .unwrap_or(0);
+    CliStyle::for_release(major)
 }
 
 /// An I/O error as Python words it: `[Errno 2] No such file or directory`.

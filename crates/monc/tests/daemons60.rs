@@ -418,15 +418,16 @@ fn manager_commands_follow_a_failover() {
             }
             let r = daemons
                 .mgr_command(
-                    r#"{"prefix": "balancer status", "format": "json"}"#,
+                    r#"{"prefix": "pg stat", "format": "json"}"#,
                     Vec::new(),
                     None,
                 )
                 .await
                 .unwrap_or_else(|e| panic!("command {i} lost: {e}"));
             assert_eq!(r.retval, 0, "command {i}: {}", r.outs);
-            serde_json::from_slice::<Value>(&r.outbl)
+            let v: Value = serde_json::from_slice(&r.outbl)
                 .unwrap_or_else(|e| panic!("command {i}: not JSON ({e})"));
+            assert!(v.get("num_pgs").is_some(), "command {i}: {v}");
             answered += 1;
         }
         assert_eq!(answered, 60);
