@@ -322,6 +322,18 @@ impl CephxClient {
         self
     }
 
+    /// Adds services (an entity-type mask) to those we keep tickets for:
+    /// the next [`CephxClient::need_tickets`] lists them until a ticket
+    /// for each arrives.
+    pub fn add_want_keys(&mut self, services: u32) {
+        self.want_keys |= services;
+    }
+
+    /// The services (entity-type mask) we keep tickets for.
+    pub fn want_keys(&self) -> u32 {
+        self.want_keys
+    }
+
     /// The entity we authenticate as.
     pub fn name(&self) -> &EntityName {
         &self.name

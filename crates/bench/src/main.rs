@@ -13,6 +13,7 @@
 //! monitor that is killed, frozen or cut off from its peers (see the
 //! `failover` module).
 
+mod daemons;
 mod failover;
 mod librados;
 mod load;
@@ -123,6 +124,10 @@ enum Mode {
     /// or moved), seconds, max_rss_kib. `--librados` runs the same count
     /// over threads on librados first.
     Load(load::LoadArgs),
+    /// Whole-process wall time of manager, OSD, PG and admin-socket
+    /// commands, monc against the ceph CLI, on a cluster with a manager and
+    /// 3 OSDs (started here unless -c/-k name one).
+    Daemons(daemons::DaemonsArgs),
 }
 
 /// Sample sizes after defaults and `--quick`.
@@ -225,6 +230,9 @@ fn main() -> ExitCode {
     }
     if let Some(Mode::Load(args)) = &cli.mode {
         return load::main(&cli, args);
+    }
+    if let Some(Mode::Daemons(args)) = &cli.mode {
+        return daemons::main(&cli, args);
     }
     match run(&cli) {
         Ok(report) => {

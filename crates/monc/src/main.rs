@@ -2,6 +2,7 @@
 //! native msgr2 + CephX client.
 
 mod args;
+mod daemon_cmds;
 mod decode;
 mod directed;
 mod osdmaptool;
@@ -170,6 +171,10 @@ fn load_key(cfg: &ClientConfig) -> Result<CryptoKey, (i32, String)> {
 }
 
 async fn run(args: Args) -> i32 {
+    // As `ceph`: the admin socket needs no cluster connection.
+    if args.words.first().map(String::as_str) == Some("daemon") {
+        return daemon_cmds::daemon(&args).await;
+    }
     let client = match connect(&args).await {
         Ok(c) => c,
         Err((code, msg)) => {
@@ -186,6 +191,7 @@ async fn run(args: Args) -> i32 {
         client: &client,
         args: &args,
         table: None,
+        daemons: daemon_cmds::Daemons::new(&args),
     };
     let code = if args.help {
         session.help(&args.words).await
@@ -218,6 +224,7 @@ struct Session<'a> {
     client: &'a MonClient,
     args: &'a Args,
     table: Option<CommandTable>,
+    daemons: daemon_cmds::Daemons,
 }
 
 impl Session<'_> {
@@ -292,9 +299,31 @@ impl Session<'_> {
     async fn run_one(&mut self, job: Job) -> i32 {
         if let CommandInput::Words(words) = &job.input {
             match (words.first().map(String::as_str), words.get(1)) {
-                (Some("tell"), Some(target)) => {
+                (Some("tell"), Some(target)) if target.starts_with("mon.") => {
                     return directed::tell(self.client, target, &words[2..], job.format, None)
                         .await;
+                }
+                (Some("tell"), Some(target)) => {
+                    let (rest, f) = (&words[2..], job.format);
+                    return daemon_cmds::tell(
+                        &mut self.daemons,
+                        self.client,
+                        self.args,
+                        target,
+                        rest,
+                        f,
+                    )
+                    .await;
+                }
+                (Some("pg"), _) if daemon_cmds::is_pg_command(words) => {
+                    return daemon_cmds::pg(
+                        &mut self.daemons,
+                        self.client,
+                        self.args,
+                        words,
+                        job.format,
+                    )
+                    .await;
                 }
                 (Some("ping"), Some(target)) if words.len() == 2 => {
                     return directed::ping(self.client, target, None).await;
@@ -328,15 +357,24 @@ impl Session<'_> {
             None => Vec::new(),
         };
         let text = Value::Object(cmd.clone()).to_string();
-        let reply = match self.client.command(text, inbl).await {
+        // Commands the manager serves go to it directly, as `ceph` sends them.
+        let sent = if daemon_cmds::is_mgr_command(&cmd) {
+            daemon_cmds::mgr_command(&mut self.daemons, self.client, text, inbl).await
+        } else {
+            self.client
+                .command(text, inbl)
+                .await
+                .map_err(|e| (e.errno(), e.to_string()))
+        };
+        let reply = match sent {
             Ok(r) => r,
-            Err(e) => {
+            Err((code, e)) => {
                 if self.args.jsonl {
-                    output::jsonl(&Value::Object(cmd), -e.errno(), &e.to_string(), &[], start);
+                    output::jsonl(&Value::Object(cmd), -code, &e, &[], start);
                 } else {
                     eprintln!("monc: {e}");
                 }
-                return e.errno();
+                return code;
             }
         };
         if self.args.jsonl {

@@ -16,7 +16,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use ceph_auth::client::{AUTH_METHOD_CEPHX, SERVICE_AUTH, SERVICE_MGR, SERVICE_MON, SERVICE_OSD};
+use ceph_auth::client::{
+    AUTH_METHOD_CEPHX, SERVICE_AUTH, SERVICE_MDS, SERVICE_MGR, SERVICE_MON, SERVICE_OSD,
+};
 use ceph_auth::{AuthError, CephxClient, RenewalReply, RotatingSecrets};
 use ceph_types::{EntityName, EntityType};
 
@@ -120,12 +122,24 @@ impl TicketKeeper {
     /// When `poll` should run next, given the tickets `cephx` holds.
     pub fn next_check(&self, cephx: &CephxClient, now: Instant) -> Instant {
         let wall = SystemTime::now();
-        let ticket_due = [SERVICE_AUTH, SERVICE_MON, SERVICE_OSD, SERVICE_MGR]
+        // A wanted service without a ticket (one asked for on demand, such
+        // as the MDS's) is due at once.
+        let missing = [SERVICE_MON, SERVICE_OSD, SERVICE_MGR, SERVICE_MDS]
             .iter()
-            .filter_map(|s| cephx.ticket(*s))
-            .map(|t| t.renew_after.duration_since(wall).unwrap_or_default())
-            .min()
-            .unwrap_or(IDLE_CHECK);
+            .any(|s| cephx.want_keys() & s != 0 && cephx.ticket(*s).is_none());
+        let ticket_due = [
+            SERVICE_AUTH,
+            SERVICE_MON,
+            SERVICE_OSD,
+            SERVICE_MGR,
+            SERVICE_MDS,
+        ]
+        .iter()
+        .filter_map(|s| cephx.ticket(*s))
+        .map(|t| t.renew_after.duration_since(wall).unwrap_or_default())
+        .min()
+        .unwrap_or(IDLE_CHECK);
+        let ticket_due = if missing { Duration::ZERO } else { ticket_due };
         let ticket_at =
             (now + ticket_due).max(self.last_ticket_request.map_or(now, |t| t + MIN_INTERVAL));
         match self.rotating_due_in(wall) {

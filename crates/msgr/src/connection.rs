@@ -34,6 +34,10 @@ pub struct ConnectOptions {
     pub max_segment_len: u32,
     /// gid for CLIENT_IDENT; `None` = the global id from authentication.
     pub gid: Option<i64>,
+    /// The nonce of the address we connect to, as the peer publishes it
+    /// (0 for monitors; daemons' addresses carry a random one, and they
+    /// refuse a CLIENT_IDENT aimed at another).
+    pub target_nonce: u32,
 }
 
 impl ConnectOptions {
@@ -45,6 +49,7 @@ impl ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             max_segment_len: DEFAULT_MAX_SEGMENT_LEN,
             gid: None,
+            target_nonce: 0,
         }
     }
 }
@@ -166,7 +171,7 @@ impl Connection {
         opts: &ConnectOptions,
         auth: &mut dyn AuthClient,
     ) -> Result<Connection, MsgrError> {
-        let target = EntityAddr::new(EntityAddrType::Msgr2, addr, 0);
+        let target = EntityAddr::new(EntityAddrType::Msgr2, addr, opts.target_nonce);
         let mut cfg =
             HandshakeConfig::client(target, opts.features_supported, opts.features_required);
         cfg.entity_type = opts.name.ty.code() as u8;

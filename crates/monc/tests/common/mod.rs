@@ -39,6 +39,13 @@ extern "C" fn tear_down_clusters() {
         Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
     };
     for cluster in clusters {
+        // Managers and OSDs first: they would wait for the monitors.
+        for id in cluster.osd_ids() {
+            let _ = cluster.kill(&format!("osd.{id}"));
+        }
+        for id in cluster.mgr_ids() {
+            let _ = cluster.kill(&format!("mgr.{id}"));
+        }
         for mon in cluster.mons() {
             let _ = cluster.kill(&mon.name);
         }
@@ -50,23 +57,26 @@ extern "C" fn tear_down_clusters() {
 
 /// The cluster held in `slot`, started with `mons` monitors on first use.
 pub fn shared_cluster(slot: &'static OnceLock<Cluster>, mons: usize) -> &'static Cluster {
-    slot.get_or_init(|| {
-        let cluster = Cluster::start(ClusterSpec::with_mons(mons))
-            .unwrap_or_else(|e| panic!("starting a {mons}-monitor cluster: {e}"));
-        static REGISTER: OnceLock<()> = OnceLock::new();
-        REGISTER.get_or_init(|| {
-            // SAFETY: registers a plain `extern "C"` function with no
-            // arguments, as atexit(3) expects.
-            unsafe { libc::atexit(tear_down_clusters) };
-        });
-        cluster
+    let cluster = slot.get_or_init(|| {
+        Cluster::start(ClusterSpec::with_mons(mons))
+            .unwrap_or_else(|e| panic!("starting a {mons}-monitor cluster: {e}"))
     });
-    let cluster = slot.get().expect("initialised above");
+    register_tear_down(cluster);
+    cluster
+}
+
+/// Makes sure `cluster`'s daemons are killed when the test process exits.
+pub fn register_tear_down(cluster: &'static Cluster) {
+    static REGISTER: OnceLock<()> = OnceLock::new();
+    REGISTER.get_or_init(|| {
+        // SAFETY: registers a plain `extern "C"` function with no
+        // arguments, as atexit(3) expects.
+        unsafe { libc::atexit(tear_down_clusters) };
+    });
     let mut list = TO_TEAR_DOWN.lock().unwrap_or_else(|p| p.into_inner());
     if !list.iter().any(|c| std::ptr::eq(*c, cluster)) {
         list.push(cluster);
     }
-    cluster
 }
 
 /// Runs `program` with `args`, optional stdin text and extra environment,

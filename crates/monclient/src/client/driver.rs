@@ -53,6 +53,11 @@ pub(super) enum Call {
     Shutdown {
         done: oneshot::Sender<()>,
     },
+    /// An authorizer for a daemon of this service, if a ticket is held.
+    Authorizer {
+        service_id: u32,
+        reply: oneshot::Sender<Result<Option<ceph_auth::Authorizer>, MonError>>,
+    },
 }
 
 /// What a connection attempt or an open connection reports.
@@ -140,6 +145,9 @@ impl Driver {
                         let _ = done.send(());
                     }
                     Some(Call::Submit { reply, .. }) => {
+                        let _ = reply.send(Err(MonError::ShuttingDown));
+                    }
+                    Some(Call::Authorizer { reply, .. }) => {
                         let _ = reply.send(Err(MonError::ShuttingDown));
                     }
                     Some(Call::Subscribe { .. } | Call::Unsubscribe { .. } | Call::Log { .. }) => {}
@@ -239,6 +247,9 @@ impl Driver {
                     .core
                     .log(&self.name, prio, &channel, &msg, UTime::now(), now);
                 let _ = queued.send(seq);
+            }
+            Some(Call::Authorizer { service_id, reply }) => {
+                let _ = reply.send(self.core.authorizer(service_id, now));
             }
             Some(Call::Shutdown { done }) => {
                 self.shutdown_waiters.push(done);

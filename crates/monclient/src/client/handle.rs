@@ -349,6 +349,52 @@ impl MonClient {
         self.status.borrow().rotating_secrets.clone()
     }
 
+    /// An authorizer for connecting to a daemon of `service_id`
+    /// (`ceph_auth::client::SERVICE_OSD`, `SERVICE_MGR`, `SERVICE_MDS`),
+    /// built from the session's current ticket for that service, so a new
+    /// connection always presents a renewed ticket. A service we hold no
+    /// ticket for (the MDS's, unless asked for before) is requested from
+    /// the monitors first; waits at most `timeout` for it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: ceph_monclient::MonClient) -> Result<(), ceph_monclient::MonError> {
+    /// use ceph_auth::client::SERVICE_OSD;
+    /// let authorizer = client.authorizer(SERVICE_OSD, std::time::Duration::from_secs(5)).await?;
+    /// assert_eq!(authorizer.service_id, SERVICE_OSD);
+    /// # Ok(()) }
+    /// ```
+    pub async fn authorizer(
+        &self,
+        service_id: u32,
+        timeout: Duration,
+    ) -> Result<ceph_auth::Authorizer, MonError> {
+        let mut status = self.status.clone();
+        let wait = async {
+            loop {
+                status.borrow_and_update();
+                let (reply, rx) = oneshot::channel();
+                self.calls
+                    .send(Call::Authorizer { service_id, reply })
+                    .map_err(|_| MonError::ShuttingDown)?;
+                if let Some(a) = rx.await.map_err(|_| MonError::ShuttingDown)?? {
+                    return Ok(a);
+                }
+                // A session or the ticket comes with a new Status.
+                if status.changed().await.is_err() {
+                    return Err(MonError::ShuttingDown);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .unwrap_or_else(|_| {
+                Err(MonError::TimedOut(
+                    timeout,
+                    format!("waiting for a ticket for service {service_id:#x}"),
+                ))
+            })
+    }
+
     /// The newest MonMap.
     pub fn monmap(&self) -> Option<Arc<MonMap>> {
         self.status.borrow().monmap.clone()

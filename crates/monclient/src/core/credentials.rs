@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ceph_auth::{CephxClient, CryptoKey, RotatingSecrets};
+use ceph_auth::{Authorizer, CephxClient, CryptoKey, RotatingSecrets};
 use ceph_types::EntityName;
 
 use super::{ConnId, Core};
@@ -129,6 +129,41 @@ impl Core {
             }
         }
         self.refresh_credentials_due(now);
+    }
+
+    /// An authorizer for a connection to a daemon of `service_id` (an
+    /// entity-type bit: `SERVICE_OSD`, `SERVICE_MGR`, `SERVICE_MDS`), built
+    /// from the session's valid ticket for it. `Ok(None)` when there is no
+    /// such ticket yet: the service is added to those we keep tickets for
+    /// and a request goes out, so asking again once the renewal counts move
+    /// succeeds. Fails only without credentials.
+    pub fn authorizer(
+        &mut self,
+        service_id: u32,
+        now: Instant,
+    ) -> Result<Option<Authorizer>, MonError> {
+        let Some(c) = self.credentials.as_mut() else {
+            return Err(MonError::Config(
+                "the monitor client has no credentials to build an authorizer with".into(),
+            ));
+        };
+        let Some(client) = c.session.as_mut() else {
+            return Ok(None);
+        };
+        let valid = client
+            .ticket(service_id)
+            .is_some_and(|t| t.is_valid(std::time::SystemTime::now()));
+        if valid {
+            return client
+                .build_authorizer(service_id)
+                .map(Some)
+                .map_err(|e| MonError::Protocol(format!("building an authorizer: {e}")));
+        }
+        if client.want_keys() & service_id == 0 {
+            client.add_want_keys(service_id);
+        }
+        self.renew_credentials(now);
+        Ok(None)
     }
 
     /// The rotating secrets held (daemon entities only).
