@@ -5,7 +5,7 @@ use ceph_denc::DecodeError;
 use crate::auth::AuthFailure;
 use crate::frame::{FrameError, Tag};
 
-/// Everything that can end a msgr2 connection.
+/// Everything that can end a connection (msgr2 or msgr1).
 #[derive(Debug, thiserror::Error)]
 pub enum MsgrError {
     #[error("i/o error: {0}")]
@@ -38,6 +38,15 @@ pub enum MsgrError {
     MissingFeatures(u64),
     #[error("connection closed")]
     Closed,
+    /// The peer's first bytes were not the banner of the protocol we
+    /// spoke (a msgr1 port answering a msgr2 attempt, or the reverse, or
+    /// something that is not Ceph at all).
+    #[error("peer speaks {0}")]
+    PeerBanner(crate::v1::PeerBanner),
+    /// The peer refused something retrying cannot change (protocol
+    /// version, features).
+    #[error("peer is incompatible: {0}")]
+    Incompatible(String),
 }
 
 impl From<FrameError> for MsgrError {

@@ -1,4 +1,5 @@
-//! msgr2 client side.
+//! Ceph's messenger, client side: msgr2 ([`v2`]) and msgr1 ([`v1`]) behind
+//! one tokio [`connection::Connection`].
 pub mod auth;
 pub mod connection;
 pub mod error;
@@ -7,3 +8,5 @@ pub mod message;
 pub mod payload;
 pub mod protocol;
 mod secure;
+pub mod v1;
+pub mod v2;

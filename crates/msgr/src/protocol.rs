@@ -240,7 +240,17 @@ impl<'a> ClientHandshake<'a> {
         self.inbuf.extend_from_slice(data);
         while self.state != HandshakeState::Ready {
             if self.state == HandshakeState::Banner {
-                match Banner::parse(&mut self.inbuf)? {
+                let parsed = Banner::parse(&mut self.inbuf).map_err(|e| {
+                    // Say what the peer speaks instead, when it is clear
+                    // (a msgr1 port, or not Ceph at all).
+                    match crate::v1::PeerBanner::classify(&self.inbuf) {
+                        Some(
+                            b @ (crate::v1::PeerBanner::Msgr1 | crate::v1::PeerBanner::Other(_)),
+                        ) => MsgrError::PeerBanner(b),
+                        _ => MsgrError::from(e),
+                    }
+                })?;
+                match parsed {
                     None => break,
                     Some(b) => self.handle_banner(b)?,
                 }

@@ -106,7 +106,7 @@ impl MonClient {
             .with_credentials(opts.name.clone(), opts.key.clone(), opts.service_ticket_ttl)
             .with_local_config(opts.modes.clone(), opts.config.clone());
         let (call_tx, call_rx) = mpsc::unbounded_channel();
-        let (status_tx, status_rx) = watch::channel(Status::of(&core, &None, None));
+        let (status_tx, status_rx) = watch::channel(Status::of(&core, &None, None, None));
         let rotating_margin = crate::tickets::needs_rotating_secrets(&opts.name)
             .then(|| crate::tickets::rotating_margin(opts.service_ticket_ttl));
         let driver = Driver::new(core, &opts, status_tx, events.clone());

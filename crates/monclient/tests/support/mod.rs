@@ -70,6 +70,7 @@ pub fn error_kind(e: &MonError) -> &'static str {
         MonError::Protocol(_) => "Protocol",
         MonError::Messenger(_) => "Messenger",
         MonError::Io(_) => "Io",
+        MonError::Incompatible(_) => "Incompatible",
     }
 }
 
