@@ -3,6 +3,9 @@
 //! lifetimes: in-session renewal across a monitor kill, and rotating
 //! secrets for an `osd.N` entity.
 //!
+//! Built twice: `auth_real` over msgr2, `auth_real_v1` against monitors
+//! that speak only msgr1.
+//!
 //! `AUTH_REAL_TTL` (seconds, default 60) sets `auth_mon_ticket_ttl` and
 //! `auth_service_ticket_ttl`; the renewal test runs for five of them.
 
@@ -26,6 +29,8 @@ fn short_ttl_cluster() -> Cluster {
     let ttl = ttl().to_string();
     Cluster::start(
         ClusterSpec::with_mons(3)
+            // The msgr1 variant (auth_real_v1): monitors that speak only msgr1.
+            .msgr1_only(env!("CARGO_CRATE_NAME").ends_with("_v1"))
             .global("auth_mon_ticket_ttl", &ttl)
             .global("auth_service_ticket_ttl", &ttl)
             .global("auth_allow_insecure_global_id_reclaim", "false"),

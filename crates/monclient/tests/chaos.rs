@@ -5,13 +5,14 @@
 //! active on a live monitor; the counts and the longest stall are printed.
 //!
 //! `CHAOS_SECS` sets the duration (default 300), `CHAOS_SEED` the seed
-//! (default random; it is printed so a run can be repeated).
+//! (default random; it is printed so a run can be repeated). Built twice:
+//! `chaos` over msgr2, `chaos_v1` against monitors that speak only msgr1.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
-use ceph_testbed::{Cluster, ClusterSpec};
+use ceph_testbed::Cluster;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::{admin_options, Harness};
@@ -41,7 +42,7 @@ fn chaos_with_four_command_streams_over_one_client() {
     eprintln!("[chaos] seed {seed} (CHAOS_SEED={seed} repeats this run), {duration:?}");
     let mut rng = StdRng::seed_from_u64(seed);
 
-    let cluster = Cluster::start(ClusterSpec::with_mons(3)).expect("3-monitor cluster starts");
+    let cluster = Cluster::start(support::spec(3)).expect("3-monitor cluster starts");
     let mut h = Harness::connect(admin_options(&cluster, cluster.mon_host(), seed));
     h.start_streams(4);
 
