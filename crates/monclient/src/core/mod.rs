@@ -438,6 +438,23 @@ impl Core {
         })
     }
 
+    /// Names, priorities and weights for the initial monitors from DNS SRV
+    /// records (`srv[i]` describes the `i`-th address vector given to
+    /// [`Core::new`]); the hunt tries lower priorities first and shares
+    /// first tries among equal ones by weight.
+    pub fn with_srv_mons(mut self, srv: &[ceph_config::SrvMon]) -> Self {
+        for (mon, s) in self.mons.iter_mut().zip(srv) {
+            if MonEntry::from_addrs(String::new(), None, &s.addrs)
+                .is_some_and(|e| e.targets == mon.targets)
+            {
+                mon.name = s.name.clone();
+                mon.priority = s.priority;
+                mon.weight = s.weight;
+            }
+        }
+        self
+    }
+
     pub fn config(&self) -> &SessionConfig {
         &self.cfg
     }
