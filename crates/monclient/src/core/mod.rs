@@ -1174,7 +1174,15 @@ impl Core {
         // A map that no longer has our monitor at the address we use means
         // we are talking to the wrong one.
         if let Some(a) = &mut self.active {
-            match self.mons.iter().find(|m| m.addr == a.mon.addr) {
+            // The same monitor: an address in common (the MonMap may list
+            // a v2 address where we reached its v1 one, or the reverse).
+            let same = |m: &&MonEntry| {
+                m.addr == a.mon.addr
+                    || m.targets
+                        .iter()
+                        .any(|t| a.mon.targets.iter().any(|u| u.addr == t.addr))
+            };
+            match self.mons.iter().find(same) {
                 Some(m) => a.mon = m.clone(),
                 None => self.reopen(now, "monitor left the monmap"),
             }
