@@ -99,6 +99,7 @@ pub struct ConnectOptions {
     pub name: EntityName,
     /// Ceph features we support / require of the peer.
     pub features_supported: u64,
+    /// Ceph features the peer must have.
     pub features_required: u64,
     /// Limit for TCP connect plus the whole handshake.
     pub connect_timeout: Duration,
@@ -109,6 +110,7 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// Options for `name` with these features and the default limits.
     pub fn new(name: EntityName, features_supported: u64, features_required: u64) -> Self {
         ConnectOptions {
             name,
@@ -124,7 +126,9 @@ impl ConnectOptions {
 /// Something that happened on an open connection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// A message from the peer.
     Message(Message),
+    /// The peer answered our keepalive stamped with this time.
     KeepaliveAck(UTime),
     /// The connection ended; no more events follow.
     Closed(CloseReason),
@@ -420,6 +424,7 @@ impl Connection {
         (self.sender, self.events)
     }
 
+    /// The socket address connected to.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer_addr
     }

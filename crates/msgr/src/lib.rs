@@ -1,5 +1,6 @@
 //! Ceph's messenger, client side: msgr2 ([`v2`]) and msgr1 ([`v1`]) behind
 //! one tokio [`connection::Connection`].
+#![deny(missing_docs)]
 pub mod auth;
 pub mod connection;
 pub mod error;
