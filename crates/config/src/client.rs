@@ -450,6 +450,11 @@ client_config! {
             pub conf_path: Option<PathBuf>,
             /// One address vector per initial monitor.
             pub mon_addrs: Vec<EntityAddrVec>,
+            /// The monitors DNS SRV records named (their names, priorities
+            /// and weights; `mon_addrs` holds their addresses in the same
+            /// order), when neither `mon_host`, `-m` nor a `[mon.NAME]`
+            /// section did.
+            pub mon_srv: Vec<crate::SrvMon>,
             /// The first keyring of the search list that can be opened.
             pub keyring_path: Option<PathBuf>,
             /// The keyring search list, expanded (for "no keyring found" messages).
@@ -617,8 +622,16 @@ impl ClientConfig {
                 .map(|(_, v)| v)
                 .collect()
         };
+        let mut mon_addrs = mon_addrs;
+        let mut mon_srv = Vec::new();
         if mon_addrs.is_empty() {
-            return Err(ConfigError::NoMonitors);
+            // As Ceph: no monitor named, so ask DNS for SRV records.
+            let srv_name = value("mon_dns_srv_name").trim();
+            if srv_name.is_empty() {
+                return Err(ConfigError::NoMonitors);
+            }
+            mon_srv = crate::lookup_mon_srv(srv_name)?;
+            mon_addrs = mon_srv.iter().map(|m| m.addrs.clone()).collect();
         }
 
         let keyring_search: Vec<PathBuf> =
@@ -646,6 +659,7 @@ impl ClientConfig {
             name,
             conf_path,
             mon_addrs,
+            mon_srv,
             keyring_path,
             keyring_search,
             key,

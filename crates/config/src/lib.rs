@@ -10,6 +10,7 @@
 mod args;
 mod client;
 mod conffile;
+mod dnssrv;
 mod meta;
 mod monhost;
 mod values;
@@ -20,6 +21,9 @@ pub use client::{
     OptionSource, Secret, DEFAULT_CONF_SEARCH, DEFAULT_KEYRING_SEARCH,
 };
 pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
+pub use dnssrv::{
+    lookup_mon_srv, mons_from_answers, srv_query_name, SrvAnswer, SrvLookupResult, SrvMon,
+};
 pub use meta::{expand_meta, short_hostname, MetaVars};
 pub use monhost::{
     mon_addrs_from_sections, parse_mon_host, parse_mon_host_with, system_resolver, MonHostError,

@@ -52,6 +52,14 @@ pub enum MonHostError {
     /// The list named no monitor at all.
     #[error("no monitor addresses in {0:?}")]
     Empty(String),
+    /// DNS SRV discovery found no usable monitor.
+    #[error("no monitors from DNS SRV {query}: {reason}")]
+    DnsSrv {
+        /// The name looked up (`_ceph-mon._tcp[.DOMAIN]`).
+        query: String,
+        /// What DNS said, or what is wrong with its answer.
+        reason: String,
+    },
 }
 
 /// Resolves a host name to its IP addresses.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ceph_config::{
-    AuthMethod, ClientConfig, ConfigError, ConfigSources, ConnectionMode, Environment,
+    AuthMethod, ClientConfig, ConfigError, ConfigSources, ConnectionMode, Environment, MonHostError,
 };
 use ceph_types::EntityType;
 
@@ -249,10 +249,25 @@ fn default_search_finds_home_conf() {
     assert_eq!(c.conf_path.as_deref(), Some(conf.as_path()));
     assert_eq!(c.mon_addrs[0].to_string(), "v1:10.0.0.5:6789/0");
 
-    // Nothing found by the default search: defaults only, then -m is needed.
+    // Nothing found by the default search: defaults only, so DNS SRV is
+    // asked (as Ceph does), and its answer (no such name here, or no DNS
+    // at all) ends the load with an error naming the query.
+    let started = std::time::Instant::now();
     let e = load_err(ConfigSources {
         cluster: Some("zz-config-test-none".into()),
         env: Some(clean_env()),
+        ..Default::default()
+    });
+    assert!(
+        matches!(&e, ConfigError::MonHost(MonHostError::DnsSrv { query, .. }) if query == "_ceph-mon._tcp"),
+        "{e}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // No SRV name either: nothing names a monitor.
+    let e = load_err(ConfigSources {
+        cluster: Some("zz-config-test-none".into()),
+        env: Some(clean_env()),
+        overrides: vec![("mon_dns_srv_name".into(), String::new())],
         ..Default::default()
     });
     assert!(matches!(e, ConfigError::NoMonitors), "{e}");

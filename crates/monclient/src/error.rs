@@ -61,6 +61,11 @@ pub enum MonError {
     /// as this error's source, typed).
     #[error("connection to the monitor failed: {0}")]
     Messenger(#[source] MsgrError),
+    /// A monitor answered in a way retrying cannot change: it speaks
+    /// another messenger protocol than its address says (or neither), or
+    /// only one the configuration forbids, or refused our protocol version.
+    #[error("monitor is incompatible: {0}")]
+    Incompatible(String),
     /// A socket-level failure.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -83,6 +88,7 @@ impl MonError {
             MonError::ClockSkew(_) => ETIME,
             MonError::Config(_) => EINVAL,
             MonError::Protocol(_) | MonError::Messenger(_) => EPROTO,
+            MonError::Incompatible(_) => EPROTONOSUPPORT,
             MonError::Io(_) => EIO,
         }
     }
@@ -96,6 +102,7 @@ impl MonError {
             MonError::Auth(_)
                 | MonError::AuthMethodNotAllowed(_)
                 | MonError::ConnectionModeNotAllowed(_)
+                | MonError::Incompatible(_)
         )
     }
 }
@@ -128,6 +135,7 @@ pub(crate) fn permanent_auth_failure(e: &MonError) -> Option<MonError> {
         MonError::Auth(w) => MonError::Auth(w.clone()),
         MonError::AuthMethodNotAllowed(w) => MonError::AuthMethodNotAllowed(w.clone()),
         MonError::ConnectionModeNotAllowed(w) => MonError::ConnectionModeNotAllowed(w.clone()),
+        MonError::Incompatible(w) => MonError::Incompatible(w.clone()),
         _ => return None,
     })
 }

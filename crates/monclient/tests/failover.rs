@@ -7,7 +7,8 @@
 //! successful commands are printed, not asserted.
 //!
 //! The tests run one at a time (they measure timings, and each has its own
-//! three monitors).
+//! three monitors). Built twice: `failover` over msgr2, `failover_v1`
+//! against monitors that speak only msgr1.
 
 mod support;
 
@@ -18,8 +19,8 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ceph_testbed::{Cluster, ClusterSpec};
-use support::{admin_options, Harness};
+use ceph_testbed::Cluster;
+use support::{admin_options, client_addr, Harness};
 
 const ALL: [&str; 3] = ["a", "b", "c"];
 const QUORUM_WAIT: Duration = Duration::from_secs(120);
@@ -33,7 +34,7 @@ fn serial() -> MutexGuard<'static, ()> {
 }
 
 fn three_mons() -> Cluster {
-    Cluster::start(ClusterSpec::with_mons(3)).expect("3-monitor cluster starts")
+    Cluster::start(support::spec(3)).expect("3-monitor cluster starts")
 }
 
 fn secs(d: Duration) -> f64 {
@@ -136,9 +137,9 @@ fn restart_of_all_monitors_one_by_one_then_at_once() {
     // other; what counts is the session once all three were restarted.
     let all_restarted = Instant::now();
     // When the monitors could serve again, to compare the client with.
-    let v2_addrs: Vec<SocketAddr> = cluster.mons().iter().map(|m| m.v2_addr).collect();
+    let mon_addrs: Vec<SocketAddr> = cluster.mons().iter().map(client_addr).collect();
     let (listening, quorum, took) = std::thread::scope(|s| {
-        let listening = s.spawn(|| first_accepting(&v2_addrs, RECOVERY_BOUND));
+        let listening = s.spawn(|| first_accepting(&mon_addrs, RECOVERY_BOUND));
         let quorum = s.spawn(|| {
             cluster.wait_for_quorum(&ALL, QUORUM_WAIT).unwrap();
             Instant::now()

@@ -27,12 +27,16 @@ pub enum AuthFailureReason {
 /// protocol gave one, and a human-readable detail (never secret material).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthFailure {
+    /// Why it failed.
     pub reason: AuthFailureReason,
+    /// The peer's errno, when the protocol carried one.
     pub errno: Option<i32>,
+    /// What happened, for people (never secret material).
     pub detail: String,
 }
 
 impl AuthFailure {
+    /// A failure of `reason`, described by `detail`.
     pub fn new(reason: AuthFailureReason, detail: impl Into<String>) -> Self {
         AuthFailure {
             reason,

@@ -1,5 +1,7 @@
-//! The tokio transport: connects, runs the handshake, then one task owns
-//! the socket and serves a clonable [`Sender`] and an event receiver.
+//! The tokio transport: connects, runs the handshake (msgr2 or msgr1),
+//! then one task owns the socket and serves a clonable [`Sender`] and an
+//! event receiver. Which protocol a connection speaks shows only in
+//! [`Connection::protocol`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use ceph_types::{EntityAddr, EntityAddrType, EntityName, UTime};
+use ceph_types::{EntityAddr, EntityAddrType, EntityName, EntityType, UTime};
 
 use crate::auth::AuthClient;
 use crate::error::MsgrError;
@@ -19,6 +21,76 @@ use crate::message::Message;
 use crate::protocol::{
     ClientHandshake, HandshakeConfig, HandshakeStatus, Session, SessionEvent, SessionInfo,
 };
+use crate::v1::{ClientHandshakeV1, HandshakeConfigV1, SessionV1};
+
+/// The messenger protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// msgr1 (`ceph v027`), the legacy protocol (port 6789 on monitors).
+    V1,
+    /// msgr2 (`ceph v2`), port 3300 on monitors.
+    V2,
+}
+
+impl Protocol {
+    /// The protocol an address of this type is spoken with: `v1` addresses
+    /// are msgr1, every other type msgr2.
+    pub fn of_addr_type(ty: EntityAddrType) -> Protocol {
+        match ty {
+            EntityAddrType::Legacy => Protocol::V1,
+            _ => Protocol::V2,
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Protocol::V1 => "v1",
+            Protocol::V2 => "v2",
+        })
+    }
+}
+
+/// What the connection task needs of an established session, whichever
+/// protocol it speaks.
+trait WireSession: Send + 'static {
+    fn receive(&mut self, data: &[u8]) -> Result<Vec<SessionEvent>, MsgrError>;
+    fn take_output(&mut self) -> Vec<u8>;
+    fn send_message(&mut self, msg: &Message) -> Result<(), MsgrError>;
+    fn send_keepalive(&mut self, stamp: UTime) -> Result<(), MsgrError>;
+}
+
+impl WireSession for Session {
+    fn receive(&mut self, data: &[u8]) -> Result<Vec<SessionEvent>, MsgrError> {
+        Session::receive(self, data)
+    }
+    fn take_output(&mut self) -> Vec<u8> {
+        Session::take_output(self)
+    }
+    fn send_message(&mut self, msg: &Message) -> Result<(), MsgrError> {
+        Session::send_message(self, msg).map(|_| ())
+    }
+    fn send_keepalive(&mut self, stamp: UTime) -> Result<(), MsgrError> {
+        Session::send_keepalive(self, stamp)
+    }
+}
+
+impl WireSession for SessionV1 {
+    fn receive(&mut self, data: &[u8]) -> Result<Vec<SessionEvent>, MsgrError> {
+        SessionV1::receive(self, data)
+    }
+    fn take_output(&mut self) -> Vec<u8> {
+        SessionV1::take_output(self)
+    }
+    fn send_message(&mut self, msg: &Message) -> Result<(), MsgrError> {
+        SessionV1::send_message(self, msg).map(|_| ())
+    }
+    fn send_keepalive(&mut self, stamp: UTime) -> Result<(), MsgrError> {
+        SessionV1::send_keepalive(self, stamp)
+    }
+}
 
 /// How to connect.
 #[derive(Debug, Clone)]
@@ -27,6 +99,7 @@ pub struct ConnectOptions {
     pub name: EntityName,
     /// Ceph features we support / require of the peer.
     pub features_supported: u64,
+    /// Ceph features the peer must have.
     pub features_required: u64,
     /// Limit for TCP connect plus the whole handshake.
     pub connect_timeout: Duration,
@@ -41,6 +114,7 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// Options for `name` with these features and the default limits.
     pub fn new(name: EntityName, features_supported: u64, features_required: u64) -> Self {
         ConnectOptions {
             name,
@@ -57,7 +131,9 @@ impl ConnectOptions {
 /// Something that happened on an open connection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// A message from the peer.
     Message(Message),
+    /// The peer answered our keepalive stamped with this time.
     KeepaliveAck(UTime),
     /// The connection ended; no more events follow.
     Closed(CloseReason),
@@ -137,7 +213,7 @@ impl Sender {
     }
 }
 
-/// An open msgr2 connection.
+/// An open connection (msgr2 or msgr1).
 #[derive(Debug)]
 pub struct Connection {
     sender: Sender,
@@ -145,6 +221,7 @@ pub struct Connection {
     heard: LastHeard,
     peer_addr: SocketAddr,
     info: SessionInfo,
+    protocol: Protocol,
 }
 
 impl Connection {
@@ -163,6 +240,129 @@ impl Connection {
         tokio::time::timeout(opts.connect_timeout, work)
             .await
             .map_err(|_| MsgrError::Timeout("connecting"))?
+    }
+
+    /// Connects to `addr` with the protocol its type names (`v1`: msgr1,
+    /// otherwise msgr2), the peer being of type `peer_type` (msgr1 needs
+    /// it: monitors authenticate clients in messages, other daemons by
+    /// authorizer).
+    pub async fn connect_to(
+        addr: &EntityAddr,
+        peer_type: EntityType,
+        opts: &ConnectOptions,
+        auth: &mut dyn AuthClient,
+    ) -> Result<Connection, MsgrError> {
+        let sock = addr
+            .addr
+            .ok_or_else(|| MsgrError::protocol(format!("address {addr} has no IP and port")))?;
+        match Protocol::of_addr_type(addr.ty) {
+            Protocol::V1 => Self::connect_v1(sock, peer_type, opts, auth).await,
+            Protocol::V2 => Self::connect(sock, opts, auth).await,
+        }
+    }
+
+    /// Connects to a msgr1 address and runs the msgr1 handshake: towards a
+    /// monitor, authentication follows in MAuth messages; towards another
+    /// daemon, CONNECT carries the authorizer `auth` makes (its
+    /// `initial_payload`, redone with the server's challenge by
+    /// `handle_reply_more`; the server's reply goes to `handle_done`, and
+    /// the session key it yields signs the messages).
+    pub async fn connect_v1(
+        addr: SocketAddr,
+        peer_type: EntityType,
+        opts: &ConnectOptions,
+        auth: &mut dyn AuthClient,
+    ) -> Result<Connection, MsgrError> {
+        let work = async {
+            let stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            Self::handshake_v1(stream, addr, peer_type, opts, auth).await
+        };
+        tokio::time::timeout(opts.connect_timeout, work)
+            .await
+            .map_err(|_| MsgrError::Timeout("connecting"))?
+    }
+
+    async fn handshake_v1(
+        mut stream: TcpStream,
+        addr: SocketAddr,
+        peer_type: EntityType,
+        opts: &ConnectOptions,
+        auth: &mut dyn AuthClient,
+    ) -> Result<Connection, MsgrError> {
+        let mut cfg = HandshakeConfigV1::client(
+            peer_type.code(),
+            opts.features_supported,
+            opts.features_required,
+        );
+        cfg.entity_type = opts.name.ty.code() as u8;
+        cfg.max_message_len = u64::from(opts.max_segment_len) * 3;
+        let mut hs = ClientHandshakeV1::new(cfg, auth)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let out = hs.take_output();
+            if !out.is_empty() {
+                stream.write_all(&out).await?;
+            }
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(MsgrError::Closed);
+            }
+            if hs.receive(&buf[..n])? {
+                break;
+            }
+        }
+        let out = hs.take_output();
+        let (mut session, info, early) = hs.into_session()?;
+        let mut out = out;
+        out.extend_from_slice(&session.take_output());
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+        }
+        Ok(Self::spawn(
+            stream,
+            session,
+            addr,
+            info,
+            early,
+            Protocol::V1,
+        ))
+    }
+
+    /// Starts the connection task for an established session.
+    fn spawn<S: WireSession>(
+        stream: TcpStream,
+        session: S,
+        addr: SocketAddr,
+        info: SessionInfo,
+        early: Vec<SessionEvent>,
+        protocol: Protocol,
+    ) -> Connection {
+        let (msg_tx, msg_rx) = mpsc::unbounded_channel();
+        let (keepalive_tx, keepalive_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let heard = LastHeard::new(tokio::time::Instant::now());
+        for e in early {
+            let _ = ev_tx.send(to_event(e));
+        }
+        let queues = Queues {
+            messages: msg_rx,
+            keepalives: keepalive_rx,
+            events: ev_tx,
+            heard: heard.clone(),
+        };
+        tokio::spawn(run(stream, session, queues));
+        Connection {
+            sender: Sender {
+                messages: msg_tx,
+                keepalives: keepalive_tx,
+            },
+            events: ev_rx,
+            heard,
+            peer_addr: addr,
+            info,
+            protocol,
+        }
     }
 
     async fn handshake(
@@ -197,32 +397,16 @@ impl Connection {
         if !out.is_empty() {
             stream.write_all(&out).await?;
         }
-        let (msg_tx, msg_rx) = mpsc::unbounded_channel();
-        let (keepalive_tx, keepalive_rx) = mpsc::unbounded_channel();
-        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-        let heard = LastHeard::new(tokio::time::Instant::now());
         // Frames that arrived together with SERVER_IDENT.
         let early = session.receive(&[])?;
-        for e in early {
-            let _ = ev_tx.send(to_event(e));
-        }
-        let queues = Queues {
-            messages: msg_rx,
-            keepalives: keepalive_rx,
-            events: ev_tx,
-            heard: heard.clone(),
-        };
-        tokio::spawn(run(stream, session, queues));
-        Ok(Connection {
-            sender: Sender {
-                messages: msg_tx,
-                keepalives: keepalive_tx,
-            },
-            events: ev_rx,
-            heard,
-            peer_addr: addr,
+        Ok(Self::spawn(
+            stream,
+            session,
+            addr,
             info,
-        })
+            early,
+            Protocol::V2,
+        ))
     }
 
     /// A handle for sending; clonable.
@@ -245,6 +429,7 @@ impl Connection {
         (self.sender, self.events)
     }
 
+    /// The socket address connected to.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer_addr
     }
@@ -274,6 +459,11 @@ impl Connection {
     pub fn info(&self) -> &SessionInfo {
         &self.info
     }
+
+    /// The messenger protocol this connection speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
 }
 
 fn to_event(e: SessionEvent) -> Event {
@@ -300,17 +490,21 @@ const OUTPUT_HIGH_WATER: usize = 256 * 1024;
 const FLUSH_ON_CLOSE: Duration = Duration::from_secs(5);
 
 /// The connection task: owns the socket and the session.
-async fn run(mut stream: TcpStream, mut session: Session, mut queues: Queues) {
+async fn run<S: WireSession>(mut stream: TcpStream, mut session: S, mut queues: Queues) {
     let reason = drive(&mut stream, &mut session, &mut queues).await;
     if let CloseReason::Error(e) = &reason {
-        tracing::debug!(error = %e, "msgr2 connection closed");
+        tracing::debug!(error = %e, "connection closed");
     }
     let _ = queues.events.send(Event::Closed(reason));
 }
 
 /// Reads and writes at once: a peer that is slow to read our requests
 /// never stops us reading its replies (and so noticing it is alive).
-async fn drive(stream: &mut TcpStream, session: &mut Session, queues: &mut Queues) -> CloseReason {
+async fn drive<S: WireSession>(
+    stream: &mut TcpStream,
+    session: &mut S,
+    queues: &mut Queues,
+) -> CloseReason {
     let (mut rd, mut wr) = stream.split();
     let mut buf = vec![0u8; 64 * 1024];
     // Bytes encoded and not yet written, from `written` on.

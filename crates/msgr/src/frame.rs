@@ -59,36 +59,64 @@ pub mod align {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     #[error("peer did not send a msgr2 banner")]
+    /// The first bytes are not a msgr2 banner.
     BadBanner,
     #[error("banner payload length {0} is too short")]
+    /// The banner's payload length is too short.
     BadBannerLength(u16),
     #[error("preamble crc mismatch: computed {computed:#010x}, frame says {expected:#010x}")]
-    BadPreambleCrc { computed: u32, expected: u32 },
+    /// The preamble's crc did not match.
+    BadPreambleCrc {
+        /// What the bytes give.
+        computed: u32,
+        /// What the preamble says.
+        expected: u32,
+    },
     #[error(
         "segment {index} crc mismatch: computed {computed:#010x}, frame says {expected:#010x}"
     )]
+    /// A segment's crc did not match.
     BadSegmentCrc {
+        /// Which segment.
         index: usize,
+        /// What the bytes give.
         computed: u32,
+        /// What the epilogue says.
         expected: u32,
     },
     #[error("unknown frame tag {0}")]
+    /// A frame tag we do not know.
     UnknownTag(u8),
     #[error("bad segment count {0}")]
+    /// A preamble with no segments or more than four.
     BadSegmentCount(u8),
     #[error("last segment of a multi-segment frame is empty")]
+    /// The last segment the preamble declares is empty.
     EmptyLastSegment,
     #[error("segment {index} is {len} bytes, over the {max} byte limit")]
-    SegmentTooLong { index: usize, len: u32, max: u32 },
+    /// A segment longer than allowed.
+    SegmentTooLong {
+        /// Which segment.
+        index: usize,
+        /// Its declared length.
+        len: u32,
+        /// The limit.
+        max: u32,
+    },
     #[error("bad late status {0:#04x}")]
+    /// The epilogue's late status is not valid.
     BadLateStatus(u8),
     #[error("frame is compressed but compression was not negotiated")]
+    /// A compressed frame on a session that negotiated none.
     UnexpectedCompression,
     #[error("secure frame failed authentication")]
+    /// A secure-mode frame failed to decrypt (tag mismatch).
     Decrypt,
     #[error("secure mode ran out of nonces")]
+    /// The secure-mode nonce counter ran out.
     NoncesExhausted,
     #[error("frame needs {0} segments, at most 4 are allowed")]
+    /// More segments than a frame can carry.
     TooManySegments(usize),
 }
 
@@ -108,7 +136,7 @@ macro_rules! tags {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[repr(u8)]
         pub enum Tag {
-            $($name = $v),*
+            $(#[doc = concat!("The `", stringify!($name), "` frame (tag ", stringify!($v), ").")] $name = $v),*
         }
 
         impl TryFrom<u8> for Tag {
@@ -152,7 +180,9 @@ tags! {
 /// requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Banner {
+    /// msgr2 features the sender supports.
     pub supported: u64,
+    /// msgr2 features the sender requires.
     pub required: u64,
 }
 
@@ -200,15 +230,20 @@ impl Banner {
 /// One segment's entry in the preamble.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SegmentDesc {
+    /// The segment's length.
     pub len: u32,
+    /// The segment's alignment.
     pub align: u16,
 }
 
 /// The decoded 32-byte preamble.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preamble {
+    /// The frame's tag.
     pub tag: Tag,
+    /// Its segments as the preamble declares them.
     pub segments: Vec<SegmentDesc>,
+    /// Preamble flags.
     pub flags: u8,
 }
 
@@ -274,7 +309,9 @@ impl Preamble {
 /// A decoded frame: its tag and its segments (at least one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// The frame's tag.
     pub tag: Tag,
+    /// The segments' bytes.
     pub segments: Vec<Bytes>,
 }
 

@@ -1,4 +1,6 @@
-//! msgr2 client side.
+//! Ceph's messenger, client side: msgr2 ([`v2`]) and msgr1 ([`v1`]) behind
+//! one tokio [`connection::Connection`].
+#![deny(missing_docs)]
 pub mod auth;
 pub mod connection;
 pub mod error;
@@ -7,3 +9,5 @@ pub mod message;
 pub mod payload;
 pub mod protocol;
 mod secure;
+pub mod v1;
+pub mod v2;

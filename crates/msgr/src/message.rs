@@ -14,16 +14,27 @@ pub const HEADER_FLAGS_DEFAULT: u8 = 0x03;
 /// The msgr2 message header (`ceph_msg_header2`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MsgHeader2 {
+    /// Sender's sequence number of this message.
     pub seq: u64,
+    /// Transaction id.
     pub tid: u64,
+    /// Message type.
     pub ty: u16,
+    /// Priority.
     pub priority: u16,
+    /// Encoding version of the front.
     pub version: u16,
+    /// Padding before the data segment.
     pub data_pre_padding_len: u32,
+    /// Data alignment hint.
     pub data_off: u16,
+    /// Highest sequence number of ours the sender has received.
     pub ack_seq: u64,
+    /// Header flags.
     pub flags: u8,
+    /// Oldest version that can decode the front.
     pub compat_version: u16,
+    /// Unused.
     pub reserved: u16,
 }
 
@@ -70,14 +81,23 @@ impl MsgHeader2 {
 /// session when sending and filled in when receiving.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
+    /// Message type.
     pub ty: u16,
+    /// Transaction id.
     pub tid: u64,
+    /// Priority.
     pub priority: u16,
+    /// Encoding version of the front.
     pub version: u16,
+    /// Oldest version that can decode the front.
     pub compat_version: u16,
+    /// The front (the message's encoded fields).
     pub front: Bytes,
+    /// The middle segment (rarely used).
     pub middle: Bytes,
+    /// The data segment (bulk payload).
     pub data: Bytes,
+    /// Sequence number (set by the session).
     pub seq: u64,
 }
 

@@ -18,8 +18,11 @@ pub const CONNECT_LOSSY: u64 = 1;
 
 /// A control payload that knows its tag and wire form.
 pub trait ControlPayload: Sized {
+    /// The frame tag this payload travels under.
     const TAG: Tag;
+    /// Appends the payload's bytes.
     fn encode_payload(&self, out: &mut Vec<u8>);
+    /// Reads the payload.
     fn decode_payload(d: &mut Decoder<'_>) -> Result<Self, DecodeError>;
 
     /// The payload bytes.
@@ -63,7 +66,9 @@ macro_rules! payload {
     ) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $name { $($(#[$fm])* pub $field: $ty),* }
+        pub struct $name {
+            $($(#[$fm])* #[doc = concat!("`", stringify!($field), "` as on the wire.")] pub $field: $ty),*
+        }
         impl ControlPayload for $name {
             const TAG: Tag = Tag::$tag;
             fn encode_payload(&self, $o: &mut Vec<u8>) { let $s = self; $enc }
@@ -298,7 +303,7 @@ macro_rules! control {
         /// Any decoded control payload, for tools and tests.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum Control {
-            $($name($name)),*
+            $(#[doc = concat!("A [`", stringify!($name), "`] payload.")] $name($name)),*
         }
 
         impl Control {

@@ -52,6 +52,7 @@ pub struct HandshakeConfig {
     pub nonce: u32,
     /// Ceph feature bits we support and require.
     pub features_supported: u64,
+    /// Ceph features the peer must have.
     pub features_required: u64,
     /// Our `global_seq` for this connection.
     pub global_seq: u64,
@@ -115,7 +116,9 @@ pub enum HandshakeState {
 /// Result of feeding bytes to the handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandshakeStatus {
+    /// More bytes are needed.
     InProgress,
+    /// The handshake is done.
     Ready,
 }
 
@@ -126,12 +129,17 @@ pub struct SessionInfo {
     pub my_addr_seen_by_peer: EntityAddr,
     /// The server's addresses and identity from SERVER_IDENT.
     pub peer_addrs: EntityAddrVec,
+    /// The server's gid.
     pub peer_gid: i64,
+    /// The server's global sequence number.
     pub peer_global_seq: u64,
     /// The server's supported features, and the intersection with ours.
     pub peer_features: u64,
+    /// Features both sides support.
     pub features: u64,
+    /// Our global id, assigned while authenticating.
     pub global_id: u64,
+    /// crc or secure.
     pub mode: ConMode,
     /// msgr2 features both banners support.
     pub msgr2_features: u64,
@@ -240,7 +248,17 @@ impl<'a> ClientHandshake<'a> {
         self.inbuf.extend_from_slice(data);
         while self.state != HandshakeState::Ready {
             if self.state == HandshakeState::Banner {
-                match Banner::parse(&mut self.inbuf)? {
+                let parsed = Banner::parse(&mut self.inbuf).map_err(|e| {
+                    // Say what the peer speaks instead, when it is clear
+                    // (a msgr1 port, or not Ceph at all).
+                    match crate::v1::PeerBanner::classify(&self.inbuf) {
+                        Some(
+                            b @ (crate::v1::PeerBanner::Msgr1 | crate::v1::PeerBanner::Other(_)),
+                        ) => MsgrError::PeerBanner(b),
+                        _ => MsgrError::from(e),
+                    }
+                })?;
+                match parsed {
                     None => break,
                     Some(b) => self.handle_banner(b)?,
                 }
@@ -510,7 +528,9 @@ pub fn signature(session_key: &[u8], data: &[u8]) -> [u8; 32] {
 /// Something the session received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEvent {
+    /// A message from the peer.
     Message(Message),
+    /// The peer answered our keepalive stamped with this time.
     KeepaliveAck(UTime),
 }
 

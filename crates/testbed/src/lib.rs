@@ -216,6 +216,10 @@ pub struct ClusterSpec {
     /// How long [`Cluster::start`] waits for an active manager and for
     /// every OSD to be up.
     pub daemon_timeout: Duration,
+    /// Monitors that speak only msgr1: `ms_bind_msgr2 = false`, the MonMap
+    /// and `mon_host` list only their `v1` addresses (as clusters made
+    /// before Nautilus, or configured so).
+    pub msgr1_only: bool,
 }
 
 impl Default for ClusterSpec {
@@ -233,6 +237,7 @@ impl Default for ClusterSpec {
             mgr_options: Vec::new(),
             osd_options: Vec::new(),
             daemon_timeout: Duration::from_secs(120),
+            msgr1_only: false,
         }
     }
 }
@@ -261,6 +266,12 @@ impl ClusterSpec {
     /// Sets [`ClusterSpec::classic_aes`].
     pub fn classic_aes(mut self, allow: bool) -> Self {
         self.classic_aes = allow;
+        self
+    }
+
+    /// Sets [`ClusterSpec::msgr1_only`].
+    pub fn msgr1_only(mut self, only: bool) -> Self {
+        self.msgr1_only = only;
         self
     }
 
@@ -595,7 +606,13 @@ impl Cluster {
             .collect();
         let mon_host = mons
             .iter()
-            .map(|m| format!("[v2:{},v1:{}]", m.v2_addr, m.v1_addr))
+            .map(|m| {
+                if spec.msgr1_only {
+                    format!("v1:{}", m.v1_addr)
+                } else {
+                    format!("[v2:{},v1:{}]", m.v2_addr, m.v1_addr)
+                }
+            })
             .collect::<Vec<_>>()
             .join(",");
         let fsid = random_fsid();
@@ -694,9 +711,12 @@ impl Cluster {
             cmd.args(["--auth-allowed-ciphers", "aes256k,aes"]);
         }
         for mon in self.lock_mons().iter() {
-            cmd.arg("--addv")
-                .arg(&mon.name)
-                .arg(format!("[v2:{},v1:{}]", mon.v2_addr, mon.v1_addr));
+            let addrs = if spec.msgr1_only {
+                format!("[v1:{}]", mon.v1_addr)
+            } else {
+                format!("[v2:{},v1:{}]", mon.v2_addr, mon.v1_addr)
+            };
+            cmd.arg("--addv").arg(&mon.name).arg(addrs);
         }
         cmd.arg(&monmap);
         run_tool(cmd)?;
@@ -751,6 +771,9 @@ impl Cluster {
         line(&mut conf, "mon_allow_pool_delete", "true");
         for (k, v) in daemons::global_defaults(spec) {
             line(&mut conf, k, &v);
+        }
+        if spec.msgr1_only {
+            line(&mut conf, "ms_bind_msgr2", "false");
         }
         for (k, v) in &spec.global_options {
             line(&mut conf, k, v);

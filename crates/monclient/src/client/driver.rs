@@ -10,12 +10,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ceph_msgr::connection::{CloseReason, ConnectOptions, Connection, Event, LastHeard, Sender};
+use ceph_msgr::connection::{
+    CloseReason, ConnectOptions, Connection, Event, LastHeard, Protocol, Sender,
+};
 use ceph_msgr::error::MsgrError;
 use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
-use ceph_types::{EntityName, LogPriority, UTime};
+use ceph_types::{EntityAddr, EntityAddrType, EntityName, EntityType, LogPriority, UTime};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -104,6 +106,8 @@ pub(super) struct Driver {
     last_error_changed: bool,
     /// Mode of the current session's connection.
     con_mode: Option<ConMode>,
+    /// Protocol of the current session's connection.
+    protocol: Option<Protocol>,
 }
 
 impl Driver {
@@ -126,6 +130,7 @@ impl Driver {
             last_error: None,
             last_error_changed: false,
             con_mode: None,
+            protocol: None,
         }
     }
 
@@ -180,7 +185,12 @@ impl Driver {
     fn carry_out(&mut self, ev_tx: &mpsc::UnboundedSender<ConnEvent>) {
         while let Some(action) = self.core.poll_action() {
             match action {
-                Action::Connect { conn, addr } => self.spawn_attempt(conn, addr, ev_tx.clone()),
+                Action::Connect {
+                    conn,
+                    addr,
+                    mon,
+                    targets,
+                } => self.spawn_attempt(conn, addr, mon, targets, ev_tx.clone()),
                 Action::Send { conn, tid, body } => {
                     if let Some(open) = self.conns.get(&conn) {
                         let mut msg =
@@ -262,6 +272,8 @@ impl Driver {
         &mut self,
         conn: ConnId,
         addr: SocketAddr,
+        mon: String,
+        targets: Vec<EntityAddr>,
         events: mpsc::UnboundedSender<ConnEvent>,
     ) {
         let mut opts = ConnectOptions::new(
@@ -271,23 +283,31 @@ impl Driver {
         );
         opts.connect_timeout = self.attempt_timeout;
         let attempt_timeout = self.attempt_timeout;
-        let Some(client) = self.core.auth_for_attempt() else {
-            let error = MonError::Config("no credentials to authenticate with".into());
+        if targets.is_empty() {
+            let error = MonError::Incompatible(format!(
+                "monitor {mon} ({addr}) has only msgr1 (v1) addresses, and msgr1 has no \
+                 secure mode, which ms_mon_client_mode requires"
+            ));
             let _ = events.send(ConnEvent::Failed { conn, error });
             return;
-        };
-        let mut auth = CephxAuth::with_client(client, self.core.modes());
+        }
+        let mut candidates = Vec::with_capacity(targets.len());
+        for target in targets {
+            let Some(client) = self.core.auth_for_attempt() else {
+                let error = MonError::Config("no credentials to authenticate with".into());
+                let _ = events.send(ConnEvent::Failed { conn, error });
+                return;
+            };
+            candidates.push((target, CephxAuth::with_client(client, self.core.modes())));
+        }
         let task = tokio::spawn(async move {
-            let ev = match Connection::connect(addr, &opts, &mut auth).await {
-                Ok(connection) => ConnEvent::Connected {
+            let ev = match race(mon, candidates, opts, attempt_timeout).await {
+                Ok((connection, auth)) => ConnEvent::Connected {
                     conn,
                     connection,
                     auth: Box::new(auth),
                 },
-                Err(e) => ConnEvent::Failed {
-                    conn,
-                    error: from_msgr(e, attempt_timeout),
-                },
+                Err(error) => ConnEvent::Failed { conn, error },
             };
             let _ = events.send(ev);
         });
@@ -306,6 +326,7 @@ impl Driver {
                 tracing::debug!(conn, peer = %connection.peer_addr(), mode = ?connection.mode(), "connection authenticated");
                 let global_id = connection.global_id();
                 let mode = connection.mode();
+                let protocol = connection.protocol();
                 let heard = connection.last_heard();
                 let (sender, mut rx) = connection.split();
                 let events = events.clone();
@@ -327,6 +348,7 @@ impl Driver {
                 self.core.handle_authenticated(conn, auth.client, now);
                 if self.core.active_conn() == Some(conn) {
                     self.con_mode = Some(mode);
+                    self.protocol = Some(protocol);
                 }
             }
             ConnEvent::Failed { conn, error } => {
@@ -373,11 +395,122 @@ impl Driver {
     }
 
     fn publish(&mut self) {
-        let current = self.status.borrow().is_current(&self.core, self.con_mode);
+        let current = self
+            .status
+            .borrow()
+            .is_current(&self.core, self.con_mode, self.protocol);
         if self.last_error_changed || !current {
             self.last_error_changed = false;
-            let fresh = Status::of(&self.core, &self.last_error, self.con_mode);
+            let fresh = Status::of(&self.core, &self.last_error, self.con_mode, self.protocol);
             self.status.send_replace(fresh);
         }
     }
+}
+
+/// How long the preferred (v2) address of a monitor runs alone before the
+/// next one (v1) is tried too; a failure of the preferred one starts the
+/// next at once. A v2 attempt on a v1 port fails on the first bytes, so an
+/// ambiguous `ip:port` answers in one v1 handshake.
+const FALLBACK_HEAD_START: Duration = Duration::from_millis(250);
+
+/// Connects to one monitor at the first of `candidates` to succeed:
+/// the preferred one first, each next one after [`FALLBACK_HEAD_START`]
+/// or as soon as every running attempt failed.
+async fn race(
+    mon: String,
+    candidates: Vec<(EntityAddr, CephxAuth)>,
+    opts: ConnectOptions,
+    attempt_timeout: Duration,
+) -> Result<(Connection, CephxAuth), MonError> {
+    let tried: Vec<EntityAddr> = candidates.iter().map(|(a, _)| *a).collect();
+    let mut waiting = candidates.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut failures: Vec<(EntityAddr, MsgrError)> = Vec::new();
+    let opts = std::sync::Arc::new(opts);
+    let mut start_next = |running: &mut tokio::task::JoinSet<_>| -> bool {
+        let Some((target, mut auth)) = waiting.next() else {
+            return false;
+        };
+        let opts = opts.clone();
+        running.spawn(async move {
+            let r = Connection::connect_to(&target, EntityType::Mon, &opts, &mut auth).await;
+            (target, r.map(|c| (c, auth)))
+        });
+        true
+    };
+    start_next(&mut running);
+    let mut more = true;
+    loop {
+        let head_start = tokio::time::sleep(FALLBACK_HEAD_START);
+        tokio::select! {
+            joined = running.join_next() => match joined {
+                Some(Ok((_, Ok(won)))) => return Ok(won),
+                Some(Ok((target, Err(e)))) => {
+                    tracing::debug!(%mon, %target, error = %e, "monitor address failed");
+                    failures.push((target, e));
+                    if running.is_empty() {
+                        more = more && start_next(&mut running);
+                        if !more && running.is_empty() {
+                            return Err(attempt_error(&mon, &tried, failures, attempt_timeout));
+                        }
+                    }
+                }
+                Some(Err(join)) => {
+                    failures.push((tried[0], MsgrError::Protocol(join.to_string())));
+                }
+                None => {
+                    more = more && start_next(&mut running);
+                    if !more {
+                        return Err(attempt_error(&mon, &tried, failures, attempt_timeout));
+                    }
+                }
+            },
+            _ = head_start, if more => {
+                more = start_next(&mut running);
+            }
+        }
+    }
+}
+
+/// The error for a monitor none of whose addresses worked. If every
+/// address answered with something that retrying cannot change (the peer
+/// speaks the other protocol, or neither, or refused our protocol
+/// version), a permanent [`MonError::Incompatible`] naming the monitor and
+/// what it said; otherwise the most telling transient error.
+fn attempt_error(
+    mon: &str,
+    tried: &[EntityAddr],
+    mut failures: Vec<(EntityAddr, MsgrError)>,
+    attempt_timeout: Duration,
+) -> MonError {
+    let permanent =
+        |e: &MsgrError| matches!(e, MsgrError::PeerBanner(_) | MsgrError::Incompatible(_));
+    if !failures.is_empty() && failures.iter().all(|(_, e)| permanent(e)) {
+        let said: Vec<String> = failures
+            .iter()
+            .map(|(a, e)| format!("at {a}: {e}"))
+            .collect();
+        let v1_tried = tried.iter().any(|a| a.ty == EntityAddrType::Legacy);
+        let hint = if !v1_tried
+            && failures
+                .iter()
+                .any(|(_, e)| matches!(e, MsgrError::PeerBanner(ceph_msgr::v1::PeerBanner::Msgr1)))
+        {
+            " (msgr1 was not tried: ms_mon_client_mode allows only secure, which msgr1 cannot do)"
+        } else {
+            ""
+        };
+        return MonError::Incompatible(format!("monitor {mon}: {}{hint}", said.join("; ")));
+    }
+    // Prefer what a non-permanent failure said (a refused connection, an
+    // auth verdict) over a banner mismatch of the other protocol.
+    let pick = failures
+        .iter()
+        .position(|(_, e)| !permanent(e))
+        .unwrap_or(0);
+    if failures.is_empty() {
+        return MonError::MonUnavailable(format!("monitor {mon}: no address to try"));
+    }
+    let (_, e) = failures.swap_remove(pick);
+    from_msgr(e, attempt_timeout)
 }

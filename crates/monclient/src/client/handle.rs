@@ -102,11 +102,18 @@ impl MonClient {
     pub fn start(opts: MonClientOptions) -> Result<MonClient, MonError> {
         let seed = opts.seed.unwrap_or_else(rand::random);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        // Monitors from DNS SRV records keep their names and ranks (unless
+        // the caller replaced the addresses).
+        let srv = match &opts.config {
+            Some(cfg) if cfg.mon_addrs == opts.mon_addrs => &cfg.mon_srv[..],
+            _ => &[],
+        };
         let core = Core::new(opts.session.clone(), &opts.mon_addrs, seed)?
+            .with_srv_mons(srv)
             .with_credentials(opts.name.clone(), opts.key.clone(), opts.service_ticket_ttl)
             .with_local_config(opts.modes.clone(), opts.config.clone());
         let (call_tx, call_rx) = mpsc::unbounded_channel();
-        let (status_tx, status_rx) = watch::channel(Status::of(&core, &None, None));
+        let (status_tx, status_rx) = watch::channel(Status::of(&core, &None, None, None));
         let rotating_margin = crate::tickets::needs_rotating_secrets(&opts.name)
             .then(|| crate::tickets::rotating_margin(opts.service_ticket_ttl));
         let driver = Driver::new(core, &opts, status_tx, events.clone());

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ceph_msgr::connection::Protocol;
 use ceph_msgr::frame::ConMode;
 use ceph_types::MonMap;
 
@@ -47,6 +48,9 @@ pub struct Status {
     pub clock_skew: Option<String>,
     /// Renewals done over sessions so far.
     pub renewals: RenewalCounts,
+    /// The messenger protocol of the current session (`None` before the
+    /// first one).
+    pub protocol: Option<Protocol>,
 }
 
 impl Status {
@@ -55,6 +59,7 @@ impl Status {
         core: &Core,
         last_error: &Option<Arc<MonError>>,
         con_mode: Option<ConMode>,
+        protocol: Option<Protocol>,
     ) -> Status {
         let (config, config_received) = core.central_config();
         Status {
@@ -74,13 +79,19 @@ impl Status {
             rotating_secrets: core.rotating_secrets(),
             clock_skew: core.clock_skew(),
             renewals: core.renewals(),
+            protocol,
         }
     }
 
     /// Whether this still shows `core` as it is (shared parts compare by
     /// identity, not content). Reads the core in place, so the driver can
     /// ask after every event without building a new status.
-    pub(super) fn is_current(&self, core: &Core, con_mode: Option<ConMode>) -> bool {
+    pub(super) fn is_current(
+        &self,
+        core: &Core,
+        con_mode: Option<ConMode>,
+        protocol: Option<Protocol>,
+    ) -> bool {
         fn same<T>(shown: &Option<Arc<T>>, now: Option<&T>) -> bool {
             shown.as_deref().map(|t| t as *const T) == now.map(|t| t as *const T)
         }
@@ -97,6 +108,7 @@ impl Status {
             && self.config_received == config_received
             && same(&self.client_config, core.effective_config().as_deref())
             && self.con_mode == con_mode
+            && self.protocol == protocol
             && same(&self.rotating_secrets, core.rotating_secrets().as_deref())
             && self.renewals == core.renewals()
             && self.clock_skew == core.clock_skew()

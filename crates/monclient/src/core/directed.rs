@@ -147,9 +147,12 @@ impl Core {
         d.attempt_deadline = Some(now + self.cfg.hunt_interval);
         self.directed_conns.insert(conn, tid);
         tracing::debug!(tid, mon = %mon.name, attempt = d.attempts, "directed request: connecting");
+        let targets = self.allowed_targets(&mon);
         self.actions.push_back(Action::Connect {
             conn,
             addr: mon.addr,
+            mon: mon.name.clone(),
+            targets,
         });
     }
 

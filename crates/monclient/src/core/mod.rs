@@ -43,7 +43,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ceph_denc::Decode;
-use ceph_types::{EntityAddrVec, MonMap};
+use ceph_msgr::frame::ConMode;
+use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec, MonMap};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -148,9 +149,38 @@ impl Default for SessionConfig {
 pub struct MonEntry {
     pub name: String,
     pub rank: Option<usize>,
+    /// The address that identifies the monitor (its preferred one).
     pub addr: SocketAddr,
     pub priority: u16,
     pub weight: u16,
+    /// Where to connect, preferred first (a `v2` address before a `v1`
+    /// one); the driver races them.
+    pub targets: Vec<EntityAddr>,
+}
+
+impl MonEntry {
+    /// An entry for the addresses of one monitor, v2 preferred; `None` if
+    /// none has an IP and port.
+    pub fn from_addrs(name: String, rank: Option<usize>, addrs: &EntityAddrVec) -> Option<Self> {
+        let mut targets: Vec<EntityAddr> = addrs
+            .addrs
+            .iter()
+            .filter(|a| a.addr.is_some())
+            .filter(|a| matches!(a.ty, EntityAddrType::Msgr2 | EntityAddrType::Legacy))
+            .cloned()
+            .collect();
+        // Stable: v2 first, otherwise as given.
+        targets.sort_by_key(|a| a.ty != EntityAddrType::Msgr2);
+        targets.dedup();
+        Some(MonEntry {
+            name,
+            rank,
+            addr: targets.first()?.addr?,
+            priority: 0,
+            weight: 0,
+            targets,
+        })
+    }
 }
 
 /// The answer to a monitor command.
@@ -174,9 +204,17 @@ pub struct MapVersions {
 /// What the driver must do.
 #[derive(Debug)]
 pub enum Action {
-    /// Open and authenticate a connection to `addr`, then report
-    /// `handle_connected` or `handle_closed` for `conn`.
-    Connect { conn: ConnId, addr: SocketAddr },
+    /// Open and authenticate a connection to monitor `mon` (identified by
+    /// `addr`) at one of `targets` (v2 preferred, raced with v1), then
+    /// report `handle_connected` or `handle_closed` for `conn`. Empty
+    /// `targets`: none the configuration allows (msgr1 cannot do secure
+    /// mode); the driver reports that as a permanent failure.
+    Connect {
+        conn: ConnId,
+        addr: SocketAddr,
+        mon: String,
+        targets: Vec<EntityAddr>,
+    },
     /// Send a message on an established connection.
     Send { conn: ConnId, tid: u64, body: Body },
     /// Send a KEEPALIVE2 on an established connection.
@@ -341,19 +379,13 @@ impl Core {
             .iter()
             .enumerate()
             .filter_map(|(i, av)| {
-                let addr = av.v2()?.addr?;
-                Some(MonEntry {
-                    name: format!("noname-{}", (b'a' + (i % 26) as u8) as char),
-                    rank: None,
-                    addr,
-                    priority: 0,
-                    weight: 0,
-                })
+                let name = format!("noname-{}", (b'a' + (i % 26) as u8) as char);
+                MonEntry::from_addrs(name, None, av)
             })
             .collect();
         if mons.is_empty() {
             return Err(MonError::Config(
-                "no monitor address with a msgr2 (v2) endpoint in mon_host".into(),
+                "no monitor address (v1 or v2) with an IP and port in mon_host".into(),
             ));
         }
         // The MonMap, and the central configuration for this client (as
@@ -404,6 +436,23 @@ impl Core {
             credentials: None,
             layers: central::Layers::new(cfg.clone()),
         })
+    }
+
+    /// Names, priorities and weights for the initial monitors from DNS SRV
+    /// records (`srv[i]` describes the `i`-th address vector given to
+    /// [`Core::new`]); the hunt tries lower priorities first and shares
+    /// first tries among equal ones by weight.
+    pub fn with_srv_mons(mut self, srv: &[ceph_config::SrvMon]) -> Self {
+        for (mon, s) in self.mons.iter_mut().zip(srv) {
+            if MonEntry::from_addrs(String::new(), None, &s.addrs)
+                .is_some_and(|e| e.targets == mon.targets)
+            {
+                mon.name = s.name.clone();
+                mon.priority = s.priority;
+                mon.weight = s.weight;
+            }
+        }
+        self
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -607,6 +656,8 @@ impl Core {
         self.actions.push_back(Action::Connect {
             conn,
             addr: mon.addr,
+            mon: mon.name.clone(),
+            targets: self.allowed_targets(&mon),
         });
         let attempt = Attempt {
             mon,
@@ -614,6 +665,17 @@ impl Core {
             probe,
         };
         self.attempts.insert(conn, attempt);
+    }
+
+    /// The addresses of `mon` the configured connection modes can use:
+    /// msgr1 has no secure mode, so its addresses need `crc` allowed.
+    pub(crate) fn allowed_targets(&self, mon: &MonEntry) -> Vec<EntityAddr> {
+        let v1_ok = self.modes().contains(&ConMode::Crc);
+        mon.targets
+            .iter()
+            .filter(|a| v1_ok || a.ty != EntityAddrType::Legacy)
+            .cloned()
+            .collect()
     }
 
     /// Drops the session (if any) and hunts for a new one.
@@ -1092,13 +1154,10 @@ impl Core {
             .enumerate()
             .filter_map(|(rank, name)| {
                 let info = map.mon_info.get(name)?;
-                Some(MonEntry {
-                    name: name.clone(),
-                    rank: Some(rank),
-                    addr: info.public_addrs.v2()?.addr?,
-                    priority: info.priority,
-                    weight: info.weight,
-                })
+                let mut entry = MonEntry::from_addrs(name.clone(), Some(rank), &info.public_addrs)?;
+                entry.priority = info.priority;
+                entry.weight = info.weight;
+                Some(entry)
             })
             .collect();
         tracing::debug!(epoch, mons = mons.len(), "got monmap");
@@ -1115,7 +1174,15 @@ impl Core {
         // A map that no longer has our monitor at the address we use means
         // we are talking to the wrong one.
         if let Some(a) = &mut self.active {
-            match self.mons.iter().find(|m| m.addr == a.mon.addr) {
+            // The same monitor: an address in common (the MonMap may list
+            // a v2 address where we reached its v1 one, or the reverse).
+            let same = |m: &&MonEntry| {
+                m.addr == a.mon.addr
+                    || m.targets
+                        .iter()
+                        .any(|t| a.mon.targets.iter().any(|u| u.addr == t.addr))
+            };
+            match self.mons.iter().find(same) {
                 Some(m) => a.mon = m.clone(),
                 None => self.reopen(now, "monitor left the monmap"),
             }

@@ -254,7 +254,7 @@ fn command_deadline_and_shutdown() {
 }
 
 #[test]
-fn parallel_zero_means_all_and_no_v2_is_a_config_error() {
+fn parallel_zero_means_all() {
     let now = Instant::now();
     let cfg = SessionConfig {
         hunt_parallel: 0,
@@ -263,9 +263,55 @@ fn parallel_zero_means_all_and_no_v2_is_a_config_error() {
     let mut c = Core::new(cfg, &addrs(5), 3).unwrap();
     c.start(now);
     assert_eq!(connects(&drain(&mut c)).len(), 5);
-    let v1_only: Vec<EntityAddrVec> = vec!["v1:127.0.0.1:6789".parse().unwrap()];
+}
+
+/// The addresses the first Connect carries.
+fn first_targets(c: &mut Core) -> Vec<String> {
+    drain(c)
+        .iter()
+        .find_map(|a| match a {
+            Action::Connect { targets, .. } => {
+                Some(targets.iter().map(|t| t.to_string()).collect())
+            }
+            _ => None,
+        })
+        .expect("a connect")
+}
+
+#[test]
+fn targets_follow_the_address_rules_and_the_modes() {
+    let now = Instant::now();
+    let cases: [(&str, &[&str]); 5] = [
+        ("v1:127.0.0.1:6789", &["v1:127.0.0.1:6789/0"]),
+        ("127.0.0.1:6789", &["v1:127.0.0.1:6789/0"]),
+        ("127.0.0.1:3300", &["v2:127.0.0.1:3300/0"]),
+        ("127.0.0.1", &["v2:127.0.0.1:3300/0", "v1:127.0.0.1:6789/0"]),
+        // Any other port: both protocols on it, v2 first.
+        (
+            "127.0.0.1:7000",
+            &["v2:127.0.0.1:7000/0", "v1:127.0.0.1:7000/0"],
+        ),
+    ];
+    for (mon_host, want) in cases {
+        let addrs = ceph_config::parse_mon_host(mon_host).unwrap();
+        let mut c = Core::new(SessionConfig::default(), &addrs, 1).unwrap();
+        c.start(now);
+        assert_eq!(first_targets(&mut c), want, "{mon_host}");
+        // Secure only: msgr1 has no secure mode, so its addresses drop out.
+        let mut c = Core::new(SessionConfig::default(), &addrs, 1)
+            .unwrap()
+            .with_local_config(vec![ConMode::Secure], None);
+        c.start(now);
+        let v2_only: Vec<&str> = want
+            .iter()
+            .copied()
+            .filter(|a| a.starts_with("v2"))
+            .collect();
+        assert_eq!(first_targets(&mut c), v2_only, "{mon_host} secure");
+    }
+    let nothing: Vec<EntityAddrVec> = vec![EntityAddrVec::new(vec![])];
     assert!(matches!(
-        Core::new(SessionConfig::default(), &v1_only, 1),
+        Core::new(SessionConfig::default(), &nothing, 1),
         Err(MonError::Config(_))
     ));
 }
@@ -373,7 +419,7 @@ fn connect_addrs(actions: &[Action]) -> Vec<(ConnId, SocketAddr)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Connect { conn, addr } => Some((*conn, *addr)),
+            Action::Connect { conn, addr, .. } => Some((*conn, *addr)),
             _ => None,
         })
         .collect()

@@ -15,9 +15,30 @@ use std::time::{Duration, Instant};
 
 use ceph_auth::{EntityName, Keyring};
 use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
-use ceph_testbed::Cluster;
+use ceph_testbed::{Cluster, ClusterSpec, MonInfo};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
+
+/// True in the msgr1 variant of a suite: the same source built as a
+/// second test binary whose name ends in `_v1` (see Cargo.toml), run
+/// against monitors that speak only msgr1.
+pub fn msgr1() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_v1")
+}
+
+/// A spec for `mons` monitors, msgr1-only in the msgr1 variant.
+pub fn spec(mons: usize) -> ClusterSpec {
+    ClusterSpec::with_mons(mons).msgr1_only(msgr1())
+}
+
+/// The address a client uses for `mon`: v1 in the msgr1 variant.
+pub fn client_addr(mon: &MonInfo) -> std::net::SocketAddr {
+    if msgr1() {
+        mon.v1_addr
+    } else {
+        mon.v2_addr
+    }
+}
 
 /// Each command's own deadline.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -70,6 +91,7 @@ pub fn error_kind(e: &MonError) -> &'static str {
         MonError::Protocol(_) => "Protocol",
         MonError::Messenger(_) => "Messenger",
         MonError::Io(_) => "Io",
+        MonError::Incompatible(_) => "Incompatible",
     }
 }
 
@@ -415,7 +437,7 @@ pub fn assert_active_on_live_mon(client: &MonClient, cluster: &Cluster) -> Strin
             let info = cluster
                 .mon(mon)
                 .expect("the client names a monitor of the cluster");
-            assert_eq!(*addr, info.v2_addr, "client's address for mon.{mon}");
+            assert_eq!(*addr, client_addr(&info), "client's address for mon.{mon}");
             let pid = info
                 .pid
                 .unwrap_or_else(|| panic!("client active on mon.{mon}, which is not running"));

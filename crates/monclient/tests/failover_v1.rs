@@ -1,0 +1,5 @@
+//! The `failover` suite against monitors that speak only msgr1: the same
+//! source, which tells the variant by this binary's name.
+
+#[path = "failover.rs"]
+mod suite;
