@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Demo: start a 3-monitor cluster with the testbed and query it with `monc`.
+# Demo: start a small whole cluster (3 monitors, a manager, 3 memstore OSDs,
+# a pool) with the testbed and query it with `monc`.
 # Usage: scripts/demo.sh [--hold]   (--hold: keep the cluster until Ctrl-C)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,8 +33,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting a 3-monitor cluster"
-"$target_dir/release/testbed" up --mons 3 --dir "$work" >"$work/testbed.log" 2>&1 &
+echo "== starting a cluster: 3 monitors, a manager, 3 memstore OSDs, a pool"
+"$target_dir/release/testbed" up --mons 3 --mgr --osds 3 --pool demo --dir "$work" >"$work/testbed.log" 2>&1 &
 testbed_pid=$!
 for _ in $(seq 1 360); do
   grep -q '^testbed: ready' "$work/testbed.log" && break
@@ -72,7 +73,7 @@ cat <<USAGE
 The cluster lives until this script exits (run with --hold to keep it). Against it:
   $monc -c $conf -k $keyring status
   CEPH_CONF=$conf $monc status
-Start your own:  $target_dir/release/testbed up --mons 3 --dir DIR   (Ctrl-C stops it)
+Start your own:  $target_dir/release/testbed up --mons 3 --mgr --osds 3 --dir DIR   (Ctrl-C stops it)
 USAGE
 
 if $hold; then

@@ -1,10 +1,14 @@
-//! Throwaway Ceph monitor clusters for tests and demos.
+//! Throwaway Ceph clusters for tests and demos.
 //!
 //! [`Cluster::start`] runs real `ceph-mon` processes on 127.0.0.1, with all of
 //! their state (keys, monmap, config, stores, logs, sockets) in a fresh
-//! temporary directory, and waits until every monitor is in quorum. The
-//! cluster owns its monitor processes: it can kill, stop, continue and restart
-//! them, and dropping it kills them all and removes the directory.
+//! temporary directory, and waits until every monitor is in quorum. On
+//! demand it adds managers (`ceph-mgr`) and memstore OSDs (`ceph-osd` keeping
+//! data in memory, no disks) and waits until a manager is active and every
+//! OSD is up ([`ClusterSpec::mgrs`], [`ClusterSpec::osds`]). The cluster owns
+//! its processes: it can kill, stop, continue and restart them (monitors by
+//! name, `a`; the others as `mgr.x`, `osd.0`), and dropping it kills them
+//! all and removes the directory.
 //!
 //! ```no_run
 //! use ceph_testbed::{Cluster, ClusterSpec};
@@ -31,6 +35,7 @@
 //! - `CEPH_RELEASES_DIR`: where those chroots are (default
 //!   `/var/cache/monc-ceph-releases`).
 
+mod daemons;
 mod isolation;
 mod runtime;
 
@@ -140,6 +145,29 @@ pub enum Error {
     /// Peer isolation cannot be set up here, or was not asked for.
     #[error("peer isolation: {0}")]
     Isolation(String),
+    /// No manager or OSD has this name (`mgr.x`, `osd.0`).
+    #[error("no daemon named {0:?}")]
+    UnknownDaemon(String),
+    /// A manager or OSD exited while we waited for it.
+    #[error("{name} exited ({status})\n{logs}")]
+    DaemonExited {
+        /// The daemon (`osd.0`, `mgr.x`).
+        name: String,
+        /// Its exit status, as text.
+        status: String,
+        /// The tail of its logs.
+        logs: String,
+    },
+    /// Managers or OSDs did not become ready in time.
+    #[error("no {what} after {timeout:?} (last: {last})")]
+    DaemonsNotReady {
+        /// What was awaited.
+        what: String,
+        /// How long we waited.
+        timeout: Duration,
+        /// The last observation.
+        last: String,
+    },
 }
 
 /// Result alias for this crate.
@@ -175,6 +203,19 @@ pub struct ClusterSpec {
     /// monitors (not from clients). Needs root, cgroup v2 and `nft`;
     /// [`Cluster::start`] fails if they are missing.
     pub peer_isolation: bool,
+    /// Number of managers (`mgr.x`, `mgr.y`, ...). The first to start
+    /// becomes active, the others standbys.
+    pub mgrs: usize,
+    /// Number of memstore OSDs (`osd.0`, ...), each under a host bucket
+    /// of its own (`host0`, ...) below `root=default`.
+    pub osds: usize,
+    /// Extra `key = value` lines for the `[mgr]` section.
+    pub mgr_options: Vec<(String, String)>,
+    /// Extra `key = value` lines for the `[osd]` section.
+    pub osd_options: Vec<(String, String)>,
+    /// How long [`Cluster::start`] waits for an active manager and for
+    /// every OSD to be up.
+    pub daemon_timeout: Duration,
 }
 
 impl Default for ClusterSpec {
@@ -187,6 +228,11 @@ impl Default for ClusterSpec {
             start_attempts: 5,
             classic_aes: false,
             peer_isolation: false,
+            mgrs: 0,
+            osds: 0,
+            mgr_options: Vec::new(),
+            osd_options: Vec::new(),
+            daemon_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -221,6 +267,30 @@ impl ClusterSpec {
     /// Sets [`ClusterSpec::peer_isolation`].
     pub fn peer_isolation(mut self, enable: bool) -> Self {
         self.peer_isolation = enable;
+        self
+    }
+
+    /// Sets [`ClusterSpec::mgrs`].
+    pub fn mgrs(mut self, count: usize) -> Self {
+        self.mgrs = count;
+        self
+    }
+
+    /// Sets [`ClusterSpec::osds`].
+    pub fn osds(mut self, count: usize) -> Self {
+        self.osds = count;
+        self
+    }
+
+    /// Adds an `[osd]` option.
+    pub fn osd(mut self, key: &str, value: &str) -> Self {
+        self.osd_options.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a `[mgr]` option.
+    pub fn mgr(mut self, key: &str, value: &str) -> Self {
+        self.mgr_options.push((key.into(), value.into()));
         self
     }
 }
@@ -288,6 +358,8 @@ pub struct Cluster {
     runtime: CephRuntime,
     mon_host: String,
     mons: Mutex<Vec<MonSlot>>,
+    /// Managers and OSDs.
+    daemons: Mutex<Vec<daemons::DaemonSlot>>,
     /// Per-monitor cgroups and the cluster's nftables table, if asked for.
     isolation: Option<Mutex<isolation::PeerIsolation>>,
 }
@@ -549,6 +621,7 @@ impl Cluster {
             runtime,
             mon_host,
             mons: Mutex::new(mons),
+            daemons: Mutex::new(daemons::slots_for(spec)),
             isolation,
         };
         // From here on, Drop cleans up processes, ports and the directory.
@@ -559,12 +632,13 @@ impl Cluster {
         }
         cluster.wait_for_quorum_inner(&names, spec.quorum_timeout, QuorumWait::Initial)?;
         cluster.refresh_ranks()?;
+        cluster.start_daemons(spec)?;
         Ok(cluster)
     }
 
     /// Writes keys, monmap and config, and runs `ceph-mon --mkfs` for each monitor.
     fn provision(&self, spec: &ClusterSpec) -> Result<()> {
-        for sub in ["run", "log", "mon"] {
+        for sub in ["run", "log", "mon", "mgr", "osd"] {
             fs::create_dir_all(self.root.join(sub)).map_err(io_err(format!("creating {sub}")))?;
         }
         let mon_keyring = self.mon_keyring_path();
@@ -611,6 +685,7 @@ impl Cluster {
             .arg("--import-keyring")
             .arg(&admin_keyring);
         run_tool(cmd)?;
+        self.provision_daemon_keys(&mon_keyring)?;
 
         let monmap = self.root.join("monmap");
         let mut cmd = self.runtime.command("monmaptool");
@@ -674,6 +749,9 @@ impl Cluster {
         line(&mut conf, "ms_bind_retry_count", "1");
         line(&mut conf, "ms_bind_retry_delay", "1");
         line(&mut conf, "mon_allow_pool_delete", "true");
+        for (k, v) in daemons::global_defaults(spec) {
+            line(&mut conf, k, &v);
+        }
         for (k, v) in &spec.global_options {
             line(&mut conf, k, v);
         }
@@ -722,6 +800,8 @@ impl Cluster {
             "log_file",
             &format!("{dir}/log/$cluster-$name.$pid.log"),
         );
+
+        daemons::render_conf(&mut conf, &self.root, spec);
 
         for mon in self.lock_mons().iter() {
             let _ = writeln!(conf, "\n[mon.{}]", mon.name);
@@ -1059,8 +1139,13 @@ impl Cluster {
         })
     }
 
-    /// SIGKILLs the named monitor and reaps it. A no-op if it is not running.
+    /// SIGKILLs the named monitor (`a`), manager (`mgr.x`) or OSD (`osd.0`)
+    /// and reaps it. A no-op if it is not running.
     pub fn kill(&self, name: &str) -> Result<()> {
+        if daemons::is_daemon_entity(name) {
+            return self.kill_daemon(name);
+        }
+        let name = name.strip_prefix("mon.").unwrap_or(name);
         self.with_slot(name, |slot| {
             if let Some(mut child) = slot.child.take() {
                 // An already-exited child makes kill() fail; wait() still reaps it.
@@ -1073,16 +1158,30 @@ impl Cluster {
         })
     }
 
-    /// Freezes the named monitor with SIGSTOP (it keeps its sockets open).
-    /// Returns once the kernel reports it stopped (or after 5 s).
+    /// Freezes the named monitor, manager or OSD with SIGSTOP (it keeps its
+    /// sockets open). Returns once the kernel reports it stopped (or after 5 s).
     pub fn stop(&self, name: &str) -> Result<()> {
-        self.signal(name, libc::SIGSTOP, true)
+        if daemons::is_daemon_entity(name) {
+            return self.signal_daemon(name, libc::SIGSTOP, true);
+        }
+        self.signal(
+            name.strip_prefix("mon.").unwrap_or(name),
+            libc::SIGSTOP,
+            true,
+        )
     }
 
-    /// Resumes a monitor frozen by [`Cluster::stop`] with SIGCONT; returns
+    /// Resumes a daemon frozen by [`Cluster::stop`] with SIGCONT; returns
     /// once the kernel reports it no longer stopped (or after 5 s).
     pub fn cont(&self, name: &str) -> Result<()> {
-        self.signal(name, libc::SIGCONT, false)
+        if daemons::is_daemon_entity(name) {
+            return self.signal_daemon(name, libc::SIGCONT, false);
+        }
+        self.signal(
+            name.strip_prefix("mon.").unwrap_or(name),
+            libc::SIGCONT,
+            false,
+        )
     }
 
     /// Sends `signal`, then waits until the process is (or is not) stopped:
@@ -1105,9 +1204,15 @@ impl Cluster {
         })
     }
 
-    /// Stops the named monitor (SIGTERM, SIGKILL after 10 s) and starts it
-    /// again with the same data and ports. Does not wait for quorum.
+    /// Stops the named monitor, manager or OSD (SIGTERM, SIGKILL after
+    /// 10 s) and starts it again with the same data (a memstore OSD comes
+    /// back empty and recovers from its peers). Does not wait for quorum or
+    /// for the daemon to be up.
     pub fn restart(&self, name: &str) -> Result<()> {
+        if daemons::is_daemon_entity(name) {
+            return self.restart_daemon(name);
+        }
+        let name = name.strip_prefix("mon.").unwrap_or(name);
         self.with_slot(name, |slot| {
             if let Some(mut child) = slot.child.take() {
                 let pid = child.id();
@@ -1308,6 +1413,14 @@ fn parse_quorum_names(out: &Output) -> Result<Vec<String>, String> {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        // OSDs and managers first: without monitors they would hang on
+        // their way out.
+        for slot in self.lock_daemons().iter_mut().rev() {
+            if let Some(mut child) = slot.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
         let mut mons = self.lock_mons();
         let mut ports = Vec::new();
         for slot in mons.iter_mut() {

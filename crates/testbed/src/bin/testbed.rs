@@ -1,5 +1,5 @@
-//! `testbed up --mons 3 [--dir D]`: run a local monitor cluster in the
-//! foreground until SIGINT/SIGTERM, then tear it down.
+//! `testbed up --mons 3 [--mgr | --mgrs N] [--osds N] [--dir D]`: run a
+//! local cluster in the foreground until SIGINT/SIGTERM, then tear it down.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +24,19 @@ enum Commands {
         /// Number of monitors.
         #[arg(long, default_value_t = 3)]
         mons: usize,
+        /// Start one manager (same as --mgrs 1).
+        #[arg(long, conflicts_with = "mgrs")]
+        mgr: bool,
+        /// Number of managers (the first active, the others standbys).
+        #[arg(long, default_value_t = 0)]
+        mgrs: usize,
+        /// Number of memstore OSDs (data in memory, no disks).
+        #[arg(long, default_value_t = 0)]
+        osds: usize,
+        /// Create a replicated pool of this name (8 PGs) and wait until its
+        /// PGs are active+clean (needs --osds and a manager).
+        #[arg(long)]
+        pool: Option<String>,
         /// Also write ceph.conf and ceph.client.admin.keyring here.
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -71,12 +84,17 @@ fn install_signal_handlers() {
 fn main() -> ExitCode {
     let Commands::Up {
         mons,
+        mgr,
+        mgrs,
+        osds,
+        pool,
         dir,
         global_options,
         mon_options,
         timeout,
         classic_aes,
     } = Cli::parse().command;
+    let mgrs = if mgr { 1 } else { mgrs };
     // Before starting mons, so an early Ctrl-C still runs Drop.
     install_signal_handlers();
 
@@ -86,9 +104,12 @@ fn main() -> ExitCode {
         mon_options,
         quorum_timeout: Duration::from_secs(timeout),
         classic_aes,
+        mgrs,
+        osds,
+        daemon_timeout: Duration::from_secs(timeout),
         ..ClusterSpec::default()
     };
-    eprintln!("testbed: starting {mons} monitor(s)...");
+    eprintln!("testbed: starting {mons} monitor(s), {mgrs} manager(s), {osds} OSD(s)...");
     let cluster = match Cluster::start(spec) {
         Ok(cluster) => cluster,
         Err(e) => {
@@ -96,6 +117,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(pool) = &pool {
+        if let Err(e) = cluster.create_pool(pool, 8, Duration::from_secs(timeout)) {
+            eprintln!("testbed: pool {pool}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let (conf, keyring) = match &dir {
         Some(dir) => match cluster.write_client_files(dir) {
             Ok(conf) => (conf, dir.join("ceph.client.admin.keyring")),
@@ -120,6 +147,22 @@ fn main() -> ExitCode {
             mon.pid.map_or("-".into(), |p| p.to_string())
         );
     }
+    for id in cluster.mgr_ids() {
+        let entity = format!("mgr.{id}");
+        let pid = cluster.daemon_pid(&entity).ok().flatten();
+        println!(
+            "  {entity} pid {}",
+            pid.map_or("-".into(), |p| p.to_string())
+        );
+    }
+    for id in cluster.osd_ids() {
+        let entity = format!("osd.{id}");
+        let pid = cluster.daemon_pid(&entity).ok().flatten();
+        println!(
+            "  {entity} (memstore) pid {}",
+            pid.map_or("-".into(), |p| p.to_string())
+        );
+    }
     println!("mon_host = {}", cluster.mon_host());
     println!("conf     = {}", conf.display());
     println!("keyring  = {}", keyring.display());
@@ -137,7 +180,7 @@ fn main() -> ExitCode {
     while !SHUTDOWN.load(Ordering::SeqCst) {
         thread::sleep(Duration::from_millis(200));
     }
-    eprintln!("testbed: stopping monitors");
+    eprintln!("testbed: stopping the cluster");
     drop(cluster);
     eprintln!("testbed: done");
     ExitCode::SUCCESS
