@@ -397,45 +397,120 @@ fn parse_arg(obj: &Map<String, Value>) -> Result<ArgDesc, MatchError> {
     })
 }
 
+fn descriptions_object(bytes: &[u8]) -> Result<Map<String, Value>, MatchError> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(obj)) => Ok(obj),
+        Ok(_) => Err(MatchError::BadDescriptions("not an object".into())),
+        Err(e) => Err(MatchError::BadDescriptions(e.to_string())),
+    }
+}
+
+/// One signature of the descriptions, or `None` for one the CLI does not
+/// offer (`avail` without `cli`, or not starting with a literal word).
+fn parse_command(tag: &str, cmd: &Value) -> Result<Option<CommandDesc>, MatchError> {
+    let Some(sig) = cmd.get("sig").and_then(Value::as_array) else {
+        return Err(MatchError::BadDescriptions(format!("{tag} has no sig")));
+    };
+    if let Some(avail) = cmd.get("avail").and_then(Value::as_str) {
+        if !avail.contains("cli") {
+            return Ok(None);
+        }
+    }
+    let mut parts = Vec::new();
+    for p in sig {
+        match p {
+            Value::String(s) => parts.push(SigPart::Literal(s.clone())),
+            Value::Object(o) => parts.push(SigPart::Arg(parse_arg(o)?)),
+            _ => return Err(MatchError::BadDescriptions("bad signature element".into())),
+        }
+    }
+    if !matches!(parts.first(), Some(SigPart::Literal(_))) {
+        return Ok(None);
+    }
+    let s = |k: &str| cmd.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    Ok(Some(CommandDesc {
+        sig: parts,
+        help: s("help"),
+        module: s("module"),
+        perm: s("perm"),
+        flags: cmd.get("flags").and_then(Value::as_u64).unwrap_or(0),
+    }))
+}
+
+/// One signature of a `get_command_descriptions` answer on its own, to be
+/// stored and parsed later with only the ones a command may need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescriptionEntry {
+    /// The signature's first word (`osd`), empty when it has none.
+    pub first_word: String,
+    /// The signature's JSON object, as text.
+    pub json: Vec<u8>,
+}
+
+/// Splits the JSON `get_command_descriptions` returns into its signatures,
+/// in the published order. Each is checked as [`CommandTable::from_json`]
+/// would, so a table made of any of them cannot fail for a reason the
+/// whole would not.
+pub fn description_entries(bytes: &[u8]) -> Result<Vec<DescriptionEntry>, MatchError> {
+    let obj = descriptions_object(bytes)?;
+    let mut out = Vec::with_capacity(obj.len());
+    for (tag, cmd) in &obj {
+        parse_command(tag, cmd)?;
+        let first_word = cmd
+            .get("sig")
+            .and_then(Value::as_array)
+            .and_then(|sig| sig.first())
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let json =
+            serde_json::to_vec(cmd).map_err(|e| MatchError::BadDescriptions(e.to_string()))?;
+        out.push(DescriptionEntry { first_word, json });
+    }
+    Ok(out)
+}
+
+/// Whether a table of only the signatures whose first word passes this test
+/// turns `words` into the same command, or the same error, as the whole
+/// table: a signature whose first word the first of `words` does not
+/// begin (`ceph` matches words by prefix) matches no word, and loses to
+/// any that matches one. False when no word is given.
+pub fn first_word_may_match(first_word: &str, words: &[String]) -> bool {
+    words
+        .first()
+        .is_some_and(|w| first_word.starts_with(w.as_str()))
+}
+
 impl CommandTable {
     /// Parses the JSON `get_command_descriptions` returns. Signatures not
     /// meant for the CLI (`avail` without `cli`) are left out, as `ceph`
     /// does.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MatchError> {
-        let v: Value = serde_json::from_slice(bytes)
-            .map_err(|e| MatchError::BadDescriptions(e.to_string()))?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| MatchError::BadDescriptions("not an object".into()))?;
+        let obj = descriptions_object(bytes)?;
         let mut commands = Vec::new();
-        for (tag, cmd) in obj {
-            let Some(sig) = cmd.get("sig").and_then(Value::as_array) else {
-                return Err(MatchError::BadDescriptions(format!("{tag} has no sig")));
-            };
-            if let Some(avail) = cmd.get("avail").and_then(Value::as_str) {
-                if !avail.contains("cli") {
-                    continue;
-                }
+        for (tag, cmd) in &obj {
+            if let Some(c) = parse_command(tag, cmd)? {
+                commands.push(c);
             }
-            let mut parts = Vec::new();
-            for p in sig {
-                match p {
-                    Value::String(s) => parts.push(SigPart::Literal(s.clone())),
-                    Value::Object(o) => parts.push(SigPart::Arg(parse_arg(o)?)),
-                    _ => return Err(MatchError::BadDescriptions("bad signature element".into())),
-                }
+        }
+        Ok(CommandTable {
+            commands,
+            style: CliStyle::default(),
+        })
+    }
+
+    /// A table of some of the signatures [`description_entries`] split out,
+    /// in the order given (each entry's `json`).
+    pub fn from_entries<'a>(
+        entries: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Self, MatchError> {
+        let mut commands = Vec::new();
+        for json in entries {
+            let cmd: Value = serde_json::from_slice(json)
+                .map_err(|e| MatchError::BadDescriptions(e.to_string()))?;
+            if let Some(c) = parse_command("entry", &cmd)? {
+                commands.push(c);
             }
-            if !matches!(parts.first(), Some(SigPart::Literal(_))) {
-                continue;
-            }
-            let s = |k: &str| cmd.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            commands.push(CommandDesc {
-                sig: parts,
-                help: s("help"),
-                module: s("module"),
-                perm: s("perm"),
-                flags: cmd.get("flags").and_then(Value::as_u64).unwrap_or(0),
-            });
         }
         Ok(CommandTable {
             commands,

@@ -94,7 +94,7 @@ pub fn run(words: &[String]) -> i32 {
     let rest: Vec<&String> = words.iter().skip(1).filter(|w| *w != "--json").collect();
     let compact = words.iter().any(|w| w == "--json");
     let [ty, file] = rest[..] else {
-        eprintln!(
+        errln!(
             "usage: monc decode TYPE FILE [--json]\ntypes: {}",
             TYPES.join(", ")
         );
@@ -103,7 +103,7 @@ pub fn run(words: &[String]) -> i32 {
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("monc: cannot read {file}: {e}");
+            errln!("monc: cannot read {file}: {e}");
             return ceph_types::errno::EIO;
         }
     };
@@ -119,7 +119,7 @@ pub fn run(words: &[String]) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("monc: error decoding {ty} from {file}: {e}");
+            errln!("monc: error decoding {ty} from {file}: {e}");
             ceph_types::errno::EINVAL
         }
     }

@@ -45,7 +45,7 @@ pub async fn tell(
     let targets = match targets(client, spec) {
         Ok(t) => t,
         Err((code, msg)) => {
-            eprintln!("monc: {msg}");
+            errln!("monc: {msg}");
             return code;
         }
     };
@@ -81,7 +81,7 @@ async fn tell_one(
         Ok(r) if r.retval == 0 => match CommandTable::from_json(&r.outbl) {
             Ok(t) => t.with_style(crate::cli_style(client)),
             Err(e) => {
-                eprintln!("Error EINVAL: {label}: {e}");
+                errln!("Error EINVAL: {label}: {e}");
                 return errno::EINVAL;
             }
         },
@@ -91,7 +91,7 @@ async fn tell_one(
     let mut cmd = match table.words_to_json(words) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{e}\nError EINVAL: invalid command");
+            errln!("{e}\nError EINVAL: invalid command");
             return errno::EINVAL;
         }
     };
@@ -127,7 +127,7 @@ pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> 
     let targets = match targets(client, spec) {
         Ok(t) => t,
         Err((code, msg)) => {
-            eprintln!("monc: {msg}");
+            errln!("monc: {msg}");
             return code;
         }
     };
@@ -145,7 +145,7 @@ pub async fn ping(client: &MonClient, spec: &str, timeout: Option<Duration>) -> 
                 // `ceph` stops at the first failure with the Python
                 // binding's exception text, exit code 1.
                 tracing::debug!(target = label.as_str(), error = %e, "ping failed");
-                eprintln!("{}", rados_error(e.errno(), "error calling ping_monitor"));
+                errln!("{}", rados_error(e.errno(), "error calling ping_monitor"));
                 return 1;
             }
         }
@@ -182,7 +182,7 @@ fn rados_error(code: i32, what: &str) -> String {
 /// exist, or does not answer); the cause goes to the debug log.
 fn no_descriptions(label: &str, code: i32, why: &str) -> i32 {
     tracing::debug!(target = label, why, "no command descriptions");
-    eprintln!(
+    errln!(
         "Error {}: problem getting command descriptions from {label}",
         errno::name(code)
     );
@@ -191,6 +191,6 @@ fn no_descriptions(label: &str, code: i32, why: &str) -> i32 {
 
 fn report(label: &str, e: &MonError) -> i32 {
     let code = e.errno();
-    eprintln!("Error {}: {label}: {e}", errno::name(code));
+    errln!("Error {}: {label}: {e}", errno::name(code));
     code
 }

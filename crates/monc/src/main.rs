@@ -1,17 +1,21 @@
 //! `monc`: monitor commands in the `ceph` CLI's words and flags, over a
 //! native msgr2 + CephX client.
 
+#[macro_use]
+mod stdio;
+
 mod args;
+mod cache;
 mod daemon_cmds;
 mod decode;
 mod directed;
+mod docs;
 mod osdmaptool;
 mod output;
 mod watch;
 
-use std::io::Write;
-
 use std::process::ExitCode;
+use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 use ceph_argparse::{CliStyle, CommandTable, MatchError};
@@ -23,30 +27,17 @@ use serde_json::{Map, Value};
 
 use args::{Args, Format};
 
-const USAGE: &str = "\
-usage: monc [options] COMMAND WORDS...   run one monitor command
-       monc [options] --json '{\"prefix\": ...}'
-       monc [options]                    read commands from stdin, one per line
+/// How long `-h` waits for the cluster before giving up on its commands,
+/// as `ceph -h` does.
+const HELP_CONNECT_LIMIT: Duration = Duration::from_secs(5);
 
-options (as the ceph CLI):
-  -c, --conf FILE          ceph.conf to read (default: $CEPH_CONF, /etc/ceph/$cluster.conf, ...)
-  --cluster NAME           cluster name (default ceph)
-  -n, --name TYPE.ID       entity to authenticate as (default client.admin)
-  --id, --user ID          client ID (client.ID)
-  -k, --keyring FILE       keyring to read
-  -m, --mon-host ADDRS     monitor addresses, as mon_host
-  -f, --format FMT         json, json-pretty, xml, xml-pretty or plain
-  -o, --out-file FILE      write the command's output data to FILE
-  -i, --in-file FILE       send FILE as the command's input data
-  --connect-timeout SECS   give up connecting after SECS (default client_mount_timeout)
-  --json JSON              the command as a JSON object
-  --jsonl                  print one JSON object per command (cmd, retval, outs, outb, start, end)
-  -s                       same as the status command
-  -h, --help               this help, or the signatures matching the command words
-  -v, --version            print the version
-environment: CEPH_ARGS (prepended to the arguments), CEPH_CONF, RUST_LOG";
+/// How long to wait for the MgrMap's epoch (the command-description
+/// cache's key): a monitor answers at once, from memory.
+const MGRMAP_EPOCH_LIMIT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
+    // Code still printing with `println!` must not panic on a closed pipe.
+    stdio::exit_quietly_on_closed_pipe(0);
     let argv: Vec<String> = std::env::args().skip(1).collect();
     // `decode` works on files and needs no cluster, config or key.
     if argv.first().map(String::as_str) == Some("decode") {
@@ -64,13 +55,17 @@ fn main() -> ExitCode {
         Err(e) => return fail(errno::EINVAL, &e.to_string()),
     };
     if args.version {
-        println!("monc {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
+        // `ceph --version | true` fails (exit 1): so does this.
+        outln!("monc {}", env!("CARGO_PKG_VERSION"));
+        return if stdio::stdout_broken() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     if args.help {
-        // As `ceph -h`: the general usage, then the monitors' commands (a
-        // closed pipe, as from `| head`, is no error).
-        let _ = writeln!(std::io::stdout(), "{USAGE}");
+        // As `ceph -h`: the general usage, then the cluster's commands.
+        outln!("{}", docs::usage_text());
     }
     init_tracing(args.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -111,7 +106,7 @@ pub(crate) fn cli_style(client: &MonClient) -> CliStyle {
 }
 
 fn fail(code: i32, msg: &str) -> ExitCode {
-    eprintln!("monc: {msg}");
+    errln!("monc: {msg}");
     ExitCode::from(code.clamp(1, 255) as u8)
 }
 
@@ -131,7 +126,13 @@ async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
     .map_err(|e| (errno::EINVAL, e.to_string()))?;
     let key = load_key(&cfg)?;
     let mut opts = MonClientOptions::from_config(&cfg, key);
-    if let Some(limit) = args.connect_timeout {
+    let limit = match (args.connect_timeout, args.help) {
+        (Some(limit), _) => Some(limit),
+        // `-h` lists the cluster's commands if it answers soon, as `ceph -h`.
+        (None, true) => Some(HELP_CONNECT_LIMIT.min(opts.connect_timeout)),
+        (None, false) => None,
+    };
+    if let Some(limit) = limit {
         opts.connect_timeout = limit;
         opts.attempt_timeout = opts.attempt_timeout.min(limit);
     }
@@ -178,13 +179,9 @@ async fn run(args: Args) -> i32 {
     let client = match connect(&args).await {
         Ok(c) => c,
         Err((code, msg)) => {
-            eprintln!("monc: {msg}");
-            // Plain `monc -h` has printed its usage: not a failure.
-            return if args.help && args.words.is_empty() {
-                0
-            } else {
-                code
-            };
+            errln!("monc: {msg}");
+            // `ceph -h` without a cluster prints its usage and fails (1).
+            return if args.help { 1 } else { code };
         }
     };
     let mut session = Session {
@@ -192,6 +189,7 @@ async fn run(args: Args) -> i32 {
         args: &args,
         table: None,
         daemons: daemon_cmds::Daemons::new(&args),
+        cached: None,
     };
     let code = if args.help {
         session.help(&args.words).await
@@ -223,30 +221,151 @@ struct Job {
 struct Session<'a> {
     client: &'a MonClient,
     args: &'a Args,
+    /// Every signature, once parsed (for help).
     table: Option<CommandTable>,
     daemons: daemon_cmds::Daemons,
+    /// The command descriptions, from the cache or the monitors, and
+    /// whether they were fetched in this run.
+    cached: Option<(cache::CachedDescriptions, bool)>,
 }
 
 impl Session<'_> {
+    /// What the descriptions in the cache must have been fetched under to
+    /// serve now; `None` when the monitors will not say (then fetch).
+    async fn cache_key(&self) -> Option<cache::CacheKey> {
+        let monmap = self.client.monmap()?;
+        // Monitors give no MgrMap version by MMonGetVersion; `mgr stat`
+        // answers from memory with the epoch (and few bytes).
+        let stat = self
+            .client
+            .command_with_timeout(
+                r#"{"prefix": "mgr stat", "format": "json"}"#,
+                Vec::new(),
+                Some(MGRMAP_EPOCH_LIMIT),
+            )
+            .await;
+        let epoch = match &stat {
+            Ok(r) if r.retval == 0 => serde_json::from_slice::<Value>(&r.outbl)
+                .ok()
+                .and_then(|v| v.get("epoch").and_then(Value::as_u64)),
+            _ => None,
+        };
+        let Some(mgrmap_epoch) = epoch else {
+            tracing::debug!(
+                ?stat,
+                "no MgrMap epoch: the command descriptions are not cached"
+            );
+            return None;
+        };
+        Some(cache::CacheKey {
+            fsid: monmap.fsid.0,
+            monmap_epoch: monmap.epoch,
+            min_mon_release: monmap.min_mon_release,
+            mon_features: monmap.persistent_features.0,
+            mgrmap_epoch,
+        })
+    }
+
+    /// The command descriptions: the cached ones if they were fetched under
+    /// the cluster's current maps, else fresh ones from the monitors.
+    async fn descriptions(&mut self) -> Result<&cache::CachedDescriptions, (i32, String)> {
+        if self.cached.is_none() {
+            let key = self.cache_key().await;
+            let file = match (cache::cache_dir(), &key) {
+                (Some(dir), Some(key)) => Some(cache::cache_file(&dir, &key.fsid)),
+                _ => None,
+            };
+            let hit = file
+                .as_deref()
+                .and_then(cache::CachedDescriptions::load)
+                .filter(|c| Some(c.key) == key);
+            match hit {
+                Some(c) => self.cached = Some((c, false)),
+                None => self.fetch_descriptions(key).await?,
+            }
+        }
+        Ok(&self.cached.as_ref().expect("descriptions were just set").0)
+    }
+
+    /// Fetches the descriptions from the monitors and caches them under
+    /// `key` (the key read before fetching: should the maps move meanwhile,
+    /// the next run fetches again rather than trusting a newer key).
+    async fn fetch_descriptions(
+        &mut self,
+        key: Option<cache::CacheKey>,
+    ) -> Result<(), (i32, String)> {
+        let reply = self
+            .client
+            .command(r#"{"prefix": "get_command_descriptions"}"#, Vec::new())
+            .await
+            .map_err(|e| (e.errno(), e.to_string()))?;
+        if reply.retval < 0 {
+            return Err((
+                -reply.retval,
+                format!("get_command_descriptions: {}", reply.outs),
+            ));
+        }
+        let entries = ceph_argparse::description_entries(&reply.outbl)
+            .map_err(|e| (errno::EINVAL, e.to_string()))?;
+        let key = key.unwrap_or(cache::CacheKey {
+            fsid: [0; 16],
+            monmap_epoch: 0,
+            min_mon_release: 0,
+            mon_features: 0,
+            mgrmap_epoch: 0,
+        });
+        let fresh = cache::CachedDescriptions { key, entries };
+        if let Some(dir) = cache::cache_dir().filter(|_| key.fsid != [0; 16]) {
+            let path = cache::cache_file(&dir, &key.fsid);
+            if let Err(e) = fresh.store(&path) {
+                // A cache we cannot write costs speed, not correctness.
+                tracing::debug!(path = %path.display(), error = %e, "cannot cache the command descriptions");
+            }
+        }
+        self.table = None;
+        self.cached = Some((fresh, true));
+        Ok(())
+    }
+
+    /// The signatures that may match `words`, to turn them into a command.
+    async fn table_for(&mut self, words: &[String]) -> Result<CommandTable, (i32, String)> {
+        let style = cli_style(self.client);
+        let descs = self.descriptions().await?;
+        Ok(descs
+            .table_for(words)
+            .map_err(|e| (errno::EINVAL, e.to_string()))?
+            .with_style(style))
+    }
+
+    /// Every signature the cluster offers.
     async fn command_table(&mut self) -> Result<&CommandTable, (i32, String)> {
         if self.table.is_none() {
-            let reply = self
-                .client
-                .command(r#"{"prefix": "get_command_descriptions"}"#, Vec::new())
-                .await
-                .map_err(|e| (e.errno(), e.to_string()))?;
-            if reply.retval < 0 {
-                return Err((
-                    -reply.retval,
-                    format!("get_command_descriptions: {}", reply.outs),
-                ));
-            }
-            let table = CommandTable::from_json(&reply.outbl)
-                .map_err(|e| (errno::EINVAL, e.to_string()))?
-                .with_style(cli_style(self.client));
+            let table = self.table_for(&[]).await?;
             self.table = Some(table);
         }
         Ok(self.table.as_ref().expect("table was just set"))
+    }
+
+    /// Turns words into a command; words the cached descriptions have no
+    /// signature for send for fresh ones first (a manager module enabled
+    /// since brings new commands).
+    async fn words_to_json(
+        &mut self,
+        words: &[String],
+    ) -> Result<Map<String, Value>, (i32, String)> {
+        let mut result = self.table_for(words).await?.words_to_json(words);
+        let from_cache = self.cached.as_ref().is_some_and(|(_, fresh)| !fresh);
+        if from_cache && matches!(result, Err(MatchError::NoMatch { .. })) {
+            let key = self.cache_key().await;
+            self.fetch_descriptions(key).await?;
+            result = self.table_for(words).await?.words_to_json(words);
+        }
+        result.map_err(|e| match e {
+            MatchError::Invalid { .. } | MatchError::NoMatch { .. } => {
+                (errno::EINVAL, format!("{e}\nError EINVAL: invalid command"))
+            }
+            MatchError::BadDescriptions(_) => (errno::EINVAL, e.to_string()),
+        })
     }
 
     /// Builds the command's JSON from words or a JSON text.
@@ -257,15 +376,7 @@ impl Session<'_> {
                 Ok(Value::Object(m)) => m,
                 _ => return Err((errno::EINVAL, format!("--json: not a JSON object: {text}"))),
             },
-            CommandInput::Words(words) => {
-                let table = self.command_table().await?;
-                table.words_to_json(words).map_err(|e| match e {
-                    MatchError::Invalid { .. } | MatchError::NoMatch { .. } => {
-                        (errno::EINVAL, format!("{e}\nError EINVAL: invalid command"))
-                    }
-                    MatchError::BadDescriptions(_) => (errno::EINVAL, e.to_string()),
-                })?
-            }
+            CommandInput::Words(words) => self.words_to_json(words).await?,
         };
         if let Some(f) = job.format.wire_name() {
             // `-f` wins over a `--format` among the words, as in `ceph`.
@@ -285,15 +396,16 @@ impl Session<'_> {
         let table = match self.command_table().await {
             Ok(t) => t,
             Err((code, msg)) => {
-                eprintln!("monc: {msg}");
+                errln!("monc: {msg}");
                 return code;
             }
         };
         let text = table.help_text(words, output::terminal_columns());
-        let mut out = std::io::stdout().lock();
-        let _ = write!(out, "\n Monitor commands: \n =================\n{text}");
-        let _ = out.flush();
-        0
+        stdio::out_fmt(format_args!(
+            "\n Monitor commands: \n =================\n{text}"
+        ));
+        // `ceph -h | head -1` fails (exit 1): so does this.
+        i32::from(stdio::stdout_broken())
     }
 
     async fn run_one(&mut self, job: Job) -> i32 {
@@ -328,7 +440,7 @@ impl Session<'_> {
                 (Some("ping"), Some(target)) if words.len() == 2 => {
                     return directed::ping(self.client, target, None).await;
                 }
-                (Some("watch"), _) => return watch::watch(self.client, words).await,
+                (Some("watch"), _) => return watch::watch(self.client, self.args).await,
                 _ => {}
             }
         }
@@ -339,18 +451,26 @@ impl Session<'_> {
                 if self.args.jsonl {
                     output::jsonl(&Value::Null, -code, &msg, &[], start);
                 } else if msg.contains("Error EINVAL") {
-                    eprintln!("{msg}");
+                    errln!("{msg}");
                 } else {
-                    eprintln!("monc: {msg}");
+                    errln!("monc: {msg}");
                 }
                 return code;
             }
         };
         let inbl = match &self.args.in_file {
+            Some(p) if p.as_os_str() == "-" => {
+                let mut data = Vec::new();
+                if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut data) {
+                    errln!("monc: cannot read stdin: {e}");
+                    return errno::EIO;
+                }
+                data
+            }
             Some(p) => match std::fs::read(p) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("monc: cannot read {}: {e}", p.display());
+                    errln!("monc: cannot read {}: {e}", p.display());
                     return errno::EIO;
                 }
             },
@@ -372,7 +492,7 @@ impl Session<'_> {
                 if self.args.jsonl {
                     output::jsonl(&Value::Object(cmd), -code, &e, &[], start);
                 } else {
-                    eprintln!("monc: {e}");
+                    errln!("monc: {e}");
                 }
                 return code;
             }
@@ -392,23 +512,20 @@ impl Session<'_> {
 
     fn print(&self, reply: &CommandReply, format: Format) -> i32 {
         if self.args.out_file.as_deref() == Some(std::path::Path::new("-")) {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&reply.outbl);
-            let _ = out.flush();
+            stdio::out(&reply.outbl);
         } else if let Some(path) = &self.args.out_file {
             if let Err(e) = std::fs::write(path, &reply.outbl) {
-                eprintln!("monc: cannot write {}: {e}", path.display());
+                errln!("monc: cannot write {}: {e}", path.display());
                 return errno::EIO;
             }
         } else {
-            let mut out = std::io::stdout().lock();
             // As `ceph` does: a blank line before JSON output (old consumers
-            // skip the first line), then the data exactly as it came.
+            // skip the first line), then the data exactly as it came. A
+            // reader gone (`| head -c1`) is no failure of the command.
             if matches!(format, Format::Json | Format::JsonPretty) {
-                let _ = out.write_all(b"\n");
+                stdio::out(b"\n");
             }
-            let _ = out.write_all(&reply.outbl);
-            let _ = out.flush();
+            stdio::out(&reply.outbl);
         }
         output::status(reply.retval, &reply.outs);
         (-reply.retval).max(0)
@@ -448,13 +565,16 @@ impl Session<'_> {
                         input: CommandInput::Words(line_args.words),
                     },
                     Err(e) => {
-                        eprintln!("monc: {e}");
+                        errln!("monc: {e}");
                         last = errno::EINVAL;
                         continue;
                     }
                 }
             };
             last = self.run_one(job).await;
+            if stdio::stdout_broken() {
+                break;
+            }
         }
         last
     }

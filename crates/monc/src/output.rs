@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 /// Prints the status string for a command's return value.
 pub fn status(retval: i32, outs: &str) {
     if retval < 0 {
-        eprintln!("Error {}: {}", errno::name(-retval), outs);
+        errln!("Error {}: {}", errno::name(-retval), outs);
     } else if !outs.is_empty() {
-        eprintln!("{outs}");
+        errln!("{outs}");
     }
 }
 
@@ -52,7 +52,7 @@ pub fn jsonl(cmd: &Value, retval: i32, outs: &str, outb: &[u8], start: SystemTim
         "start": stamp(start),
         "end": stamp(SystemTime::now()),
     });
-    println!("{line}");
+    outln!("{line}");
 }
 
 fn base64_encode(b: &[u8]) -> String {

@@ -1,7 +1,7 @@
 //! `monc -w` / `monc watch`: the cluster's status, then the cluster log and
 //! map epochs as they come, like `ceph -w`, until interrupted.
 //!
-//! Options (among the words, as `ceph` takes them): `--watch-channel NAME`
+//! Options (parsed with the others, in `args`): `-W`/`--watch-channel NAME`
 //! (`cluster` by default, `*` for all), `--watch-debug`, `--watch-info`
 //! (default), `--watch-sec`, `--watch-warn`, `--watch-error`.
 
@@ -10,58 +10,33 @@ use std::io::Write;
 use ceph_monclient::{ClusterEvent, MonClient};
 use ceph_types::log::decode_log_entries;
 
-struct WatchOptions {
-    channel: String,
-    level: &'static str,
-}
-
-fn options(words: &[String]) -> Result<WatchOptions, String> {
-    let mut o = WatchOptions {
-        channel: "cluster".into(),
-        level: "info",
-    };
-    let mut it = words.iter().skip(1);
-    while let Some(w) = it.next() {
-        match w.as_str() {
-            "--watch-channel" => {
-                o.channel = it.next().ok_or("--watch-channel needs a value")?.clone();
-            }
-            "--watch-debug" => o.level = "debug",
-            "--watch-info" => o.level = "info",
-            "--watch-sec" => o.level = "sec",
-            "--watch-warn" => o.level = "warn",
-            "--watch-error" => o.level = "error",
-            other => return Err(format!("watch: unknown argument '{other}'")),
-        }
-    }
-    Ok(o)
-}
+use crate::args::Args;
+use crate::stdio;
 
 /// Runs until Ctrl-C; returns the exit code.
-pub async fn watch(client: &MonClient, words: &[String]) -> i32 {
-    let opts = match options(words) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("monc: {e}");
-            return ceph_types::errno::EINVAL;
-        }
-    };
+pub async fn watch(client: &MonClient, args: &Args) -> i32 {
+    if let Some(extra) = args.words.get(1) {
+        errln!("monc: watch: unknown argument '{extra}'");
+        return ceph_types::errno::EINVAL;
+    }
+    let channel = args.watch_channel.as_deref().unwrap_or("cluster");
+    let level = args.watch_level.unwrap_or_default().name();
     // Listen before subscribing so nothing is missed.
     let mut events = client.events();
     match client.command(r#"{"prefix": "status"}"#, Vec::new()).await {
         Ok(r) => {
-            let _ = std::io::stdout().write_all(&r.outbl);
-            println!();
+            stdio::out(&r.outbl);
+            outln!();
         }
         Err(e) => {
-            eprintln!("monc: {e}");
+            errln!("monc: {e}");
             return e.errno();
         }
     }
-    let log_sub = format!("log-{}", opts.level);
+    let log_sub = format!("log-{level}");
     for what in [log_sub.as_str(), "osdmap", "mgrmap"] {
         if let Err(e) = client.subscribe(what, 0, false) {
-            eprintln!("monc: {e}");
+            errln!("monc: {e}");
             return e.errno();
         }
     }
@@ -74,22 +49,22 @@ pub async fn watch(client: &MonClient, words: &[String]) -> i32 {
         let event = match event {
             Ok(e) => e,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                eprintln!("monc: missed {n} events");
+                errln!("monc: missed {n} events");
                 continue;
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return 0,
         };
-        let mut out = std::io::stdout().lock();
+        let mut out = Vec::new();
         match event {
             ClusterEvent::Log { entries, .. } => match decode_log_entries(&entries) {
                 Ok(list) => {
                     for e in list {
-                        if opts.channel == "*" || e.channel == opts.channel {
+                        if channel == "*" || e.channel == channel {
                             let _ = writeln!(out, "{}", e.to_line());
                         }
                     }
                 }
-                Err(e) => eprintln!("monc: undecodable log entries: {e}"),
+                Err(e) => errln!("monc: undecodable log entries: {e}"),
             },
             ClusterEvent::OsdMap { newest, .. } => {
                 note_epoch(&mut out, &mut last_epochs, "osdmap", newest as u64)
@@ -102,7 +77,10 @@ pub async fn watch(client: &MonClient, words: &[String]) -> i32 {
             }
             ClusterEvent::Config(_) => {}
         }
-        let _ = out.flush();
+        // Nobody reads any more (`monc -w | head`): stop watching.
+        if !out.is_empty() && !stdio::out(&out) && stdio::stdout_broken() {
+            return 0;
+        }
     }
 }
 

@@ -230,7 +230,7 @@ fn dead_address_alone_with_hunting_over_all_fails() {
 fn bad_flags_are_einval() {
     let cluster = cluster();
     for args in [
-        &["-f", "yaml", "status"][..],
+        &["-f", "toml", "status"][..],
         &["--connect-timeout", "soon", "status"][..],
         &["status", "--conf"][..],
     ] {
@@ -239,9 +239,9 @@ fn bad_flags_are_einval() {
         assert!(run.stdout.is_empty(), "{run:#?}");
         assert!(run.stderr.starts_with("monc: "), "{run:#?}");
     }
-    let yaml = monc(cluster, &["-f", "yaml", "status"]);
+    let toml = monc(cluster, &["-f", "toml", "status"]);
     assert!(
-        yaml.stderr.contains("yaml"),
-        "names the bad value: {yaml:#?}"
+        toml.stderr.contains("toml"),
+        "names the bad value: {toml:#?}"
     );
 }
