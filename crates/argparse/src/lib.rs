@@ -28,6 +28,8 @@
 //! accept (it fails on them with a traceback); they are accepted here
 //! whatever the style.
 
+#![forbid(unsafe_code)]
+
 use serde_json::{Map, Number, Value};
 
 /// Which release's `ceph` CLI the usage lines and help follow.

@@ -5,6 +5,7 @@
 //! Nothing here touches the network except host-name resolution of
 //! `mon_host` entries that are not IP addresses.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod args;

@@ -16,6 +16,8 @@
 //! assert!(d.is_empty());
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a decode failed. `what` names the field or type being read, so that

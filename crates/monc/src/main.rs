@@ -1,6 +1,9 @@
 //! `monc`: monitor commands in the `ceph` CLI's words and flags, over a
 //! native msgr2 + CephX client.
 
+// One ioctl asks the terminal its width (output.rs); nothing else is unsafe.
+#![deny(unsafe_code)]
+
 mod args;
 mod decode;
 mod directed;

@@ -4,6 +4,8 @@
 //! I/O-free state machine behind it (hunting, keepalives, resends), usable
 //! on its own with simulated time.
 
+#![forbid(unsafe_code)]
+
 pub mod cephx;
 pub mod client;
 pub mod core;

@@ -1,4 +1,6 @@
 //! msgr2 client side.
+
+#![forbid(unsafe_code)]
 pub mod auth;
 pub mod connection;
 pub mod error;
