@@ -16,9 +16,8 @@ use std::process::ExitCode;
 use tokio::io::AsyncBufReadExt;
 
 use ceph_argparse::{CliStyle, CommandTable, MatchError};
-use ceph_auth::{CryptoKey, Keyring};
-use ceph_config::{ClientConfig, ConfigSources};
-use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
+use ceph_config::ConfigSources;
+use ceph_monclient::{CommandReply, MonClient, MonError};
 use ceph_types::errno;
 use serde_json::{Map, Value};
 
@@ -113,10 +112,11 @@ fn fail(code: i32, msg: &str) -> ExitCode {
     ExitCode::from(code.clamp(1, 255) as u8)
 }
 
-/// Everything before the first command: configuration, key, session.
+/// Everything before the first command: configuration, key, session (the
+/// library's builder reads them as `ceph` does).
 async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
     let path_str = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let cfg = ClientConfig::load(ConfigSources {
+    let mut builder = MonClient::builder().sources(ConfigSources {
         conf_path: path_str(&args.conf),
         cluster: args.cluster.clone(),
         name: args.name.clone(),
@@ -125,47 +125,21 @@ async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
         mon_host: args.mon_host.clone(),
         overrides: args.overrides.clone(),
         env: None,
-    })
-    .map_err(|e| (errno::EINVAL, e.to_string()))?;
-    let key = load_key(&cfg)?;
-    let mut opts = MonClientOptions::from_config(&cfg, key);
+    });
     if let Some(limit) = args.connect_timeout {
-        opts.connect_timeout = limit;
-        opts.attempt_timeout = opts.attempt_timeout.min(limit);
+        builder = builder.connect_timeout(limit);
     }
+    let opts = builder.options().map_err(|e| {
+        let msg = match &e {
+            // The configuration's own words, as before the library read it.
+            MonError::Configuration(c) => c.to_string(),
+            e => e.to_string(),
+        };
+        (e.errno(), msg)
+    })?;
     MonClient::connect(opts)
         .await
         .map_err(|e| (e.errno(), format!("error connecting to the cluster: {e}")))
-}
-
-fn load_key(cfg: &ClientConfig) -> Result<CryptoKey, (i32, String)> {
-    if let Some(secret) = &cfg.key {
-        return CryptoKey::from_base64(secret.expose().trim())
-            .map_err(|e| (errno::EINVAL, format!("bad key for {}: {e}", cfg.name)));
-    }
-    let Some(path) = &cfg.keyring_path else {
-        let searched: Vec<String> = cfg
-            .keyring_search
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        return Err((
-            errno::ENOENT,
-            format!(
-                "no keyring found for {} (searched {})",
-                cfg.name,
-                searched.join(", ")
-            ),
-        ));
-    };
-    let keyring =
-        Keyring::load(path).map_err(|e| (errno::EINVAL, format!("{}: {e}", path.display())))?;
-    keyring.get(&cfg.name).cloned().ok_or_else(|| {
-        (
-            errno::ENOENT,
-            format!("keyring {} has no key for {}", path.display(), cfg.name),
-        )
-    })
 }
 
 async fn run(args: Args) -> i32 {
