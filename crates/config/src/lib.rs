@@ -6,7 +6,7 @@
 //! `mon_host` entries that are not IP addresses.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod args;
 mod client;

@@ -36,8 +36,8 @@ fn recv<E: Clone + Send + 'static>(mut rx: broadcast::Receiver<E>) -> Recv<E> {
 /// Turns one event into the stream's items (none, one or several).
 type Decoder<E, T> = Box<dyn FnMut(E, &mut VecDeque<Result<T, MonError>>) + Send>;
 
-/// A stream of decoded items from the client's events; see the
-/// [module docs](self) for lag. Ends when the client shuts down.
+/// A stream of decoded items from the client's events; a reader that fell
+/// behind gets [`MonError::Lagged`]. Ends when the client shuts down.
 pub struct EventStream<T, E = ClusterEvent> {
     recv: Option<Recv<E>>,
     ready: VecDeque<Result<T, MonError>>,
