@@ -24,6 +24,6 @@ fi
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 
 echo "== building monc and monc-bench (release)" >&2
-cargo build --release -p monc --bin monc -p monc-bench --bin monc-bench >&2
+cargo build --release -p ceph-monc --bin monc -p monc-bench --bin monc-bench >&2
 
 exec "$target_dir/release/monc-bench" --monc "$target_dir/release/monc" "$@"

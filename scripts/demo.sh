@@ -19,7 +19,7 @@ target_dir=${CARGO_TARGET_DIR:-$repo/target}
 echo "== building testbed and monc (release)"
 cargo build --release -p ceph-testbed --bin testbed
 monc_built=true
-cargo build --release -p monc --bin monc || monc_built=false
+cargo build --release -p ceph-monc --bin monc || monc_built=false
 
 work=$(mktemp -d -t monc-demo-XXXXXX)
 testbed_pid=""

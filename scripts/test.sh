@@ -234,6 +234,13 @@ if [[ $mode == ci ]]; then
   step "cargo clippy (--features real-ceph)" \
     cargo clippy --workspace --all-targets --features real-ceph -- -D warnings
   step "ring 1-2 (cargo test --workspace)" cargo test --workspace --no-fail-fast
+  step "rust-version (scripts/check-msrv.sh)" bash scripts/check-msrv.sh
+  step "cargo doc (-D warnings)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+  # Every published crate packaged and built from its package alone (the
+  # unpublished path dependencies come from a local registry cargo makes).
+  step "cargo package (published crates, verified)" \
+    cargo package --workspace --locked --allow-dirty \
+    --exclude monc-bench --exclude ceph-testbed --exclude ceph-fakemon
 fi
 
 mapfile -t targets < <(real_targets)

@@ -28,6 +28,9 @@
 //! accept (it fails on them with a traceback); they are accepted here
 //! whatever the style.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 use serde_json::{Map, Number, Value};
 
 /// Which release's `ceph` CLI the usage lines and help follow.
@@ -91,6 +94,7 @@ pub struct ArgDesc {
     pub name: String,
     /// The type name as published (`CephInt`, `CephString`, ...).
     pub ty: String,
+    /// `req=false` makes the argument optional.
     pub required: bool,
     /// `n=N`: one or more values, sent as a list.
     pub many: bool,
@@ -112,17 +116,24 @@ pub struct ArgDesc {
 /// One part of a signature: a literal word, or an argument.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SigPart {
+    /// A word that must be typed as is (`osd`, `pool`, `ls`).
     Literal(String),
+    /// An argument the user supplies.
     Arg(ArgDesc),
 }
 
 /// A command signature as the monitors publish it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandDesc {
+    /// The words and arguments, in order.
     pub sig: Vec<SigPart>,
+    /// The one-line help text.
     pub help: String,
+    /// The service that owns the command (`mon`, `osd`, `mgr`, ...).
     pub module: String,
+    /// The capability needed (`r`, `rw`, `x`...).
     pub perm: String,
+    /// Ceph's command flags (deprecated, obsolete, hidden...).
     pub flags: u64,
 }
 
@@ -302,14 +313,22 @@ pub enum MatchError {
     /// `ceph` prints first when words are left over (`W not valid:  WHY`).
     #[error("{}Invalid command: {reason}\n{usage} :  {help}", note.as_ref().map(|n| format!("{n}\n")).unwrap_or_default())]
     Invalid {
+        /// Why the arguments do not fit.
         reason: String,
+        /// The signature's usage line.
         usage: String,
+        /// The signature's help text.
         help: String,
+        /// The line about left-over words, if any.
         note: Option<String>,
     },
     /// No signature takes these words; the usage lines of the closest.
     #[error("no valid command found; {} closest matches:{}", closest.len(), closest.iter().map(|c| format!("\n{c}")).collect::<String>())]
-    NoMatch { closest: Vec<String> },
+    NoMatch {
+        /// Usage lines of the closest signatures.
+        closest: Vec<String>,
+    },
+    /// The command descriptions themselves could not be read.
     #[error("bad command descriptions: {0}")]
     BadDescriptions(String),
 }
@@ -317,6 +336,7 @@ pub enum MatchError {
 /// All signatures of one cluster, in the order the monitor published them.
 #[derive(Debug, Clone, Default)]
 pub struct CommandTable {
+    /// Every signature.
     pub commands: Vec<CommandDesc>,
     /// How usage lines and help are printed (Pacific's way unless set).
     pub style: CliStyle,

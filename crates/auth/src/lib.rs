@@ -6,6 +6,8 @@
 //! - [`CephxClient`]: the client half of the exchange with a monitor, as a
 //!   state machine fed with payloads and returning payloads.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod crypto;
 pub mod error;

@@ -312,7 +312,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
     };
     if !monc.is_file() {
         return Err(format!(
-            "{} not found; build it (cargo build --release -p monc) or pass --monc",
+            "{} not found; build it (cargo build --release -p ceph-monc) or pass --monc",
             monc.display()
         ));
     }

@@ -5,7 +5,8 @@
 //! Nothing here touches the network except host-name resolution of
 //! `mon_host` entries that are not IP addresses.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod args;
 mod client;

@@ -16,34 +16,61 @@
 //! assert!(d.is_empty());
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a decode failed. `what` names the field or type being read, so that
 /// errors from deep inside a map still say where they happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// The input ended early.
     #[error("{what}: need {need} bytes, {have} left")]
     Short {
+        /// What was being read.
         what: &'static str,
+        /// Bytes the read needed.
         need: usize,
+        /// Bytes that were left.
         have: usize,
     },
+    /// The encoding's compat version is newer than this decoder knows.
     #[error("{what}: encoding needs version {compat}, we understand up to {supported}")]
     TooNew {
+        /// What was being read.
         what: &'static str,
+        /// The oldest decoder version the encoding allows.
         compat: u8,
+        /// The newest version this decoder reads.
         supported: u8,
     },
+    /// The encoding is older than the oldest version this decoder reads.
     #[error("{what}: version {version} is older than the oldest we read ({oldest})")]
     TooOld {
+        /// What was being read.
         what: &'static str,
+        /// The encoding's version.
         version: u8,
+        /// The oldest version this decoder reads.
         oldest: u8,
     },
+    /// Well-formed bytes that are not a valid value.
     #[error("{what}: {reason}")]
-    Invalid { what: &'static str, reason: String },
+    Invalid {
+        /// What was being read.
+        what: &'static str,
+        /// Why the value is not valid.
+        reason: String,
+    },
+    /// Bytes were left over after a value that must use all of its input.
     #[error("{what}: {left} trailing bytes")]
-    Trailing { what: &'static str, left: usize },
+    Trailing {
+        /// What was being read.
+        what: &'static str,
+        /// How many bytes were left.
+        left: usize,
+    },
 }
 
 impl DecodeError {
@@ -56,6 +83,7 @@ impl DecodeError {
     }
 }
 
+/// A decode result.
 pub type Result<T> = std::result::Result<T, DecodeError>;
 
 /// A cursor over an input buffer. Cheap to copy; sub-decoders for envelopes
@@ -66,6 +94,7 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
+    /// A decoder at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
         Decoder { buf }
     }
@@ -75,6 +104,7 @@ impl<'a> Decoder<'a> {
         self.buf.len()
     }
 
+    /// True when every byte was consumed.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
@@ -110,10 +140,12 @@ impl<'a> Decoder<'a> {
         Ok(head)
     }
 
+    /// Skips exactly `n` bytes.
     pub fn skip(&mut self, n: usize, what: &'static str) -> Result<()> {
         self.take(n, what).map(|_| ())
     }
 
+    /// Takes exactly `N` bytes as an array.
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let b = self.take(N, what)?;
         let mut a = [0u8; N];
@@ -121,24 +153,31 @@ impl<'a> Decoder<'a> {
         Ok(a)
     }
 
+    /// A little-endian `u8`.
     pub fn u8(&mut self, what: &'static str) -> Result<u8> {
         Ok(self.array::<1>(what)?[0])
     }
+    /// A little-endian `u16`.
     pub fn u16(&mut self, what: &'static str) -> Result<u16> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
+    /// A little-endian `u32`.
     pub fn u32(&mut self, what: &'static str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
+    /// A little-endian `u64`.
     pub fn u64(&mut self, what: &'static str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
+    /// A little-endian `i32`.
     pub fn i32(&mut self, what: &'static str) -> Result<i32> {
         Ok(i32::from_le_bytes(self.array(what)?))
     }
+    /// A little-endian `i64`.
     pub fn i64(&mut self, what: &'static str) -> Result<i64> {
         Ok(i64::from_le_bytes(self.array(what)?))
     }
+    /// A `bool` (one byte, non-zero is true).
     pub fn bool(&mut self, what: &'static str) -> Result<bool> {
         Ok(self.u8(what)? != 0)
     }
@@ -272,6 +311,7 @@ pub fn put_newer_fields(out: &mut Vec<u8>, v: u8, newest: u8, fields: &[u8]) {
 
 /// A type with a Ceph wire decoding.
 pub trait Decode: Sized {
+    /// Reads one value from `d`, leaving it after the value.
     fn decode(d: &mut Decoder<'_>) -> Result<Self>;
 
     /// Decodes a whole buffer, failing on trailing bytes.
@@ -287,8 +327,10 @@ pub trait Decode: Sized {
 /// which select between encodings of some types (as in Ceph's
 /// `encode(x, bl, features)`); types with a single encoding ignore them.
 pub trait Encode {
+    /// Appends the encoding to `out`.
     fn encode(&self, out: &mut Vec<u8>, features: u64);
 
+    /// The encoding as a new buffer.
     fn to_bytes(&self, features: u64) -> Vec<u8> {
         let mut out = Vec::new();
         self.encode(&mut out, features);

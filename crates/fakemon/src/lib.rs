@@ -24,6 +24,8 @@
 //! # let _ = addrs; }
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod cephx;
 mod conn;
 pub mod messages;

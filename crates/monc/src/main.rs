@@ -1,6 +1,9 @@
 //! `monc`: monitor commands in the `ceph` CLI's words and flags, over a
 //! native msgr2 + CephX client.
 
+// One ioctl asks the terminal its width (output.rs); nothing else is unsafe.
+#![deny(unsafe_code)]
+
 #[macro_use]
 mod stdio;
 
@@ -19,9 +22,8 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 use ceph_argparse::{CliStyle, CommandTable, MatchError};
-use ceph_auth::{CryptoKey, Keyring};
-use ceph_config::{ClientConfig, ConfigSources};
-use ceph_monclient::{CommandReply, MonClient, MonClientOptions};
+use ceph_config::ConfigSources;
+use ceph_monclient::{CommandReply, MonClient, MonError};
 use ceph_types::errno;
 use serde_json::{Map, Value};
 
@@ -110,10 +112,11 @@ fn fail(code: i32, msg: &str) -> ExitCode {
     ExitCode::from(code.clamp(1, 255) as u8)
 }
 
-/// Everything before the first command: configuration, key, session.
+/// Everything before the first command: configuration, key, session (the
+/// library's builder reads them as `ceph` does).
 async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
     let path_str = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let cfg = ClientConfig::load(ConfigSources {
+    let mut builder = MonClient::builder().sources(ConfigSources {
         conf_path: path_str(&args.conf),
         cluster: args.cluster.clone(),
         name: args.name.clone(),
@@ -122,53 +125,27 @@ async fn connect(args: &Args) -> Result<MonClient, (i32, String)> {
         mon_host: args.mon_host.clone(),
         overrides: args.overrides.clone(),
         env: None,
-    })
-    .map_err(|e| (errno::EINVAL, e.to_string()))?;
-    let key = load_key(&cfg)?;
-    let mut opts = MonClientOptions::from_config(&cfg, key);
-    let limit = match (args.connect_timeout, args.help) {
-        (Some(limit), _) => Some(limit),
+    });
+    if let Some(limit) = args.connect_timeout {
+        builder = builder.connect_timeout(limit);
+    }
+    let mut opts = builder.options().map_err(|e| {
+        let msg = match &e {
+            // The configuration's own words, as before the library read it.
+            MonError::Configuration(c) => c.to_string(),
+            e => e.to_string(),
+        };
+        (e.errno(), msg)
+    })?;
+    if args.help && args.connect_timeout.is_none() {
         // `-h` lists the cluster's commands if it answers soon, as `ceph -h`.
-        (None, true) => Some(HELP_CONNECT_LIMIT.min(opts.connect_timeout)),
-        (None, false) => None,
-    };
-    if let Some(limit) = limit {
+        let limit = HELP_CONNECT_LIMIT.min(opts.connect_timeout);
         opts.connect_timeout = limit;
         opts.attempt_timeout = opts.attempt_timeout.min(limit);
     }
     MonClient::connect(opts)
         .await
         .map_err(|e| (e.errno(), format!("error connecting to the cluster: {e}")))
-}
-
-fn load_key(cfg: &ClientConfig) -> Result<CryptoKey, (i32, String)> {
-    if let Some(secret) = &cfg.key {
-        return CryptoKey::from_base64(secret.expose().trim())
-            .map_err(|e| (errno::EINVAL, format!("bad key for {}: {e}", cfg.name)));
-    }
-    let Some(path) = &cfg.keyring_path else {
-        let searched: Vec<String> = cfg
-            .keyring_search
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        return Err((
-            errno::ENOENT,
-            format!(
-                "no keyring found for {} (searched {})",
-                cfg.name,
-                searched.join(", ")
-            ),
-        ));
-    };
-    let keyring =
-        Keyring::load(path).map_err(|e| (errno::EINVAL, format!("{}: {e}", path.display())))?;
-    keyring.get(&cfg.name).cloned().ok_or_else(|| {
-        (
-            errno::ENOENT,
-            format!("keyring {} has no key for {}", path.display(), cfg.name),
-        )
-    })
 }
 
 async fn run(args: Args) -> i32 {

@@ -26,6 +26,7 @@ pub fn terminal_columns() -> usize {
     };
     // SAFETY: TIOCGWINSZ writes one `winsize` into the pointed-to struct,
     // which lives for the whole call.
+    #[allow(unsafe_code)]
     let rc = unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut size as *mut libc::winsize) };
     if rc == 0 {
         usize::from(size.ws_col)

@@ -10,7 +10,13 @@ use ceph_msgr::error::MsgrError;
 pub use ceph_types::errno;
 
 /// An error from the monitor client.
+///
+/// Ask it what it is with the predicates ([`MonError::is_timeout`],
+/// [`MonError::is_retryable`], [`MonError::is_auth`]) and
+/// [`MonError::errno`]; the messenger's, the configuration's and I/O errors
+/// are kept as its [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MonError {
     /// The client was shut down while the request was pending.
     #[error("monitor client is shutting down")]
@@ -54,6 +60,41 @@ pub enum MonError {
     /// A wrong or missing setting on our side (no keyring, bad mon_host...).
     #[error("{0}")]
     Config(String),
+    /// The configuration could not be read (kept as this error's source).
+    #[error("configuration: {0}")]
+    Configuration(#[source] ceph_config::ConfigError),
+    /// No key for our entity: no keyring found, or no entry in it.
+    #[error("{0}")]
+    KeyNotFound(String),
+    /// The monitors ran the command and refused it: `retval` is the
+    /// negative errno, `outs` the monitor's message (what `ceph` prints as
+    /// `Error EINVAL: ...`). From [`crate::CommandReply::into_result`].
+    #[error("{} (error {retval})", if outs.is_empty() { "command failed" } else { outs.as_str() })]
+    Command {
+        /// The negative errno the monitor answered.
+        retval: i32,
+        /// The monitor's status message.
+        outs: String,
+    },
+    /// A command could not be built (not a JSON object, or words that
+    /// match no command the monitors know).
+    #[error("invalid command: {0}")]
+    InvalidCommand(String),
+    /// A reply or map could not be decoded as asked.
+    #[error("cannot decode {what}: {why}")]
+    Decode {
+        /// What was being decoded.
+        what: String,
+        /// Why it failed.
+        why: String,
+    },
+    /// An event stream's consumer fell behind: `missed` events went by
+    /// unseen. The stream goes on with the oldest event still buffered.
+    #[error("fell behind: {missed} events missed")]
+    Lagged {
+        /// How many events were missed.
+        missed: u64,
+    },
     /// The peer broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -86,10 +127,55 @@ impl MonError {
             MonError::ConnectionModeNotAllowed(_) => EPROTONOSUPPORT,
             MonError::TicketExpired(_) => EKEYEXPIRED,
             MonError::ClockSkew(_) => ETIME,
-            MonError::Config(_) => EINVAL,
+            MonError::Config(_) | MonError::Configuration(_) => EINVAL,
+            MonError::KeyNotFound(_) => ENOENT,
+            MonError::Command { retval, .. } => retval.saturating_abs().max(1),
+            MonError::InvalidCommand(_) => EINVAL,
+            MonError::Lagged { .. } => EAGAIN,
+            MonError::Decode { .. } => EINVAL,
             MonError::Protocol(_) | MonError::Messenger(_) => EPROTO,
             MonError::Incompatible(_) => EPROTONOSUPPORT,
             MonError::Io(_) => EIO,
+        }
+    }
+
+    /// True when nothing answered in time (the connect timeout, a
+    /// command's deadline, a map wait).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, MonError::TimedOut(..))
+            || matches!(self, MonError::Command { retval, .. } if *retval == -ETIMEDOUT_NEG)
+    }
+
+    /// True when the same request may succeed if tried again later: the
+    /// session or connection failed, nothing answered, a ticket expired,
+    /// or the monitors answered `EAGAIN`/`EBUSY`.
+    pub fn is_retryable(&self) -> bool {
+        use errno::*;
+        match self {
+            MonError::SessionReset
+            | MonError::TimedOut(..)
+            | MonError::MonUnavailable(_)
+            | MonError::TicketExpired(_)
+            | MonError::Messenger(_)
+            | MonError::Io(_) => true,
+            MonError::Command { retval, .. } => [EAGAIN, EBUSY].contains(&-retval),
+            _ => false,
+        }
+    }
+
+    /// True when authentication failed or was refused, for whatever reason
+    /// (credentials, method, connection mode, expired ticket, clock skew),
+    /// or the monitors refused a command for lack of caps (`EACCES`).
+    pub fn is_auth(&self) -> bool {
+        match self {
+            MonError::Auth(_)
+            | MonError::AuthMethodNotAllowed(_)
+            | MonError::ConnectionModeNotAllowed(_)
+            | MonError::TicketExpired(_)
+            | MonError::ClockSkew(_)
+            | MonError::KeyNotFound(_) => true,
+            MonError::Command { retval, .. } => -retval == errno::EACCES,
+            _ => false,
         }
     }
 
@@ -106,6 +192,9 @@ impl MonError {
         )
     }
 }
+
+/// `-ETIMEDOUT`, as a monitor's `retval`.
+const ETIMEDOUT_NEG: i32 = -errno::ETIMEDOUT;
 
 /// Maps a messenger failure to the client's error kinds.
 pub(crate) fn from_msgr(e: MsgrError, attempt_timeout: Duration) -> MonError {

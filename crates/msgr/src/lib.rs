@@ -1,6 +1,8 @@
 //! Ceph's messenger, client side: msgr2 ([`v2`]) and msgr1 ([`v1`]) behind
 //! one tokio [`connection::Connection`].
+
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 pub mod auth;
 pub mod connection;
 pub mod error;

@@ -5,6 +5,8 @@
 //! As in `ceph-types`, every `Decode` impl is total and every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
 
+#![forbid(unsafe_code)]
+
 pub mod crush;
 pub mod osd_types;
 pub mod osdmap;

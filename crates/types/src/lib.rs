@@ -6,6 +6,8 @@
 //! panic or an allocation sized by an untrusted length); every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
 
+#![forbid(unsafe_code)]
+
 pub mod addr;
 pub mod entity;
 pub mod errno;

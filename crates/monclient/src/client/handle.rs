@@ -7,6 +7,9 @@ use std::time::Duration;
 use ceph_types::{LogPriority, MonMap};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use tracing::Instrument;
+
+use super::commands::IntoCommand;
 use super::driver::{Call, Driver};
 use super::options::MonClientOptions;
 use super::status::Status;
@@ -36,8 +39,11 @@ use crate::error::{permanent_auth_failure, MonError};
 #[derive(Clone)]
 pub struct MonClient {
     calls: mpsc::UnboundedSender<Call>,
-    status: watch::Receiver<Status>,
+    pub(super) status: watch::Receiver<Status>,
     events: broadcast::Sender<ClusterEvent>,
+    /// The monitors' command descriptions, fetched by the first
+    /// `command_words`.
+    pub(super) command_table: Arc<tokio::sync::OnceCell<ceph_argparse::CommandTable>>,
     /// For daemons, how long past expiry a rotating secret stays usable.
     rotating_margin: Option<Duration>,
 }
@@ -122,16 +128,19 @@ impl MonClient {
             calls: call_tx,
             status: status_rx,
             events,
+            command_table: Arc::default(),
             rotating_margin,
         })
     }
 
-    /// Runs a monitor command (a JSON object, as the `ceph` CLI sends) with
-    /// input data, on the quorum. A non-zero `retval` in the reply is the
-    /// command's own failure, not an error of the client.
+    /// Runs a monitor command (a JSON object, as the `ceph` CLI sends: JSON
+    /// text, a `serde_json::Value`, or [`Json`](crate::Json) around any
+    /// `Serialize`) with input data, on the quorum. A negative `retval` in
+    /// the reply is the command's own failure, not an error of the client:
+    /// [`CommandReply::into_result`] turns it into one.
     pub async fn command(
         &self,
-        cmd: impl Into<String>,
+        cmd: impl IntoCommand,
         inbl: Vec<u8>,
     ) -> Result<CommandReply, MonError> {
         self.command_with_timeout(cmd, inbl, None).await
@@ -140,12 +149,12 @@ impl MonClient {
     /// [`MonClient::command`] with its own deadline.
     pub async fn command_with_timeout(
         &self,
-        cmd: impl Into<String>,
+        cmd: impl IntoCommand,
         inbl: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<CommandReply, MonError> {
         let request = Request::Command {
-            cmd: vec![cmd.into()],
+            cmd: vec![cmd.into_command()?],
             inbl,
         };
         self.submit_command(request, timeout).await
@@ -158,13 +167,13 @@ impl MonClient {
     pub async fn tell(
         &self,
         target: MonTarget,
-        cmd: impl Into<String>,
+        cmd: impl IntoCommand,
         inbl: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<CommandReply, MonError> {
         let request = Request::Tell {
             target,
-            cmd: vec![cmd.into()],
+            cmd: vec![cmd.into_command()?],
             inbl,
         };
         self.submit_command(request, timeout).await
@@ -210,15 +219,39 @@ impl MonClient {
     }
 
     async fn submit(&self, request: Request, timeout: Option<Duration>) -> Result<Reply, MonError> {
+        // One span per request: what it was (the command's prefix, never
+        // its arguments, which may hold secrets) and how it ended.
+        let span = tracing::debug_span!(
+            "mon_request",
+            kind = request_kind(&request),
+            prefix = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        if span.is_disabled() {
+        } else if let Request::Command { cmd, .. } | Request::Tell { cmd, .. } = &request {
+            if let Some(p) = cmd.first().and_then(|c| command_prefix(c)) {
+                span.record("prefix", p.as_str());
+            }
+        }
         let (reply, rx) = oneshot::channel();
-        self.calls
-            .send(Call::Submit {
-                request,
-                timeout,
-                reply,
-            })
-            .map_err(|_| MonError::ShuttingDown)?;
-        rx.await.map_err(|_| MonError::ShuttingDown)?
+        let result = async {
+            self.calls
+                .send(Call::Submit {
+                    request,
+                    timeout,
+                    reply,
+                })
+                .map_err(|_| MonError::ShuttingDown)?;
+            rx.await.map_err(|_| MonError::ShuttingDown)?
+        }
+        .instrument(span.clone())
+        .await;
+        match &result {
+            Ok(Reply::Command(r)) => span.record("outcome", r.retval),
+            Ok(_) => span.record("outcome", 0),
+            Err(e) => span.record("outcome", -e.errno()),
+        };
+        result
     }
 
     /// A receiver of everything the subscriptions bring (maps, config,
@@ -415,6 +448,24 @@ impl MonClient {
             let _ = rx.await;
         }
     }
+}
+
+/// A short name of the request's kind, for its span.
+fn request_kind(r: &Request) -> &'static str {
+    match r {
+        Request::Command { .. } => "command",
+        Request::Tell { .. } => "tell",
+        Request::Ping { .. } => "ping",
+        Request::Version { .. } => "version",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
+}
+
+/// The `prefix` of a JSON command, if it has one.
+fn command_prefix(cmd: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(cmd).ok()?;
+    Some(v.get("prefix")?.as_str()?.to_string())
 }
 
 fn unexpected(r: Reply) -> MonError {

@@ -3,11 +3,17 @@
 //! owns the I/O-free [`crate::core::Core`] and every connection; how to
 //! reach the monitors is [`MonClientOptions`] (`options.rs`).
 
+mod builder;
+mod commands;
 mod driver;
 mod handle;
 mod options;
 mod status;
+mod streams;
 
+pub use builder::{key_from_config, MonClientBuilder};
+pub use commands::{IntoCommand, Json};
 pub use handle::MonClient;
 pub use options::MonClientOptions;
 pub use status::Status;
+pub use streams::{EventStream, LogLevel, OsdMapFollower};
