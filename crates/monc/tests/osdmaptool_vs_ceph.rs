@@ -81,7 +81,41 @@ impl Bench {
     fn write_map(&self, name: &str, map: &OSDMap) -> String {
         let p = self.path(name);
         std::fs::write(&p, map.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        self.write_fixture(name, map);
         p
+    }
+
+    /// With PLACEMENT_FIXTURES_DIR set, also writes a small copy of the
+    /// map (64 PGs a pool at most) and Ceph's answers for it: the ring-1
+    /// fixtures of tests/osdmaptool_fixtures.rs.
+    fn write_fixture(&self, name: &str, map: &OSDMap) {
+        let Some(dir) = std::env::var_os("PLACEMENT_FIXTURES_DIR") else {
+            return;
+        };
+        let wanted = ["straw2-optimal", "straw-argonaut", "tree-bobtail", "list-firefly", "uniform-hammer", "ws-jewel", "ws-optimal", "classes"];
+        let stem = name.trim_end_matches(".osdmap");
+        if !wanted.contains(&stem) {
+            return;
+        }
+        let mut small = map.clone();
+        for p in small.pools.values_mut() {
+            p.pg_num = p.pg_num.min(64);
+            p.pgp_num = p.pgp_num.min(48);
+            p.pg_num_target = p.pg_num;
+            p.pgp_num_target = p.pgp_num;
+            p.pg_num_pending = p.pg_num;
+        }
+        let dir = Path::new(&dir);
+        let file = dir.join(format!("{stem}.osdmap"));
+        std::fs::write(&file, small.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        let f = file.to_string_lossy().into_owned();
+        for (suffix, opts) in [("plain", &["--test-map-pgs-dump-all"][..]), ("upin", &["--mark-up-in", "--test-map-pgs-dump-all"][..])] {
+            let mut args = vec![f.as_str()];
+            args.extend_from_slice(opts);
+            let out = self.ceph("osdmaptool", &args);
+            assert!(out.status.success());
+            std::fs::write(dir.join(format!("{stem}.{suffix}")), out.stdout).unwrap();
+        }
     }
 }
 

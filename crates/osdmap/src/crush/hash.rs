@@ -24,7 +24,7 @@ fn mix(a: &mut u32, b: &mut u32, c: &mut u32) {
 }
 
 /// Hash of two words.
-#[inline]
+#[inline(always)]
 pub fn hash32_2(kind: u8, a: u32, b: u32) -> u32 {
     if kind != HASH_RJENKINS1 {
         return 0;
@@ -39,7 +39,7 @@ pub fn hash32_2(kind: u8, a: u32, b: u32) -> u32 {
 }
 
 /// Hash of three words.
-#[inline]
+#[inline(always)]
 pub fn hash32_3(kind: u8, a: u32, b: u32, c: u32) -> u32 {
     if kind != HASH_RJENKINS1 {
         return 0;
@@ -56,7 +56,7 @@ pub fn hash32_3(kind: u8, a: u32, b: u32, c: u32) -> u32 {
 }
 
 /// Hash of four words.
-#[inline]
+#[inline(always)]
 pub fn hash32_4(kind: u8, a: u32, b: u32, c: u32, d: u32) -> u32 {
     if kind != HASH_RJENKINS1 {
         return 0;
@@ -129,5 +129,88 @@ mod tests {
         assert_eq!(hashes.len(), s.len() + 1);
         assert_eq!(str_hash_linux(b""), 0);
         assert_eq!(str_hash_linux(b"a"), ((97 << 4) + (97 >> 4)) * 11);
+    }
+}
+
+/// Lanes hashed together by [`hash32_3_lanes`].
+pub const LANES: usize = 8;
+
+/// `hash32_3(rjenkins1, a, b[i], c)` for eight `b`s at once, written so the
+/// compiler turns it into vector instructions.
+#[inline(always)]
+fn rjenkins3_lanes(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
+    for l in 0..LANES {
+        let (mut a, mut b, mut c) = (a, b[l], c);
+        let mut h = SEED ^ a ^ b ^ c;
+        let (mut x, mut y) = (X0, Y0);
+        mix(&mut a, &mut b, &mut h);
+        mix(&mut c, &mut x, &mut h);
+        mix(&mut y, &mut a, &mut h);
+        mix(&mut b, &mut x, &mut h);
+        mix(&mut y, &mut c, &mut h);
+        out[l] = h;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn rjenkins3_lanes_avx2(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
+    rjenkins3_lanes(a, b, c, out)
+}
+
+/// Whether this CPU runs the AVX2 variant (checked once per process).
+fn have_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`hash32_3`] of `(a, b[i], c)` for every lane.
+#[inline]
+pub fn hash32_3_lanes(kind: u8, a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
+    if kind != HASH_RJENKINS1 {
+        *out = [0; LANES];
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if have_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { rjenkins3_lanes_avx2(a, b, c, out) };
+        return;
+    }
+    rjenkins3_lanes(a, b, c, out)
+}
+
+#[cfg(test)]
+mod lane_tests {
+    use super::*;
+
+    #[test]
+    fn lanes_match_the_scalar_hash() {
+        let b = [0u32, 1, 2, 0xffff_ffff, 77, 1 << 31, 12345, 0xdead_beef];
+        let mut out = [0; LANES];
+        for (a, c) in [
+            (0u32, 0u32),
+            (1, 2),
+            (0xffff_ffff, 7),
+            (123_456, 0x8000_0000),
+        ] {
+            hash32_3_lanes(0, a, &b, c, &mut out);
+            for l in 0..LANES {
+                assert_eq!(out[l], hash32_3(0, a, b[l], c));
+            }
+            rjenkins3_lanes(a, &b, c, &mut out);
+            for l in 0..LANES {
+                assert_eq!(out[l], hash32_3(0, a, b[l], c));
+            }
+        }
+        hash32_3_lanes(3, 1, &b, 2, &mut out);
+        assert_eq!(out, [0; LANES]);
     }
 }

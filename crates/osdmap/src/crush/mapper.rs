@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::hash::{hash32_2, hash32_3, hash32_4, HASH_RJENKINS1};
+use super::hash::{hash32_2, hash32_3, hash32_3_lanes, hash32_4, HASH_RJENKINS1, LANES};
 use super::ln_table::{LL, RH_LH};
 use super::{bucket_alg, rule_op, BucketWeights, CrushWrapper};
 
@@ -41,6 +41,151 @@ pub struct CrushMapper<'a> {
     max_devices: i32,
     choose_args: BTreeMap<i64, Vec<Option<&'a ChooseArgEntry>>>,
     max_bucket_size: usize,
+    /// Per straw2 bucket slot: a reciprocal per item weight.
+    straw2_recips: Vec<Vec<Recip>>,
+    /// Per weight-set, per bucket slot, per position: reciprocals.
+    arg_recips: BTreeMap<i64, Vec<Vec<Vec<Recip>>>>,
+    /// Per straw2 bucket slot: the weight every item has, if they agree.
+    straw2_equal: Vec<Option<u32>>,
+    /// The same per weight-set, bucket slot and position.
+    arg_equal: BTreeMap<i64, Vec<Vec<Option<u32>>>>,
+}
+
+/// The one weight all of `weights` (exactly `size` of them) share, if any
+/// and if it is not zero.
+fn equal_weight(weights: &[u32], size: usize) -> Option<u32> {
+    let first = *weights.first()?;
+    (first != 0 && weights.len() == size && weights.iter().all(|&w| w == first)).then_some(first)
+}
+
+/// A key that orders 16-bit hashes as `crush_ln` orders them: ln rises
+/// with u everywhere except at 0xffff, which Ceph's table puts lower.
+#[inline(always)]
+fn ln_key(u: u32) -> u32 {
+    if u == 0xffff {
+        ln_key_of_ffff()
+    } else {
+        u << 1
+    }
+}
+
+fn ln_key_of_ffff() -> u32 {
+    static KEY: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        let top = crush_ln(0xffff);
+        // Equal to some u's ln: share its key; else sit just above the
+        // largest u whose ln is below.
+        match (0..0xffffu32).rev().find(|&u| crush_ln(u) <= top) {
+            Some(u) if crush_ln(u) == top => u << 1,
+            Some(u) => (u << 1) | 1,
+            None => 0,
+        }
+    })
+}
+
+/// Division by a fixed straw2 weight as a multiply and shift, exact for
+/// dividends below 2^49 (straw2's log values are at most 2^48).
+#[derive(Debug, Clone, Copy)]
+struct Recip {
+    mul: u64,
+    shift: u32,
+}
+
+impl Recip {
+    fn new(w: u32) -> Self {
+        if w == 0 {
+            return Recip { mul: 0, shift: 0 };
+        }
+        // With k = 49 + bits(w) and mul = ceil(2^k / w), the rounding error
+        // n * (mul * w - 2^k) stays below 2^k for every n < 2^49, so the
+        // quotient is exact; mul fits 51 bits.
+        let shift = 49 + (32 - w.leading_zeros());
+        let mul = ((1u128 << shift) + u128::from(w) - 1) / u128::from(w);
+        Recip {
+            mul: mul as u64,
+            shift,
+        }
+    }
+
+    #[inline(always)]
+    fn div(self, n: u64) -> u64 {
+        ((u128::from(n) * u128::from(self.mul)) >> self.shift) as u64
+    }
+}
+
+/// The weight-set in force for one mapping.
+#[derive(Clone, Copy)]
+struct ArgSet<'s> {
+    entries: &'s [Option<&'s ChooseArgEntry>],
+    recips: &'s [Vec<Vec<Recip>>],
+    equal: &'s [Vec<Option<u32>>],
+}
+
+/// straw2's draw for hash `u` and weight `w`: `ln(u) / w`, with ln at
+/// most zero and the quotient truncated toward zero, as Ceph's
+/// `div64_s64`. `recip` is the precomputed division by `w`.
+#[inline(always)]
+fn straw2_draw(u: u32, w: u32, recip: Option<&Recip>) -> i64 {
+    let ln = crush_ln(u) as i64 - 0x1_0000_0000_0000;
+    match recip {
+        Some(r) if ln <= 0 && r.mul != 0 => -(r.div(ln.unsigned_abs()) as i64),
+        _ => ln / i64::from(w),
+    }
+}
+
+/// straw2 over items that all weigh `w`: the draw follows ln(u), which
+/// [`ln_key`] orders, so only the best and second-best hashes need a log
+/// and a division. Returns the winning index, or None when the two best
+/// distinct hashes give equal draws (then the caller draws every item, as
+/// Ceph does, to pick the first of the tied ones).
+#[inline]
+fn straw2_equal_choose(
+    hash: u8,
+    x: u32,
+    r: u32,
+    ids: &[i32],
+    size: usize,
+    w: u32,
+) -> Option<usize> {
+    let mut lane_ids = [0u32; LANES];
+    let mut hashes = [0u32; LANES];
+    let (mut best, mut best_key, mut second_key) = (0usize, 0u32, None::<u32>);
+    for start in (0..size).step_by(LANES) {
+        let n = LANES.min(size - start);
+        for (l, slot) in lane_ids.iter_mut().enumerate().take(n) {
+            *slot = ids.get(start + l).copied().unwrap_or(0) as u32;
+        }
+        hash32_3_lanes(hash, x, &lane_ids, r, &mut hashes);
+        for (l, &h) in hashes.iter().enumerate().take(n) {
+            let key = ln_key(h & 0xffff);
+            let i = start + l;
+            if i == 0 {
+                best_key = key;
+            } else if key > best_key {
+                second_key = Some(best_key);
+                best = i;
+                best_key = key;
+            } else if key < best_key && second_key.is_none_or(|s| key > s) {
+                second_key = Some(key);
+            }
+        }
+    }
+    let Some(second_key) = second_key else {
+        return Some(best);
+    };
+    let draw_of_key = |key: u32| {
+        let u = if key == ln_key_of_ffff() {
+            0xffff
+        } else {
+            key >> 1
+        };
+        (crush_ln(u) as i64 - 0x1_0000_0000_0000) / i64::from(w)
+    };
+    (draw_of_key(second_key) < draw_of_key(best_key)).then_some(best)
+}
+
+fn recips(weights: &[u32]) -> Vec<Recip> {
+    weights.iter().map(|&w| Recip::new(w)).collect()
 }
 
 /// Scratch space for one thread's mappings; reused across calls.
@@ -73,13 +218,15 @@ impl CrushWorkspace {
 /// `2^44 * log2(x + 1)` in fixed point, for x in 0..=0xffff.
 #[inline]
 fn crush_ln(xin: u32) -> u64 {
-    let mut x = xin.wrapping_add(1);
-    let mut exponent: i64 = 15;
-    // Normalise so that bit 15 or 16 is set (x is at least 1 here).
-    while x & 0x18000 == 0 {
-        x <<= 1;
-        exponent -= 1;
-    }
+    let x = xin.wrapping_add(1);
+    // Normalise so that bit 15 or 16 is set: shift the top bit up to 15.
+    let shift = if x & 0x18000 != 0 || x == 0 {
+        0
+    } else {
+        x.leading_zeros() - 16
+    };
+    let x = x << shift;
+    let exponent = 15 - i64::from(shift);
     let index1 = ((x >> 8) << 1) as usize;
     let rh = RH_LH[index1 - 256];
     let lh = RH_LH[index1 + 1 - 256];
@@ -117,20 +264,88 @@ impl<'a> CrushMapper<'a> {
                 (key, map)
             })
             .collect();
+        let straw2_recips = crush
+            .buckets
+            .iter()
+            .map(|b| match b {
+                Some(super::CrushBucket {
+                    weights: BucketWeights::Straw2 { item_weights },
+                    ..
+                }) => recips(item_weights),
+                _ => Vec::new(),
+            })
+            .collect();
+        let arg_recips = crush
+            .choose_args
+            .iter()
+            .map(|(&key, args)| {
+                let mut per_bucket = vec![Vec::new(); crush.buckets.len()];
+                for (&index, arg) in args {
+                    if let Some(slot) = per_bucket.get_mut(index as usize) {
+                        *slot = arg.weight_set.iter().map(|ws| recips(ws)).collect();
+                    }
+                }
+                (key, per_bucket)
+            })
+            .collect();
+        let straw2_equal = crush
+            .buckets
+            .iter()
+            .map(|b| match b {
+                Some(super::CrushBucket {
+                    weights: BucketWeights::Straw2 { item_weights },
+                    items,
+                    ..
+                }) => equal_weight(item_weights, items.len()),
+                _ => None,
+            })
+            .collect();
+        let arg_equal = crush
+            .choose_args
+            .iter()
+            .map(|(&key, args)| {
+                let mut per_bucket = vec![Vec::new(); crush.buckets.len()];
+                for (&index, arg) in args {
+                    let size = crush
+                        .buckets
+                        .get(index as usize)
+                        .and_then(|b| b.as_ref())
+                        .map_or(0, |b| b.items.len());
+                    if let Some(slot) = per_bucket.get_mut(index as usize) {
+                        *slot = arg
+                            .weight_set
+                            .iter()
+                            .map(|ws| equal_weight(ws, size))
+                            .collect();
+                    }
+                }
+                (key, per_bucket)
+            })
+            .collect();
         CrushMapper {
             crush,
             max_devices,
             choose_args,
             max_bucket_size,
+            straw2_recips,
+            arg_recips,
+            straw2_equal,
+            arg_equal,
         }
     }
 
     /// The weight-set a pool maps with: its own, else the compat set.
-    fn choose_args_for(&self, pool: i64) -> Option<&[Option<&'a ChooseArgEntry>]> {
-        self.choose_args
-            .get(&pool)
-            .or_else(|| self.choose_args.get(&DEFAULT_CHOOSE_ARGS))
-            .map(|v| v.as_slice())
+    fn choose_args_for(&self, pool: i64) -> Option<ArgSet<'_>> {
+        let key = if self.choose_args.contains_key(&pool) {
+            pool
+        } else {
+            DEFAULT_CHOOSE_ARGS
+        };
+        Some(ArgSet {
+            entries: self.choose_args.get(&key)?,
+            recips: self.arg_recips.get(&key)?,
+            equal: self.arg_equal.get(&key)?,
+        })
     }
 
     /// The rule's type byte, if the rule exists.
@@ -331,7 +546,7 @@ impl<'a> CrushMapper<'a> {
         b: &Bucket,
         x: i32,
         r: i32,
-        args: Option<&[Option<&ChooseArgEntry>]>,
+        args: Option<ArgSet<'_>>,
         position: usize,
     ) -> Option<i32> {
         let size = b.items.len();
@@ -391,35 +606,64 @@ impl<'a> CrushMapper<'a> {
             BucketWeights::Straw2 {
                 item_weights: weights,
             } => {
+                let slot = usize::try_from(-1i64 - i64::from(b.id)).ok();
                 let arg = args
-                    .and_then(|a| a.get(usize::try_from(-1i64 - i64::from(b.id)).ok()?))
-                    .and_then(|a| *a);
-                let weights: &[u32] = match arg {
-                    Some(a) if !a.weight_set.is_empty() => {
-                        &a.weight_set[position.min(a.weight_set.len() - 1)]
+                    .and_then(|a| Some((a.entries.get(slot?)?.as_ref()?, a.recips.get(slot?)?)));
+                let (weights, recips, equal): (&[u32], &[Recip], Option<u32>) = match arg {
+                    Some((a, r)) if !a.weight_set.is_empty() => {
+                        let p = position.min(a.weight_set.len() - 1);
+                        let equal = args
+                            .and_then(|a| a.equal.get(slot?)?.get(p).copied())
+                            .flatten();
+                        (
+                            &a.weight_set[p],
+                            r.get(p).map_or(&[][..], |v| v.as_slice()),
+                            equal,
+                        )
                     }
-                    _ => weights,
+                    _ => {
+                        let slot = slot.unwrap_or(usize::MAX);
+                        (
+                            weights,
+                            self.straw2_recips
+                                .get(slot)
+                                .map_or(&[][..], |v| v.as_slice()),
+                            self.straw2_equal.get(slot).copied().flatten(),
+                        )
+                    }
                 };
                 let ids: &[i32] = match arg {
-                    Some(a) if !a.ids.is_empty() => &a.ids,
+                    Some((a, _)) if !a.ids.is_empty() => &a.ids,
                     _ => &b.items,
                 };
+                if let Some(w) = equal {
+                    if let Some(i) = straw2_equal_choose(b.hash, xu, ru, ids, size, w) {
+                        return Some(b.items[i]);
+                    }
+                }
                 let mut high = 0;
                 let mut high_draw = 0i64;
-                for i in 0..size {
-                    let w = weights.get(i).copied().unwrap_or(0);
-                    let draw = if w != 0 {
-                        let id = ids.get(i).copied().unwrap_or(0);
-                        let u = hash32_3(b.hash, xu, id as u32, ru) & 0xffff;
-                        // ln is at most zero; the division truncates toward 0.
-                        let ln = crush_ln(u) as i64 - 0x1_0000_0000_0000;
-                        ln / i64::from(w)
-                    } else {
-                        i64::MIN
-                    };
-                    if i == 0 || draw > high_draw {
-                        high = i;
-                        high_draw = draw;
+                let mut lane_ids = [0u32; LANES];
+                let mut hashes = [0u32; LANES];
+                // Hash eight items at a time (vectorised), then draw.
+                for start in (0..size).step_by(LANES) {
+                    let n = LANES.min(size - start);
+                    for (l, slot) in lane_ids.iter_mut().enumerate().take(n) {
+                        *slot = ids.get(start + l).copied().unwrap_or(0) as u32;
+                    }
+                    hash32_3_lanes(b.hash, xu, &lane_ids, ru, &mut hashes);
+                    for (l, &h) in hashes.iter().enumerate().take(n) {
+                        let i = start + l;
+                        let w = weights.get(i).copied().unwrap_or(0);
+                        let draw = if w != 0 {
+                            straw2_draw(h & 0xffff, w, recips.get(i))
+                        } else {
+                            i64::MIN
+                        };
+                        if i == 0 || draw > high_draw {
+                            high = i;
+                            high_draw = draw;
+                        }
                     }
                 }
                 b.items[high]
@@ -486,7 +730,7 @@ impl<'a> CrushMapper<'a> {
         to_leaf: bool,
         mut out2: Option<&mut [i32]>,
         parent_r: i32,
-        args: Option<&[Option<&ChooseArgEntry>]>,
+        args: Option<ArgSet<'_>>,
     ) -> usize {
         let mut count = out_size;
         let mut rep: i32 = if p.stable { 0 } else { outpos as i32 };
@@ -629,7 +873,7 @@ impl<'a> CrushMapper<'a> {
         to_leaf: bool,
         mut out2: Option<&mut [i32]>,
         parent_r: i32,
-        args: Option<&[Option<&ChooseArgEntry>]>,
+        args: Option<ArgSet<'_>>,
     ) {
         let endpos = outpos + left;
         let mut left = left;
@@ -771,6 +1015,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reciprocal_division_is_exact() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut divisors: Vec<u32> =
+            vec![1, 2, 3, 7, 0x10000, 0xffff, 0x10001, u32::MAX, u32::MAX - 1];
+        divisors.extend(
+            (0..200)
+                .map(|_| (next() as u32) >> (next() % 32))
+                .filter(|&d| d != 0),
+        );
+        for d in divisors {
+            let r = Recip::new(d);
+            for n in [
+                0u64,
+                1,
+                (1 << 48) - 1,
+                1 << 48,
+                u64::from(d),
+                u64::from(d) - 1,
+            ] {
+                assert_eq!(r.div(n), n / u64::from(d), "{n} / {d}");
+            }
+            for _ in 0..500 {
+                let n = next() % ((1 << 48) + 1);
+                assert_eq!(r.div(n), n / u64::from(d), "{n} / {d}");
+            }
+        }
+        for u in 0..=0xffffu32 {
+            for w in [1u32, 0x10000, 12345, 0x7fff_ffff] {
+                let ln = crush_ln(u) as i64 - 0x1_0000_0000_0000;
+                assert_eq!(straw2_draw(u, w, Some(&Recip::new(w))), ln / i64::from(w));
+            }
+        }
+    }
+
+    #[test]
     fn ln_matches_its_definition_closely() {
         // crush_ln(x) approximates 2^44 * log2(x + 1).
         for x in [0u32, 1, 2, 100, 1000, 0x7fff, 0xfffe, 0xffff] {
@@ -781,6 +1066,22 @@ mod tests {
                 "x={x} got {got} want {want}"
             );
         }
-        assert_eq!(crush_ln(0xffff), 16u64 << 44);
+        assert!((0..=0xffffu32).all(|u| crush_ln(u) <= 1 << 48));
+    }
+}
+
+#[cfg(test)]
+mod ln_shape {
+    #[test]
+    fn ln_order_keys_sort_as_ln_does() {
+        // crush_ln rises with u (weakly) except at 0xffff; keys follow.
+        for u in 1..=0xffffu32 {
+            for v in [0u32, 1, u - 1, 0xfffe, 0xffff, u / 2] {
+                let (a, b) = (super::crush_ln(u), super::crush_ln(v));
+                let (ka, kb) = (super::ln_key(u), super::ln_key(v));
+                // A larger log always has a larger key (equal logs may not).
+                assert!(!(a > b && ka <= kb), "u={u} v={v}");
+            }
+        }
     }
 }
