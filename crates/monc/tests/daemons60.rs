@@ -164,8 +164,19 @@ fn mgr_names(c: &Cluster) -> (String, String) {
     (active, standby)
 }
 
+/// The id of the test pool (Reef and later make `.mgr` first).
+fn pool_id(c: &Cluster) -> u64 {
+    let v = ceph(c, &["osd", "dump", "-f", "json"]).json();
+    v["pools"]
+        .as_array()
+        .and_then(|pools| pools.iter().find(|p| p["pool_name"] == POOL))
+        .and_then(|p| p["pool"].as_u64())
+        .expect("the test pool")
+}
+
 fn cases(c: &Cluster) -> Vec<Case> {
     let (active, standby) = mgr_names(c);
+    let p = pool_id(c);
     let asok = |e: &str| c.daemon_admin_socket(e).display().to_string();
     let mut v = vec![
         // Manager commands (the manager flag: straight to the manager).
@@ -201,7 +212,7 @@ fn cases(c: &Cluster) -> Vec<Case> {
         json("osd versions -f json"),
         json("versions -f json"),
         json("osd map rbd obj1 -f json"),
-        json("pg map 1.0 -f json"),
+        json(&format!("pg map {p}.0 -f json")),
         // tell OSDs.
         json("tell osd.0 version"),
         text("tell osd.* version"),
@@ -227,11 +238,13 @@ fn cases(c: &Cluster) -> Vec<Case> {
         text("tell mon.* version"),
         json("tell mon.b quorum_status -f json"),
         // PG commands, on the primary OSD.
-        json("pg 1.0 query -f json"),
-        json("pg 1.3 query -f json"),
-        json("tell 1.1 query -f json"),
-        json("pg 1.2 list_unfound -f json"),
-        text("pg 1.0 frobnicate"),
+        json(&format!("pg {p}.0 query -f json")),
+        json(&format!("pg {p}.3 query -f json")),
+        // Beyond pg_num: folds onto a PG that exists, whose OSD says so.
+        text(&format!("pg {p}.1f query")),
+        json(&format!("tell {p}.1 query -f json")),
+        json(&format!("pg {p}.2 list_unfound -f json")),
+        text(&format!("pg {p}.0 frobnicate")),
         text("pg 9.0 query"),
         text("tell 9.0 query"),
     ];
@@ -504,9 +517,10 @@ fn tell_all_osds_while_one_restarts() {
 fn pg_query_follows_a_moved_primary() {
     let c = cluster();
     let _turn = turn();
-    let pg = parse_pgid("1.0").expect("pgid");
+    let pgid = format!("{}.0", pool_id(c));
+    let pg = parse_pgid(&pgid).expect("pgid");
     let acting = |c: &Cluster| -> Vec<i64> {
-        let v = ceph(c, &["pg", "map", "1.0", "-f", "json"]).json();
+        let v = ceph(c, &["pg", "map", &pgid, "-f", "json"]).json();
         v["acting"]
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_i64).collect())
@@ -524,7 +538,7 @@ fn pg_query_follows_a_moved_primary() {
         for i in 0..40 {
             if i == 10 {
                 let ids: Vec<String> = moved.iter().map(|o| o.to_string()).collect();
-                let mut args = vec!["osd", "pg-temp", "1.0"];
+                let mut args = vec!["osd", "pg-temp", pgid.as_str()];
                 args.extend(ids.iter().map(String::as_str));
                 let r = ceph(c, &args);
                 assert_eq!(r.code, Some(0), "{r:?}");
@@ -546,7 +560,7 @@ fn pg_query_follows_a_moved_primary() {
         assert_eq!(*primaries.last().unwrap(), new_primary, "{primaries:?}");
         mon.shutdown().await;
     });
-    let r = ceph(c, &["osd", "pg-temp", "1.0"]);
+    let r = ceph(c, &["osd", "pg-temp", &pgid]);
     assert_eq!(r.code, Some(0), "{r:?}");
     c.wait_for_clean(WAIT).expect("clean again");
 }
