@@ -131,6 +131,13 @@ impl DaemonClient {
     }
 
     /// The maps as of now.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let maps = d.maps();
+    /// println!("OSD map epoch {:?}", maps.osdmap.map(|m| m.epoch));
+    /// # Ok(()) }
+    /// ```
     pub fn maps(&self) -> Maps {
         self.inner.maps.borrow().clone()
     }
@@ -178,6 +185,13 @@ impl DaemonClient {
     /// (`ceph tell osd.N ...`). Fails at once when the OSD does not exist
     /// (`NoSuchDaemon`) or is marked down (`Down`); sent again on a new
     /// connection if the OSD restarts before answering.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let r = d.osd_command(0, r#"{"prefix": "version"}"#, Vec::new(), None).await?;
+    /// assert_eq!(r.retval, 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn osd_command(
         &self,
         id: i32,
@@ -191,6 +205,14 @@ impl DaemonClient {
     /// Runs a PG command (`ceph pg 2.0 query`) on the PG's primary OSD;
     /// `"pgid"` is set in the command as `ceph` does. When the primary
     /// moves before the answer, the command is sent to the new one.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let pg = ceph_daemonclient::parse_pgid("2.0").unwrap();
+    /// let r = d.pg_command(pg, r#"{"prefix": "query", "format": "json"}"#, Vec::new(), None).await?;
+    /// println!("{}", String::from_utf8_lossy(&r.outbl));
+    /// # Ok(()) }
+    /// ```
     pub async fn pg_command(
         &self,
         pg: PgId,
@@ -207,6 +229,14 @@ impl DaemonClient {
     /// Octopus or later, MCommand to older managers. Waits for an active
     /// manager, and follows a failover to a standby (the command is sent
     /// again to the new active one).
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let r = d.mgr_command(r#"{"prefix": "osd perf", "format": "json"}"#, Vec::new(),
+    ///     Some(std::time::Duration::from_secs(30))).await?;
+    /// println!("{}", String::from_utf8_lossy(&r.outbl));
+    /// # Ok(()) }
+    /// ```
     pub async fn mgr_command(
         &self,
         cmd: &str,
@@ -222,6 +252,13 @@ impl DaemonClient {
 
     /// `ceph tell mgr[.NAME] ...`: MCommand to the active manager (which
     /// must be NAME, when given).
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let r = d.mgr_tell(None, r#"{"prefix": "mgr_status"}"#, Vec::new(), None).await?;
+    /// println!("{}", String::from_utf8_lossy(&r.outbl));
+    /// # Ok(()) }
+    /// ```
     pub async fn mgr_tell(
         &self,
         name: Option<&str>,
@@ -238,6 +275,13 @@ impl DaemonClient {
 
     /// `ceph tell mds.NAME ...`: MCommand to the MDS of that name (or rank
     /// or gid), found in the monitors' `fs dump`.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let r = d.mds_command("a", r#"{"prefix": "session ls"}"#, Vec::new(), None).await?;
+    /// println!("{}", String::from_utf8_lossy(&r.outbl));
+    /// # Ok(()) }
+    /// ```
     pub async fn mds_command(
         &self,
         name: &str,
@@ -255,6 +299,15 @@ impl DaemonClient {
     /// Runs a command on a daemon at a known address (`service` is its
     /// CephX service: `SERVICE_OSD`, `SERVICE_MGR`, `SERVICE_MDS`), with
     /// MCommand; for daemons the maps do not describe.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// use ceph_daemonclient::Peer;
+    /// let peer = Peer { label: "osd.7".into(), addr: "127.0.0.1:6800".parse().unwrap(), nonce: 1234 };
+    /// let r = d.command_at(peer, ceph_auth::client::SERVICE_OSD, r#"{"prefix": "version"}"#, Vec::new(), None).await?;
+    /// assert_eq!(r.retval, 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn command_at(
         &self,
         peer: Peer,
@@ -269,6 +322,14 @@ impl DaemonClient {
 
     /// Runs a command on any single [`Target`] (not [`Target::AllOf`]:
     /// expand those with [`DaemonClient::expand`] first).
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let target: ceph_daemonclient::Target = "mgr".parse()?;
+    /// let r = d.tell(&target, r#"{"prefix": "version"}"#, Vec::new(), None).await?;
+    /// assert_eq!(r.retval, 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn tell(
         &self,
         target: &Target,
@@ -296,6 +357,13 @@ impl DaemonClient {
     /// The daemons a wildcard names, as `ceph` lists them: every OSD that
     /// exists, every monitor in the MonMap, the active manager, every MDS
     /// (standbys too). Other targets come back as they are.
+    ///
+    /// ```no_run
+    /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
+    /// let all = d.expand(&"osd.*".parse()?, None).await?;
+    /// println!("{} OSDs", all.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn expand(
         &self,
         target: &Target,

@@ -146,3 +146,124 @@ pub fn advance_osdmap(
         None => current,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ceph_denc::Encode;
+    use ceph_osdmap::osdmap::osd_state;
+    use ceph_types::features::CLIENT_FEATURES_ALL;
+    use ceph_types::{EntityAddr, EntityAddrType};
+
+    fn addrs(port: u16, nonce: u32) -> EntityAddrVec {
+        EntityAddrVec::new(vec![EntityAddr::new(
+            EntityAddrType::Msgr2,
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            nonce,
+        )])
+    }
+
+    fn osdmap(epoch: u32) -> OSDMap {
+        let mut m = OSDMap {
+            epoch,
+            ..OSDMap::default()
+        };
+        m.set_max_osd(3);
+        m.osd_state[0] = osd_state::EXISTS | osd_state::UP;
+        m.osd_state[1] = osd_state::EXISTS;
+        m.client_addrs[0] = addrs(6800, 77);
+        m
+    }
+
+    #[test]
+    fn osds_resolve_to_their_msgr2_address_or_why_not() {
+        let m = osdmap(5);
+        assert_eq!(
+            resolve_osd(&m, 0),
+            Resolved::At(Peer {
+                label: "osd.0".into(),
+                addr: "127.0.0.1:6800".parse().unwrap(),
+                nonce: 77,
+            })
+        );
+        assert_eq!(resolve_osd(&m, 1), Resolved::Down("osd.1".into()));
+        assert_eq!(resolve_osd(&m, 2), Resolved::Missing("osd.2".into()));
+        assert_eq!(resolve_osd(&m, -1), Resolved::Missing("osd.-1".into()));
+        assert_eq!(resolve_osd(&m, 99), Resolved::Missing("osd.99".into()));
+    }
+
+    #[test]
+    fn the_active_manager_only() {
+        let mut m = MgrMap {
+            epoch: 3,
+            ..MgrMap::default()
+        };
+        assert!(matches!(resolve_mgr(&m, None), Resolved::Wait(_)));
+        m.available = true;
+        m.active_name = "x".into();
+        m.active_addrs = addrs(6810, 5);
+        m.standbys.insert(
+            9,
+            ceph_types::mgrmap::StandbyInfo {
+                gid: 9,
+                name: "y".into(),
+                available_modules: Vec::new(),
+                mgr_features: 0,
+                struct_v: 4,
+                unknown: Vec::new(),
+            },
+        );
+        let at = |name| match resolve_mgr(&m, name) {
+            Resolved::At(p) => Some((p.label, p.addr.port(), p.nonce)),
+            _ => None,
+        };
+        assert_eq!(at(None), Some(("mgr.x".into(), 6810, 5)));
+        assert_eq!(at(Some("x")), Some(("mgr.x".into(), 6810, 5)));
+        assert_eq!(resolve_mgr(&m, Some("y")), Resolved::Down("mgr.y".into()));
+        assert_eq!(resolve_mgr(&m, Some("z")), Resolved::Down("mgr.z".into()));
+        assert!(!mgr_takes_mgr_command(&m));
+        m.active_mgr_features = CLIENT_FEATURES_ALL;
+        assert!(mgr_takes_mgr_command(&m));
+    }
+
+    fn blob(v: &impl Encode) -> Blob {
+        let mut out = Vec::new();
+        v.encode(&mut out, CLIENT_FEATURES_ALL);
+        Blob(out)
+    }
+
+    #[test]
+    fn maps_advance_by_full_maps_and_incrementals_in_order() {
+        let full = BTreeMap::from([(5, blob(&osdmap(5)))]);
+        let none = BTreeMap::new();
+        let m = advance_osdmap(None, &full, &none).expect("a map");
+        assert_eq!(m.epoch, 5);
+        // An older full map changes nothing.
+        let older = BTreeMap::from([(4, blob(&osdmap(4)))]);
+        assert_eq!(
+            advance_osdmap(Some(m.clone()), &older, &none)
+                .unwrap()
+                .epoch,
+            5
+        );
+        // Incrementals apply in order; a gap stops them.
+        let fsid = m.fsid;
+        let incs = BTreeMap::from([
+            (6, blob(&OSDMapIncremental::new(fsid, 6))),
+            (7, blob(&OSDMapIncremental::new(fsid, 7))),
+            (9, blob(&OSDMapIncremental::new(fsid, 9))),
+        ]);
+        let m2 = advance_osdmap(Some(m.clone()), &none, &incs).unwrap();
+        assert_eq!(m2.epoch, 7);
+        // Garbage is skipped, never a panic.
+        let junk = BTreeMap::from([(8, Blob(vec![0xff; 7]))]);
+        assert_eq!(
+            advance_osdmap(Some(m2.clone()), &junk, &junk)
+                .unwrap()
+                .epoch,
+            7
+        );
+        // Without a map, incrementals alone give nothing.
+        assert!(advance_osdmap(None, &none, &incs).is_none());
+    }
+}

@@ -25,9 +25,15 @@ pub(crate) async fn primary(
     deadline: Instant,
 ) -> Result<Option<i32>, Resolved> {
     let pool = i64::try_from(pg.pool).unwrap_or(i64::MAX);
-    if !map.pools.contains_key(&pool) {
+    let Some(info) = map.pools.get(&pool) else {
         return Err(Resolved::Missing(format!("pool {}", pg.pool)));
-    }
+    };
+    // A seed beyond pg_num names the PG it folds into (as the Objecter
+    // maps it); the monitors' `pg map` refuses such ids.
+    let pg = PgId {
+        pool: pg.pool,
+        seed: fold_seed(pg.seed, info.pg_num),
+    };
     let cmd = format!(r#"{{"prefix": "pg map", "pgid": "{pg}", "format": "json"}}"#);
     let limit = deadline.saturating_duration_since(Instant::now());
     let reply = client
@@ -39,6 +45,20 @@ pub(crate) async fn primary(
         return Err(Resolved::Missing(format!("pg {pg} ({})", reply.outs)));
     }
     Ok(primary_from_pg_map(&reply.outbl))
+}
+
+/// Ceph's stable modulo of a PG seed by `pg_num`: seeds beyond `pg_num`
+/// fold onto the PGs that exist without moving those below it.
+pub(crate) fn fold_seed(seed: u32, pg_num: u32) -> u32 {
+    if pg_num == 0 {
+        return seed;
+    }
+    let mask = pg_num.next_power_of_two() - 1;
+    if seed & mask < pg_num {
+        seed & mask
+    } else {
+        seed & (mask >> 1)
+    }
 }
 
 /// The first OSD of `acting` in the monitors' `pg map` JSON.
@@ -54,6 +74,17 @@ pub(crate) fn primary_from_pg_map(json: &[u8]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_fold_as_ceph_stable_mod() {
+        assert_eq!(fold_seed(3, 1), 0);
+        assert_eq!(fold_seed(5, 8), 5);
+        assert_eq!(fold_seed(0x1f, 8), 7);
+        // pg_num 12: mask 15; 13 & 15 = 13 >= 12, so 13 & 7 = 5.
+        assert_eq!(fold_seed(13, 12), 5);
+        assert_eq!(fold_seed(11, 12), 11);
+        assert_eq!(fold_seed(7, 0), 7);
+    }
 
     #[test]
     fn primary_is_the_first_acting_osd() {

@@ -7,17 +7,19 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ceph_auth::client::{AUTH_MODE_MON, SERVICE_AUTH, SERVICE_MGR, SERVICE_MON, SERVICE_OSD};
+use ceph_auth::client::{
+    AUTH_MODE_MON, SERVICE_AUTH, SERVICE_MDS, SERVICE_MGR, SERVICE_MON, SERVICE_OSD,
+};
 use ceph_auth::crypto::{
     challenge_key, decrypt_payload, encode_encrypt, encrypt_payload, CryptoKey, CIPHER_AES,
-    KEY_USAGE_AUTHORIZE, KEY_USAGE_AUTH_CONNECTION_SECRET, KEY_USAGE_ROTATING_SECRET,
-    KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
+    KEY_USAGE_AUTHORIZE, KEY_USAGE_AUTHORIZE_REPLY, KEY_USAGE_AUTH_CONNECTION_SECRET,
+    KEY_USAGE_ROTATING_SECRET, KEY_USAGE_TICKET_BLOB, KEY_USAGE_TICKET_SESSION_KEY,
 };
 use ceph_auth::rotating::{ExpiringCryptoKey, RotatingSecrets};
 use ceph_auth::types::{
-    AuthCapsInfo, AuthTicket, CephXAuthenticate, CephXAuthorize, CephXRequestHeader,
-    CephXResponseHeader, CephXServerChallenge, CephXServiceTicket, CephXServiceTicketInfo,
-    CephXServiceTicketRequest, CephXTicketBlob, CEPHX_GET_AUTH_SESSION_KEY,
+    AuthCapsInfo, AuthTicket, CephXAuthenticate, CephXAuthorize, CephXAuthorizeReply,
+    CephXRequestHeader, CephXResponseHeader, CephXServerChallenge, CephXServiceTicket,
+    CephXServiceTicketInfo, CephXServiceTicketRequest, CephXTicketBlob, CEPHX_GET_AUTH_SESSION_KEY,
     CEPHX_GET_PRINCIPAL_SESSION_KEY, CEPHX_GET_ROTATING_KEY,
 };
 use ceph_denc::{encode_bytes, Blob, Decode, DecodeError, Decoder, Encode};
@@ -25,7 +27,7 @@ use ceph_types::errno::{EACCES, EINVAL, EIO};
 use ceph_types::{EntityName, EntityType, UTime};
 
 /// Services the fake can issue tickets for besides the auth ticket.
-const ISSUABLE: [u32; 3] = [SERVICE_MON, SERVICE_OSD, SERVICE_MGR];
+const ISSUABLE: [u32; 4] = [SERVICE_MON, SERVICE_OSD, SERVICE_MGR, SERVICE_MDS];
 
 /// Length of a secure-mode connection secret: AES-128 key and two 12-byte
 /// nonces, padded as Ceph does to 64 bytes.
@@ -294,6 +296,27 @@ impl CephxServer {
     }
 }
 
+/// A valid authorizer, as a daemon sees it. `Debug` redacts the key.
+pub struct AuthorizerCheck {
+    /// Whose ticket it is.
+    pub global_id: u64,
+    /// The service the ticket is for.
+    pub service_id: u32,
+    /// The ticket's session key (keys the connection's signatures).
+    pub session_key: CryptoKey,
+    /// The client's nonce.
+    pub nonce: u64,
+}
+
+impl std::fmt::Debug for AuthorizerCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizerCheck")
+            .field("global_id", &self.global_id)
+            .field("service_id", &self.service_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the fake remembers of an authenticated session, to answer MAuth.
 #[derive(Clone)]
 pub struct SessionAuth {
@@ -415,6 +438,69 @@ impl CephxServer {
         encode_bytes(&mut out, &extra_bl);
         session.auth_session_key = auth.session_key;
         Ok(out)
+    }
+
+    /// Checks an authorizer presented to a daemon (the AUTH_REQUEST
+    /// payload of a connection to an OSD, manager or MDS): opens the
+    /// ticket with the service's secret, then the authorizer with the
+    /// ticket's session key.
+    pub fn check_authorizer(&self, payload: &[u8]) -> Result<AuthorizerCheck, String> {
+        let mut d = Decoder::new(payload);
+        let mut head = || -> Result<(u64, u32, CephXTicketBlob, Vec<u8>), DecodeError> {
+            d.u8("authorizer version")?;
+            let global_id = d.u64("authorizer global id")?;
+            let service_id = d.u32("authorizer service")?;
+            let ticket = CephXTicketBlob::decode(&mut d)?;
+            let enc = d.bytes("authorizer")?.to_vec();
+            Ok((global_id, service_id, ticket, enc))
+        };
+        let (global_id, service_id, ticket, enc) = head().map_err(|e| e.to_string())?;
+        let secret = self
+            .service_secrets
+            .get(&service_id)
+            .ok_or_else(|| format!("no secret for service {service_id:#x}"))?;
+        let info: CephXServiceTicketInfo =
+            decrypt_payload(secret, 0, &ticket.blob).map_err(|e| e.to_string())?;
+        if info.ticket.global_id != global_id {
+            return Err("the ticket is someone else's".into());
+        }
+        let authorize: CephXAuthorize =
+            decrypt_payload(&info.session_key, KEY_USAGE_AUTHORIZE, &enc)
+                .map_err(|e| e.to_string())?;
+        Ok(AuthorizerCheck {
+            global_id,
+            service_id,
+            session_key: info.session_key,
+            nonce: authorize.nonce,
+        })
+    }
+
+    /// The AUTH_DONE payload answering a checked authorizer (the nonce plus
+    /// one, and a connection secret in secure mode), and that secret.
+    pub fn authorizer_reply(
+        &self,
+        check: &AuthorizerCheck,
+        secure: bool,
+    ) -> Result<(Vec<u8>, Vec<u8>), ceph_auth::AuthError> {
+        let connection_secret = if secure {
+            let mut s = vec![0u8; CONNECTION_SECRET_LEN];
+            rand::Rng::fill(&mut rand::thread_rng(), &mut s[..]);
+            s
+        } else {
+            Vec::new()
+        };
+        let reply = CephXAuthorizeReply {
+            nonce_plus_one: check.nonce.wrapping_add(1),
+            connection_secret: connection_secret.clone(),
+        };
+        let mut out = Vec::new();
+        encode_encrypt(
+            &check.session_key,
+            KEY_USAGE_AUTHORIZE_REPLY,
+            &reply,
+            &mut out,
+        )?;
+        Ok((out, connection_secret))
     }
 
     fn service_tickets(&self, session: &SessionAuth, d: &mut Decoder<'_>) -> Result<Vec<u8>, i32> {

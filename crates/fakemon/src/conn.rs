@@ -299,6 +299,27 @@ impl Conn {
                 )
                 .await;
         };
+        // A connection to a daemon presents an authorizer instead.
+        if req.method == AUTH_METHOD_CEPHX
+            && req.payload.first() == Some(&ceph_auth::client::AUTH_MODE_AUTHORIZER)
+        {
+            let check = match self.shared.cephx.check_authorizer(&req.payload) {
+                Ok(c) => c,
+                Err(why) => return self.refuse(req.method, &allowed, &why).await,
+            };
+            let (payload, secret) = self
+                .shared
+                .cephx
+                .authorizer_reply(&check, mode == ConMode::Secure)
+                .map_err(|e| e.to_string())?;
+            self.send(&AuthDone {
+                global_id: check.global_id,
+                con_mode: mode.wire(),
+                payload,
+            })
+            .await?;
+            return Ok(Some((check.global_id, mode, check.session_key, secret)));
+        }
         let Ok(initial) = initial else {
             return self
                 .refuse(req.method, &allowed, "bad method or payload")
@@ -449,6 +470,31 @@ impl Conn {
                     };
                     let out = (self.shared.cfg.command_handler)(&ctx);
                     let body = messages::command_ack(out.retval, &out.outs, &cmd.cmd, out.outbl);
+                    self.send_message(body, msg.tid).await?;
+                }
+            }
+            msg_type::COMMAND => {
+                // MCommand, as to a daemon: fsid, then the command strings.
+                let mut d = ceph_denc::Decoder::new(&msg.front);
+                let cmd = d
+                    .array::<16>("fsid")
+                    .and_then(|_| <Vec<String> as ceph_denc::Decode>::decode(&mut d))
+                    .map_err(|e| e.to_string())?;
+                self.shared.stats().commands.push(ReceivedCommand {
+                    tid: msg.tid,
+                    cmd: cmd.clone(),
+                    answered: !ignore,
+                });
+                if !ignore {
+                    let map = self.shared.monmap();
+                    let ctx = CommandContext {
+                        cmd: &cmd,
+                        inbl: &msg.data,
+                        monmap: &map,
+                        mon_name: &self.shared.cfg.name,
+                    };
+                    let out = (self.shared.cfg.command_handler)(&ctx);
+                    let body = messages::command_reply(out.retval, &out.outs, out.outbl);
                     self.send_message(body, msg.tid).await?;
                 }
             }

@@ -244,7 +244,7 @@ pub(crate) struct Shared {
     /// `true` while frozen; connections wait for it to turn `false`.
     pub frozen: watch::Sender<bool>,
     pub stats: Mutex<Stats>,
-    pub cephx: cephx::CephxServer,
+    pub cephx: Arc<cephx::CephxServer>,
     tasks: Mutex<Tasks>,
 }
 
@@ -302,6 +302,18 @@ impl FakeMon {
     /// inside a tokio runtime. Panics if no port can be bound (a test
     /// environment failure).
     pub async fn start(cfg: FakeMonConfig) -> FakeMon {
+        let cephx = Arc::new(cephx::CephxServer::new(cfg.ticket_validity));
+        Self::start_with(cfg, cephx).await
+    }
+
+    /// Starts a fake daemon (an MDS, OSD or manager stand-in) that takes
+    /// authorizers for the tickets `issuer` hands out, and answers MCommand
+    /// with `cfg`'s command handler.
+    pub async fn start_daemon(cfg: FakeMonConfig, issuer: &FakeMon) -> FakeMon {
+        Self::start_with(cfg, issuer.shared.cephx.clone()).await
+    }
+
+    async fn start_with(cfg: FakeMonConfig, cephx: Arc<cephx::CephxServer>) -> FakeMon {
         let listener = bind("127.0.0.1:0".parse().expect("literal address"))
             .expect("binding a loopback port for the fake monitor");
         let addr = listener.local_addr().expect("bound address");
@@ -316,7 +328,7 @@ impl FakeMon {
             m
         });
         let shared = Arc::new(Shared {
-            cephx: cephx::CephxServer::new(cfg.ticket_validity),
+            cephx,
             cfg,
             addr,
             monmap: Mutex::new(monmap),

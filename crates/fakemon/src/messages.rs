@@ -17,6 +17,8 @@ pub mod msg_type {
     pub const MON_GET_VERSION_REPLY: u16 = 20;
     pub const MON_COMMAND: u16 = 50;
     pub const MON_COMMAND_ACK: u16 = 51;
+    pub const COMMAND: u16 = 97;
+    pub const COMMAND_REPLY: u16 = 98;
 }
 
 /// An encoded reply: type, header version, front and data segments.
@@ -67,6 +69,19 @@ pub fn command_ack(retval: i32, outs: &str, cmd: &[String], outbl: Vec<u8>) -> O
     cmd.to_vec().encode(&mut front, 0);
     OutBody {
         ty: msg_type::MON_COMMAND_ACK,
+        version: 1,
+        front,
+        data: outbl,
+    }
+}
+
+/// MCommandReply: what a daemon answers an MCommand with.
+pub fn command_reply(retval: i32, outs: &str, outbl: Vec<u8>) -> OutBody {
+    let mut front = Vec::new();
+    retval.encode(&mut front, 0);
+    outs.to_string().encode(&mut front, 0);
+    OutBody {
+        ty: msg_type::COMMAND_REPLY,
         version: 1,
         front,
         data: outbl,

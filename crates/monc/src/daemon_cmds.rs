@@ -162,6 +162,13 @@ async fn ask(
             outs: r.outs,
             outbl: r.outbl,
         },
+        // As librados words a target the OSD map rules out.
+        Err(e @ DaemonError::Down(_)) if matches!(target, Target::Osd(_) | Target::Pg(_)) => {
+            failed(e.errno(), "osd down".into())
+        }
+        Err(e @ DaemonError::NoSuchDaemon(_)) if matches!(target, Target::Osd(_)) => {
+            failed(e.errno(), "osd dne".into())
+        }
         Err(e) => failed(e.errno(), e.to_string()),
     }
 }
