@@ -51,8 +51,8 @@ short_runs=(
   "CHAOS_SECS=${CHAOS_SECS:-60}"       # chaos: 300 s at full length
   "SOAK_SECS=${SOAK_SECS:-60}"         # loaded_soak: 600 s
   "AUTH_REAL_TTL=${AUTH_REAL_TTL:-30}" # auth_real: five ticket TTLs of 60 s
-  "CHAOS_V1_SECS=${CHAOS_V1_SECS:-20}"         # chaos_v1 (msgr1): 300 s
-  "AUTH_REAL_V1_TTL=${AUTH_REAL_V1_TTL:-15}"   # auth_real_v1 (msgr1): TTLs of 60 s
+  "CHAOS_V1_SECS=${CHAOS_V1_SECS:-15}"         # chaos_v1 (msgr1): 300 s
+  "AUTH_REAL_V1_TTL=${AUTH_REAL_V1_TTL:-12}"   # auth_real_v1 (msgr1): TTLs of 60 s
   "LOAD_COMMANDS=${LOAD_COMMANDS:-50000}" # load: 200,000 commands at once
 )
 

@@ -111,6 +111,10 @@ pub struct FailoverArgs {
     /// out of quorum for 2 x mon_lease.
     #[arg(long)]
     pub mon_lease: Option<u64>,
+    /// Monitors that speak only msgr1 (`ms_bind_msgr2 = false`, v1
+    /// addresses in the MonMap): both clients fail over over msgr1.
+    #[arg(long)]
+    pub msgr1: bool,
 }
 
 /// One client's figures in one trial, in seconds from the fault.
@@ -189,10 +193,11 @@ fn run(cli: &Cli, args: &FailoverArgs) -> Result<FailoverReport, String> {
     if args.trials == 0 || args.faults.is_empty() {
         return Err("nothing to do: --trials and --faults must not be empty".into());
     }
+    MSGR1_ONLY.store(args.msgr1, std::sync::atomic::Ordering::Relaxed);
     let started = Instant::now();
     let loadavg_start = crate::read_trimmed("/proc/loadavg");
     progress("starting a 3-monitor cluster (ceph-testbed)");
-    let mut spec = ClusterSpec::with_mons(3);
+    let mut spec = ClusterSpec::with_mons(3).msgr1_only(args.msgr1);
     if args.faults.contains(&Fault::Isolate) {
         spec = spec.peer_isolation(true);
     }
@@ -401,7 +406,7 @@ impl Bench<'_> {
             }
         }
         self.worker
-            .open_with_mon_host(&victim.addrvec())
+            .open_with_mon_host(&pin_addr(victim))
             .map_err(|e| e.to_string())?;
         match self.librados_settled_link()? {
             link if link == wanted => Ok(true),
@@ -430,8 +435,8 @@ impl Bench<'_> {
             self.rt.block_on(client.shutdown());
         }
         let mut opts = native::options(&self.conf, &self.keyring)?;
-        opts.mon_addrs = ceph_config::parse_mon_host(&victim.addrvec())
-            .map_err(|e| format!("{}: {e}", victim.addrvec()))?;
+        opts.mon_addrs = ceph_config::parse_mon_host(&pin_addr(victim))
+            .map_err(|e| format!("{}: {e}", pin_addr(victim)))?;
         let client = connect(opts)?;
         if on_victim(&client) {
             Ok((client, true))
@@ -1348,4 +1353,21 @@ mod tests {
             1
         );
     }
+}
+
+/// The address a client is pinned to for `victim`: its vector, or only its
+/// v1 address when the monitors speak only msgr1 (the MonMap has no v2
+/// address; a pinned v2 one would never answer).
+fn pin_addr(victim: &MonInfo) -> String {
+    if is_msgr1_only() {
+        format!("v1:{}", victim.v1_addr)
+    } else {
+        victim.addrvec()
+    }
+}
+
+static MSGR1_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn is_msgr1_only() -> bool {
+    MSGR1_ONLY.load(std::sync::atomic::Ordering::Relaxed)
 }

@@ -172,3 +172,59 @@ async fn a_peer_speaking_neither_protocol_fails_fast() {
     assert!(matches!(err, MonError::Incompatible(_)), "{err:?}");
     assert!(err.to_string().contains("SSH-2.0"), "{err}");
 }
+
+/// Makes the msgr1 recordings of crates/msgr/tests/data (`v1-RELEASE.*`):
+/// the `ceph` CLI against this file's msgr1-only monitor, captured with
+/// tcpdump on loopback and split into byte streams by
+/// scripts/pcap-streams.py. Run by hand:
+/// `CAPTURE_DIR=/tmp/cap cargo test -p ceph-monclient --test msgr1_real
+/// --features real-ceph -- --ignored record_msgr1_sessions`.
+#[test]
+#[ignore = "makes recordings by hand (CAPTURE_DIR); needs tcpdump"]
+fn record_msgr1_sessions() {
+    let dir = std::path::PathBuf::from(std::env::var("CAPTURE_DIR").expect("CAPTURE_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = cluster();
+    let port = v1_port(cluster);
+    let pcap = dir.join("v1.pcap");
+    let mut tcpdump = std::process::Command::new("tcpdump")
+        .args(["-i", "lo", "-U", "-w"])
+        .arg(&pcap)
+        .arg(format!("tcp port {port}"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tcpdump runs");
+    std::thread::sleep(Duration::from_secs(1));
+    let dump = cluster.ceph(&["mon", "dump", "-f", "json"]).unwrap();
+    assert!(dump.success(), "{}", dump.stderr);
+    let status = cluster.ceph(&["status", "-f", "json"]).unwrap();
+    assert!(status.success(), "{}", status.stderr);
+    std::thread::sleep(Duration::from_secs(1));
+    tcpdump.kill().unwrap();
+    tcpdump.wait().unwrap();
+    let release = cluster.runtime().release().to_string();
+    let prefix = dir.join(format!("v1-{release}"));
+    std::fs::write(prefix.with_extension("mon-dump.json"), dump.stdout).unwrap();
+    std::fs::write(prefix.with_extension("status.json"), status.stdout).unwrap();
+    std::fs::copy(
+        cluster.admin_keyring_path(),
+        prefix.with_extension("client.admin.keyring"),
+    )
+    .unwrap();
+    let split = std::process::Command::new("/usr/bin/python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/pcap-streams.py"
+        ))
+        .arg(&pcap)
+        .arg(port.to_string())
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(
+        split.status.success(),
+        "{}",
+        String::from_utf8_lossy(&split.stderr)
+    );
+    eprintln!("{}", String::from_utf8_lossy(&split.stdout));
+}
