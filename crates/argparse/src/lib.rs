@@ -538,6 +538,22 @@ impl CommandTable {
         })
     }
 
+    /// Whether every signature for the command `prefix` (`mon dump`) only
+    /// reads (its `perm` has neither `w` nor `x`); false for a prefix the
+    /// table does not have.
+    pub fn is_read_only(&self, prefix: &str) -> bool {
+        let mut found = false;
+        for c in &self.commands {
+            if c.prefix().join(" ") == prefix {
+                if c.perm.is_empty() || c.perm.contains('w') || c.perm.contains('x') {
+                    return false;
+                }
+                found = true;
+            }
+        }
+        found
+    }
+
     /// This table, printing usage lines and help as the CLI of `style`.
     pub fn with_style(mut self, style: CliStyle) -> Self {
         self.style = style;
@@ -1775,5 +1791,23 @@ mod tests {
         );
         assert!(err("auth rotate client.x --force")
             .starts_with("Invalid command: Unexpected argument '--force'"));
+    }
+
+    #[test]
+    fn read_only_commands_by_perm() {
+        let t = CommandTable::from_json(
+            br#"{"cmd000": {"sig": ["mon", "dump"], "help": "h", "module": "mon", "perm": "r", "flags": 0},
+                 "cmd001": {"sig": ["osd", "pool", "create", {"name": "pool", "type": "CephPoolname"}], "help": "h", "module": "osd", "perm": "rw", "flags": 0},
+                 "cmd002": {"sig": ["mgr", "fail"], "help": "h", "module": "mgr", "perm": "x", "flags": 0},
+                 "cmd003": {"sig": ["two"], "help": "h", "module": "mon", "perm": "r", "flags": 0},
+                 "cmd004": {"sig": ["two", {"name": "x", "type": "CephString"}], "help": "h", "module": "mon", "perm": "w", "flags": 0}}"#,
+        )
+        .unwrap();
+        assert!(t.is_read_only("mon dump"));
+        assert!(!t.is_read_only("osd pool create"));
+        assert!(!t.is_read_only("mgr fail"));
+        // One writing signature for the prefix is enough to wait.
+        assert!(!t.is_read_only("two"));
+        assert!(!t.is_read_only("not there"));
     }
 }

@@ -167,6 +167,8 @@ async fn run(args: Args) -> i32 {
         table: None,
         daemons: daemon_cmds::Daemons::new(&args),
         cached: None,
+        unconfirmed: None,
+        read_only: false,
     };
     let code = if args.help {
         session.help(&args.words).await
@@ -195,6 +197,9 @@ struct Job {
     format: Format,
 }
 
+/// The MgrMap epoch, once the monitors answer (`None` if they will not).
+type PendingEpoch<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<u64>> + 'a>>;
+
 struct Session<'a> {
     client: &'a MonClient,
     args: &'a Args,
@@ -204,64 +209,192 @@ struct Session<'a> {
     /// The command descriptions, from the cache or the monitors, and
     /// whether they were fetched in this run.
     cached: Option<(cache::CachedDescriptions, bool)>,
+    /// For descriptions from the cache: the MgrMap epoch asked to confirm
+    /// them, not yet awaited.
+    unconfirmed: Option<PendingEpoch<'a>>,
+    /// Whether the last words matched only read-only signatures.
+    read_only: bool,
 }
 
-impl Session<'_> {
-    /// What the descriptions in the cache must have been fetched under to
-    /// serve now; `None` when the monitors will not say (then fetch).
-    async fn cache_key(&self) -> Option<cache::CacheKey> {
+/// The MgrMap's epoch. Monitors give no MgrMap version by MMonGetVersion;
+/// `mgr stat` answers from memory with the epoch (and few bytes).
+async fn mgrmap_epoch(client: &MonClient) -> Option<u64> {
+    let stat = client
+        .command_with_timeout(
+            r#"{"prefix": "mgr stat", "format": "json"}"#,
+            Vec::new(),
+            Some(MGRMAP_EPOCH_LIMIT),
+        )
+        .await;
+    let epoch = match &stat {
+        Ok(r) if r.retval == 0 => serde_json::from_slice::<Value>(&r.outbl)
+            .ok()
+            .and_then(|v| v.get("epoch").and_then(Value::as_u64)),
+        _ => None,
+    };
+    if epoch.is_none() {
+        tracing::debug!(
+            ?stat,
+            "no MgrMap epoch: the command descriptions are not cached"
+        );
+    }
+    epoch
+}
+
+impl<'a> Session<'a> {
+    /// The monitors' part of the cache key (the MgrMap epoch left 0).
+    fn mon_key(&self) -> Option<cache::CacheKey> {
         let monmap = self.client.monmap()?;
-        // Monitors give no MgrMap version by MMonGetVersion; `mgr stat`
-        // answers from memory with the epoch (and few bytes).
-        let stat = self
-            .client
-            .command_with_timeout(
-                r#"{"prefix": "mgr stat", "format": "json"}"#,
-                Vec::new(),
-                Some(MGRMAP_EPOCH_LIMIT),
-            )
-            .await;
-        let epoch = match &stat {
-            Ok(r) if r.retval == 0 => serde_json::from_slice::<Value>(&r.outbl)
-                .ok()
-                .and_then(|v| v.get("epoch").and_then(Value::as_u64)),
-            _ => None,
-        };
-        let Some(mgrmap_epoch) = epoch else {
-            tracing::debug!(
-                ?stat,
-                "no MgrMap epoch: the command descriptions are not cached"
-            );
-            return None;
-        };
         Some(cache::CacheKey {
             fsid: monmap.fsid.0,
             monmap_epoch: monmap.epoch,
             min_mon_release: monmap.min_mon_release,
             mon_features: monmap.persistent_features.0,
+            mgrmap_epoch: 0,
+        })
+    }
+
+    /// What the descriptions in the cache must have been fetched under to
+    /// serve now; `None` when the monitors will not say (then fetch).
+    async fn cache_key(&self) -> Option<cache::CacheKey> {
+        let mon = self.mon_key()?;
+        let mgrmap_epoch = mgrmap_epoch(self.client).await?;
+        Some(cache::CacheKey {
             mgrmap_epoch,
+            ..mon
         })
     }
 
     /// The command descriptions: the cached ones if they were fetched under
-    /// the cluster's current maps, else fresh ones from the monitors.
+    /// the monitors' current MonMap (the MgrMap epoch is asked for and
+    /// checked by [`Self::confirm_cache`]), else fresh ones.
     async fn descriptions(&mut self) -> Result<&cache::CachedDescriptions, (i32, String)> {
         if self.cached.is_none() {
-            let key = self.cache_key().await;
-            let file = match (cache::cache_dir(), &key) {
+            let mon = self.mon_key();
+            let file = match (cache::cache_dir(), &mon) {
                 (Some(dir), Some(key)) => Some(cache::cache_file(&dir, &key.fsid)),
                 _ => None,
             };
             let hit = file
                 .as_deref()
                 .and_then(cache::CachedDescriptions::load)
-                .filter(|c| Some(c.key) == key);
+                .filter(|c| {
+                    Some(cache::CacheKey {
+                        mgrmap_epoch: 0,
+                        ..c.key
+                    }) == mon
+                });
             match hit {
-                Some(c) => self.cached = Some((c, false)),
-                None => self.fetch_descriptions(key).await?,
+                Some(c) => {
+                    self.cached = Some((c, false));
+                    self.unconfirmed = Some(Box::pin(mgrmap_epoch(self.client)));
+                }
+                None => {
+                    let key = self.cache_key().await;
+                    self.fetch_descriptions(key).await?;
+                }
             }
         }
         Ok(&self.cached.as_ref().expect("descriptions were just set").0)
+    }
+
+    /// Waits for the MgrMap epoch that confirms cached descriptions; when
+    /// it differs from theirs (a manager failed over, restarted or enabled
+    /// a module) fetches fresh ones and returns false.
+    async fn confirm_cache(&mut self) -> Result<bool, (i32, String)> {
+        let Some(pending) = self.unconfirmed.take() else {
+            return Ok(true);
+        };
+        let epoch = pending.await;
+        let cached = self.cached.as_ref().map(|(c, _)| c.key);
+        if let (Some(epoch), Some(key)) = (epoch, cached) {
+            if epoch == key.mgrmap_epoch {
+                return Ok(true);
+            }
+        }
+        let key = match (self.mon_key(), epoch) {
+            (Some(mon), Some(mgrmap_epoch)) => Some(cache::CacheKey {
+                mgrmap_epoch,
+                ..mon
+            }),
+            _ => None,
+        };
+        self.fetch_descriptions(key).await?;
+        Ok(false)
+    }
+
+    /// Sends a command. One made from cached descriptions not confirmed
+    /// yet goes out together with the confirmation when it is read-only
+    /// (one round trip for both); should the descriptions prove stale, the
+    /// words are matched again with fresh ones and the command sent again
+    /// if that changed it. Any other waits for the confirmation first.
+    async fn send(
+        &mut self,
+        job: &Job,
+        cmd: Map<String, Value>,
+        inbl: Vec<u8>,
+    ) -> Result<(Map<String, Value>, CommandReply), (Map<String, Value>, i32, String)> {
+        let client = self.client;
+        let text = Value::Object(cmd.clone()).to_string();
+        let mut early = None;
+        if self.unconfirmed.is_some() && matches!(job.input, CommandInput::Words(_)) {
+            // A manager command goes out once the cache is confirmed: it
+            // takes its own connection, not the monitors' session.
+            let confirmed = if self.read_only && !daemon_cmds::is_mgr_command(&cmd) {
+                let (confirmed, reply) = tokio::join!(
+                    self.confirm_cache(),
+                    client.command(text.clone(), inbl.clone())
+                );
+                early = Some(reply);
+                confirmed
+            } else {
+                self.confirm_cache().await
+            };
+            match confirmed {
+                Ok(true) => {}
+                Ok(false) => {
+                    let again = match self.build(job).await {
+                        Ok(again) => again,
+                        Err((code, msg)) => return Err((cmd, code, msg)),
+                    };
+                    if again != cmd {
+                        let text = Value::Object(again.clone()).to_string();
+                        return match self.dispatch(&again, text, inbl).await {
+                            Ok(r) => Ok((again, r)),
+                            Err((code, msg)) => Err((again, code, msg)),
+                        };
+                    }
+                }
+                Err((code, msg)) => return Err((cmd, code, msg)),
+            }
+        }
+        let reply = match early {
+            Some(reply) => reply.map_err(|e| (e.errno(), e.to_string())),
+            None => self.dispatch(&cmd, text, inbl).await,
+        };
+        match reply {
+            Ok(r) => Ok((cmd, r)),
+            Err((code, msg)) => Err((cmd, code, msg)),
+        }
+    }
+
+    /// Sends one command: straight to the active manager when its
+    /// description carries the manager flag (as `ceph` does), to the
+    /// monitors otherwise.
+    async fn dispatch(
+        &mut self,
+        cmd: &Map<String, Value>,
+        text: String,
+        inbl: Vec<u8>,
+    ) -> Result<CommandReply, (i32, String)> {
+        if daemon_cmds::is_mgr_command(cmd) {
+            daemon_cmds::mgr_command(&mut self.daemons, self.client, text, inbl).await
+        } else {
+            self.client
+                .command(text, inbl)
+                .await
+                .map_err(|e| (e.errno(), e.to_string()))
+        }
     }
 
     /// Fetches the descriptions from the monitors and caches them under
@@ -300,6 +433,7 @@ impl Session<'_> {
             }
         }
         self.table = None;
+        self.unconfirmed = None;
         self.cached = Some((fresh, true));
         Ok(())
     }
@@ -330,13 +464,19 @@ impl Session<'_> {
         &mut self,
         words: &[String],
     ) -> Result<Map<String, Value>, (i32, String)> {
-        let mut result = self.table_for(words).await?.words_to_json(words);
+        let mut table = self.table_for(words).await?;
+        let mut result = table.words_to_json(words);
         let from_cache = self.cached.as_ref().is_some_and(|(_, fresh)| !fresh);
         if from_cache && matches!(result, Err(MatchError::NoMatch { .. })) {
             let key = self.cache_key().await;
             self.fetch_descriptions(key).await?;
-            result = self.table_for(words).await?.words_to_json(words);
+            table = self.table_for(words).await?;
+            result = table.words_to_json(words);
         }
+        self.read_only = match &result {
+            Ok(cmd) => table.is_read_only(cmd.get("prefix").and_then(Value::as_str).unwrap_or("")),
+            Err(_) => false,
+        };
         result.map_err(|e| match e {
             MatchError::Invalid { .. } | MatchError::NoMatch { .. } => {
                 (errno::EINVAL, format!("{e}\nError EINVAL: invalid command"))
@@ -370,6 +510,14 @@ impl Session<'_> {
     /// `monc [WORDS] -h`: the signatures starting with the words, as
     /// `ceph` lists them under "Monitor commands:".
     async fn help(&mut self, words: &[String]) -> i32 {
+        let confirmed = match self.descriptions().await {
+            Ok(_) => self.confirm_cache().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err((code, msg)) = confirmed {
+            errln!("monc: {msg}");
+            return code;
+        }
         let table = match self.command_table().await {
             Ok(t) => t,
             Err((code, msg)) => {
@@ -453,23 +601,15 @@ impl Session<'_> {
             },
             None => Vec::new(),
         };
-        let text = Value::Object(cmd.clone()).to_string();
-        // Commands the manager serves go to it directly, as `ceph` sends them.
-        let sent = if daemon_cmds::is_mgr_command(&cmd) {
-            daemon_cmds::mgr_command(&mut self.daemons, self.client, text, inbl).await
-        } else {
-            self.client
-                .command(text, inbl)
-                .await
-                .map_err(|e| (e.errno(), e.to_string()))
-        };
-        let reply = match sent {
+        let (cmd, reply) = match self.send(&job, cmd, inbl).await {
             Ok(r) => r,
-            Err((code, e)) => {
+            Err((cmd, code, msg)) => {
                 if self.args.jsonl {
-                    output::jsonl(&Value::Object(cmd), -code, &e, &[], start);
+                    output::jsonl(&Value::Object(cmd), -code, &msg, &[], start);
+                } else if msg.contains("Error EINVAL") {
+                    errln!("{msg}");
                 } else {
-                    errln!("monc: {e}");
+                    errln!("monc: {msg}");
                 }
                 return code;
             }
@@ -488,8 +628,13 @@ impl Session<'_> {
     }
 
     fn print(&self, reply: &CommandReply, format: Format) -> i32 {
+        // A reader gone (`| true`) fails `-o -` and JSON output (whose
+        // blank line `ceph` prints unguarded) with exit 1 and no status line,
+        // as `ceph` does; other output goes to waste without failing.
         if self.args.out_file.as_deref() == Some(std::path::Path::new("-")) {
-            stdio::out(&reply.outbl);
+            if !stdio::out(&reply.outbl) && stdio::stdout_broken() {
+                return 1;
+            }
         } else if let Some(path) = &self.args.out_file {
             if let Err(e) = std::fs::write(path, &reply.outbl) {
                 errln!("monc: cannot write {}: {e}", path.display());
@@ -499,8 +644,11 @@ impl Session<'_> {
             // As `ceph` does: a blank line before JSON output (old consumers
             // skip the first line), then the data exactly as it came. A
             // reader gone (`| head -c1`) is no failure of the command.
-            if matches!(format, Format::Json | Format::JsonPretty) {
-                stdio::out(b"\n");
+            if matches!(format, Format::Json | Format::JsonPretty)
+                && !stdio::out(b"\n")
+                && stdio::stdout_broken()
+            {
+                return 1;
             }
             stdio::out(&reply.outbl);
         }

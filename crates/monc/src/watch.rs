@@ -41,6 +41,7 @@ pub async fn watch(client: &MonClient, args: &Args) -> i32 {
         }
     }
     let mut last_epochs = client.status().epochs;
+    let mut seen = Seen::default();
     loop {
         let event = tokio::select! {
             e = events.recv() => e,
@@ -59,8 +60,11 @@ pub async fn watch(client: &MonClient, args: &Args) -> i32 {
             ClusterEvent::Log { entries, .. } => match decode_log_entries(&entries) {
                 Ok(list) => {
                     for e in list {
+                        if !seen.first_time(&e) {
+                            continue;
+                        }
                         if channel == "*" || e.channel == channel {
-                            let _ = writeln!(out, "{}", e.to_line());
+                            let _ = writeln!(out, "{}", ceph_line(&e));
                         }
                     }
                 }
@@ -82,6 +86,42 @@ pub async fn watch(client: &MonClient, args: &Args) -> i32 {
             return 0;
         }
     }
+}
+
+/// The entries shown lately: the monitors send an entry again with the
+/// next ones at times (as the log moves on, and after a reconnection), and
+/// `ceph -w` shows each once.
+#[derive(Default)]
+struct Seen {
+    keys: std::collections::HashSet<(String, u64, u32, u32)>,
+    order: std::collections::VecDeque<(String, u64, u32, u32)>,
+}
+
+impl Seen {
+    /// Entries remembered; far more than the monitors ever send again.
+    const KEEP: usize = 4096;
+
+    fn first_time(&mut self, e: &ceph_types::LogEntry) -> bool {
+        let key = (e.rank.to_string(), e.seq, e.stamp.sec, e.stamp.nsec);
+        if !self.keys.insert(key.clone()) {
+            return false;
+        }
+        self.order.push_back(key);
+        if self.order.len() > Self::KEEP {
+            if let Some(old) = self.order.pop_front() {
+                self.keys.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// An entry as `ceph -w` prints it: the stamp with `+0000` (not `Z`),
+/// the sender, `[INF]` and the like, the text.
+fn ceph_line(e: &ceph_types::LogEntry) -> String {
+    let stamp = e.stamp.to_iso8601_utc();
+    let stamp = stamp.strip_suffix('Z').unwrap_or(&stamp);
+    format!("{stamp}+0000 {} {} {}", e.name, e.prio.tag(), e.msg)
 }
 
 /// Prints a map's epoch when it moves on.

@@ -5,7 +5,9 @@
 //! As in `ceph-types`, every `Decode` impl is total and every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
 
-#![forbid(unsafe_code)]
+// The only unsafe: calling the CRUSH hash's AVX2 lanes once the CPU is
+// known to have AVX2 (crush/hash.rs).
+#![deny(unsafe_code)]
 
 pub mod crush;
 pub mod osd_types;

@@ -181,6 +181,7 @@ pub fn hash32_3_lanes(kind: u8, a: u32, b: &[u32; LANES], c: u32, out: &mut [u32
     #[cfg(target_arch = "x86_64")]
     if have_avx2() {
         // SAFETY: the CPU supports AVX2, checked just above.
+        #[allow(unsafe_code)]
         unsafe { rjenkins3_lanes_avx2(a, b, c, out) };
         return;
     }
