@@ -18,6 +18,7 @@ mod librados;
 mod load;
 mod native;
 mod process;
+mod sessions;
 mod sockets;
 mod stats;
 
@@ -123,6 +124,9 @@ enum Mode {
     /// or moved), seconds, max_rss_kib. `--librados` runs the same count
     /// over threads on librados first.
     Load(load::LoadArgs),
+    /// N idle ceph-monclient sessions in one process: connect rate, memory
+    /// per session, clean shutdown of all; prints one JSON line.
+    Sessions(sessions::SessionsArgs),
 }
 
 /// Sample sizes after defaults and `--quick`.
@@ -225,6 +229,9 @@ fn main() -> ExitCode {
     }
     if let Some(Mode::Load(args)) = &cli.mode {
         return load::main(&cli, args);
+    }
+    if let Some(Mode::Sessions(args)) = &cli.mode {
+        return sessions::main(&cli, args);
     }
     match run(&cli) {
         Ok(report) => {
