@@ -100,7 +100,7 @@ pub async fn watch(client: &MonClient, words: &[String]) -> i32 {
             ClusterEvent::MonMap { epoch } => {
                 note_epoch(&mut out, &mut last_epochs, "monmap", epoch as u64)
             }
-            ClusterEvent::Config(_) => {}
+            _ => {}
         }
         let _ = out.flush();
     }
