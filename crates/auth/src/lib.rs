@@ -7,6 +7,7 @@
 //!   state machine fed with payloads and returning payloads.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod client;
 pub mod crypto;
