@@ -14,7 +14,10 @@
 /// Declares each errno as a constant and lists it in [`NAMED`].
 macro_rules! named_errnos {
     ($($name:ident = $value:literal),* $(,)?) => {
-        $(pub const $name: i32 = $value;)*
+        $(
+            /// An errno value, as Linux numbers it.
+            pub const $name: i32 = $value;
+        )*
 
         /// Every errno [`name`] knows, with its name, as Python's
         /// `errno.errorcode` gives it.
@@ -61,9 +64,13 @@ named_errnos! {
 
 // Used as exit codes and in auth refusals, but printed by `name` as
 // `Unknown`, as `monc` always has.
+/// Timer expired (`ETIME`).
 pub const ETIME: i32 = 62;
+/// Protocol not supported.
 pub const EPROTONOSUPPORT: i32 = 93;
+/// Key has expired.
 pub const EKEYEXPIRED: i32 = 127;
+/// Key was rejected by service.
 pub const EKEYREJECTED: i32 = 129;
 
 /// The symbolic name of a (positive) errno, `"Unknown"` for one not in
