@@ -5,6 +5,14 @@
 //! Every `Decode` impl here is total (hostile bytes give an error, never a
 //! panic or an allocation sized by an untrusted length); every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
+//!
+//! ```
+//! use ceph_types::{EntityName, EntityType};
+//! let name: EntityName = "client.admin".parse().unwrap();
+//! assert_eq!(name.ty, EntityType::Client);
+//! assert_eq!(name.id, "admin");
+//! assert_eq!(name.to_string(), "client.admin");
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
