@@ -238,8 +238,17 @@ if [[ $mode == ci ]]; then
   step "cargo doc (-D warnings)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
   # Every published crate packaged and built from its package alone (the
   # unpublished path dependencies come from a local registry cargo makes).
+  # Cargo takes registry packages as immutable: what it unpacked from that
+  # registry (under CARGO_HOME) and built from it (in the target directory)
+  # is reused for the same version, so an earlier run's code would be
+  # verified instead of today's. Remove both first; the verification builds
+  # in a target directory of its own so that only it loses our crates.
+  verify_target=target/package-verify
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ceph-{denc,types,osdmap,auth,msgr,config,argparse,monclient}-[0-9]* \
+    "$verify_target"/debug/.fingerprint/ceph-* "$verify_target"/debug/deps/*ceph_* \
+    "$verify_target"/package/ceph-*
   step "cargo package (published crates, verified)" \
-    cargo package --workspace --locked --allow-dirty \
+    env CARGO_TARGET_DIR="$verify_target" cargo package --workspace --locked --allow-dirty \
     --exclude monc-bench --exclude ceph-testbed --exclude ceph-fakemon
 fi
 

@@ -190,9 +190,15 @@ impl Authorizer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RenewalReply {
     /// A new auth ticket (and the service tickets that came with it).
-    AuthTicket { services: Vec<u32> },
+    AuthTicket {
+        /// Service ids (entity-type bits) of the tickets that came along.
+        services: Vec<u32>,
+    },
     /// New service tickets.
-    ServiceTickets { services: Vec<u32> },
+    ServiceTickets {
+        /// Their service ids (entity-type bits).
+        services: Vec<u32>,
+    },
     /// The rotating secrets of our service type (daemons only); `Debug`
     /// redacts the keys.
     RotatingSecrets(RotatingSecrets),

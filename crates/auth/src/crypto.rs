@@ -265,7 +265,9 @@ pub fn decode_decrypt<T: Decode>(key: &CryptoKey, usage: u32, d: &mut Decoder<'_
 /// key (no version byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CephXChallengeBlob {
+    /// The monitor's challenge.
     pub server_challenge: u64,
+    /// Ours.
     pub client_challenge: u64,
 }
 

@@ -16,6 +16,7 @@ use crate::EntityName;
 /// One entity's entry in a keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyringEntry {
+    /// The entity's secret key.
     pub key: CryptoKey,
     /// Service name (`mon`, `osd`, ...) to cap text, unquoted.
     pub caps: BTreeMap<String, String>,

@@ -96,6 +96,7 @@ impl Encode for CephXResponseHeader {
 /// The monitor's first CephX message: a random challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CephXServerChallenge {
+    /// The monitor's random challenge.
     pub server_challenge: u64,
 }
 
@@ -118,7 +119,9 @@ impl Encode for CephXServerChallenge {
 /// secret, and which of the service's rotating secrets was used.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct CephXTicketBlob {
+    /// Which of the service's rotating secrets encrypted the ticket.
     pub secret_id: u64,
+    /// The encrypted ticket.
     pub blob: Vec<u8>,
 }
 
@@ -155,10 +158,13 @@ impl Encode for CephXTicketBlob {
 /// reclaim). We send v3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CephXAuthenticate {
+    /// The encoding version (1 to 3).
     pub struct_v: u8,
+    /// Our random challenge.
     pub client_challenge: u64,
     /// Proof of key possession, see [`crate::crypto::challenge_key`].
     pub key: u64,
+    /// The auth ticket we held before, if any (global_id reclaim).
     pub old_ticket: CephXTicketBlob,
     /// Entity-type bit mask of the service tickets wanted in the same reply.
     pub other_keys: u32,
@@ -211,7 +217,9 @@ impl Encode for CephXAuthenticate {
 /// The capabilities inside a ticket, as an opaque encoded blob.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuthCapsInfo {
+    /// Every capability.
     pub allow_all: bool,
+    /// The encoded capabilities otherwise.
     pub caps: Blob,
 }
 
@@ -235,11 +243,17 @@ impl Encode for AuthCapsInfo {
 /// What a service learns from a ticket: who, until when, with which caps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthTicket {
+    /// Who holds it.
     pub name: EntityName,
+    /// The holder's global id.
     pub global_id: u64,
+    /// When it was issued.
     pub created: UTime,
+    /// When it stops being valid.
     pub expires: UTime,
+    /// What the holder may do.
     pub caps: AuthCapsInfo,
+    /// Ticket flags.
     pub flags: u32,
 }
 
@@ -278,6 +292,7 @@ impl Encode for AuthTicket {
 /// key for the service and how long it is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CephXServiceTicket {
+    /// The key for talking to the service.
     pub session_key: CryptoKey,
     /// A duration, not a point in time.
     pub validity: UTime,
@@ -304,7 +319,9 @@ impl Encode for CephXServiceTicket {
 /// sees it decrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CephXServiceTicketInfo {
+    /// The ticket itself.
     pub ticket: AuthTicket,
+    /// The session key the client also received.
     pub session_key: CryptoKey,
 }
 
@@ -328,6 +345,7 @@ impl Encode for CephXServiceTicketInfo {
 /// Asks for tickets for the services in the `keys` entity-type mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CephXServiceTicketRequest {
+    /// Entity-type bit mask of the services.
     pub keys: u32,
 }
 
@@ -350,9 +368,13 @@ impl Encode for CephXServiceTicketRequest {
 /// server's authorizer challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CephXAuthorize {
+    /// The encoding version (1 or 2).
     pub struct_v: u8,
+    /// Our random nonce.
     pub nonce: u64,
+    /// Whether this answers a server's challenge (v2).
     pub have_challenge: bool,
+    /// The server's challenge plus one (v2).
     pub server_challenge_plus_one: u64,
 }
 
@@ -402,7 +424,9 @@ impl Encode for CephXAuthorize {
 /// the connection secret (v2 only when non-empty).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct CephXAuthorizeReply {
+    /// Our nonce plus one: the service holds the session key.
     pub nonce_plus_one: u64,
+    /// Key material for msgr2's secure mode.
     pub connection_secret: Vec<u8>,
 }
 
@@ -447,6 +471,7 @@ impl Encode for CephXAuthorizeReply {
 /// the authorizer with `server_challenge + 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CephXAuthorizeChallenge {
+    /// The service's random challenge.
     pub server_challenge: u64,
 }
 
@@ -469,10 +494,13 @@ impl Encode for CephXAuthorizeChallenge {
 /// Squid and later) a pending key during rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityAuth {
+    /// The encoding version.
     pub struct_v: u8,
+    /// The entity's secret key.
     pub key: CryptoKey,
     /// Service name (`mon`, `osd`, ...) to an encoded cap string.
     pub caps: BTreeMap<String, Blob>,
+    /// The next key during a rotation (empty otherwise).
     pub pending_key: CryptoKey,
 }
 

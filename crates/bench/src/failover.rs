@@ -1318,6 +1318,7 @@ mod tests {
                 faults: vec![Fault::Kill, Fault::Stop],
                 bound_secs: 90.0,
                 mon_lease: None,
+                msgr1: false,
             },
             trials: vec![
                 trial(Fault::Kill, Some(0.002), 0.05),

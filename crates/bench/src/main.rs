@@ -19,6 +19,7 @@ mod librados;
 mod load;
 mod native;
 mod process;
+mod sessions;
 mod sockets;
 mod stats;
 
@@ -128,6 +129,9 @@ enum Mode {
     /// commands, monc against the ceph CLI, on a cluster with a manager and
     /// 3 OSDs (started here unless -c/-k name one).
     Daemons(daemons::DaemonsArgs),
+    /// N idle ceph-monclient sessions in one process: connect rate, memory
+    /// per session, clean shutdown of all; prints one JSON line.
+    Sessions(sessions::SessionsArgs),
 }
 
 /// Sample sizes after defaults and `--quick`.
@@ -233,6 +237,9 @@ fn main() -> ExitCode {
     }
     if let Some(Mode::Daemons(args)) = &cli.mode {
         return daemons::main(&cli, args);
+    }
+    if let Some(Mode::Sessions(args)) = &cli.mode {
+        return sessions::main(&cli, args);
     }
     match run(&cli) {
         Ok(report) => {

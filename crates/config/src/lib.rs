@@ -4,6 +4,14 @@
 //!
 //! Nothing here touches the network except host-name resolution of
 //! `mon_host` entries that are not IP addresses.
+//!
+//! ```
+//! use ceph_config::ConfFile;
+//! let conf = ConfFile::parse("[global]\nmon host = 10.0.0.1:3300\n[client.admin]\nkeyring = /tmp/k\n").unwrap();
+//! // Keys in any spelling: spaces, dashes and underscores are one.
+//! assert_eq!(conf.get("global", "mon_host"), Some("10.0.0.1:3300"));
+//! assert_eq!(conf.lookup(&["client.admin", "client", "global"], "keyring"), Some("/tmp/k"));
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

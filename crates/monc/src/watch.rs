@@ -79,7 +79,7 @@ pub async fn watch(client: &MonClient, args: &Args) -> i32 {
             ClusterEvent::MonMap { epoch } => {
                 note_epoch(&mut out, &mut last_epochs, "monmap", epoch as u64)
             }
-            ClusterEvent::Config(_) => {}
+            _ => {}
         }
         // Nobody reads any more (`monc -w | head`): stop watching.
         if !out.is_empty() && !stdio::out(&out) && stdio::stdout_broken() {

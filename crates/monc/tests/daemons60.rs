@@ -393,7 +393,7 @@ async fn clients(c: &Cluster) -> (MonClient, DaemonClient) {
         ..Default::default()
     })
     .expect("config");
-    let keyring = ceph_auth::Keyring::load(c.admin_keyring_path()).expect("keyring");
+    let keyring = ceph_monclient::Keyring::load(c.admin_keyring_path()).expect("keyring");
     let key = keyring.get(&conf.name).cloned().expect("admin key");
     let mon = MonClient::connect(MonClientOptions::from_config(&conf, key))
         .await

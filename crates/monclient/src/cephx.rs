@@ -14,11 +14,14 @@ use ceph_types::EntityName;
 
 /// Drives a [`CephxClient`] from the msgr2 handshake.
 pub struct CephxAuth {
+    /// The CephX exchange itself (tickets, keys).
     pub client: CephxClient,
     modes: Vec<u32>,
 }
 
 impl CephxAuth {
+    /// Authenticates as `name` with `key`, asking for tickets to the
+    /// services in `want_services` and offering connection `modes`.
     pub fn new(name: &EntityName, key: CryptoKey, want_services: u32, modes: &[ConMode]) -> Self {
         let client = CephxClient::new(name.clone(), key).with_want_keys(want_services);
         Self::with_client(client, modes)

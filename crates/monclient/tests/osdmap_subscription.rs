@@ -323,6 +323,42 @@ async fn incrementals_rebuild_every_epoch_of_a_real_osdmap() {
         i.keys().collect::<Vec<_>>()
     );
 
+    // The library's follower, on a client of its own: it reaches the map
+    // rebuilt above, then applies the next epoch's incremental.
+    let follower_client = MonClient::connect(options(c)).await.expect("third client");
+    let mut follower = follower_client.follow_osdmap().unwrap();
+    let followed = tokio::time::timeout(WAIT, follower.wait_for_epoch(newest))
+        .await
+        .expect("the follower reaches the newest epoch in time")
+        .expect("the client runs");
+    let mut followed = (*followed).clone();
+    followed.crush.sections = map.crush.sections;
+    assert_eq!(followed, map, "followed map at epoch {newest}");
+    ceph(c, &["osd", "set", "noout"]);
+    let next = loop {
+        let m = tokio::time::timeout(WAIT, follower.next())
+            .await
+            .expect("a new epoch in time")
+            .expect("the client runs")
+            .expect("no lag, no decode error");
+        if m.epoch > newest {
+            break m;
+        }
+    };
+    assert_eq!(next.epoch, newest + 1);
+    let mut theirs = OSDMap::decode_all(&getmap(c, newest + 1)).unwrap();
+    theirs.crush.sections = next.crush.sections;
+    assert_eq!(*next, theirs, "followed map at epoch {}", newest + 1);
+    assert_eq!(follower.current().unwrap().epoch, newest + 1);
+    follower_client.shutdown().await;
+    assert!(
+        tokio::time::timeout(WAIT, follower.next())
+            .await
+            .expect("the stream ends")
+            .is_none(),
+        "the follower's stream ends with the client"
+    );
+
     // The MgrMap (no mgr daemon runs, so it is nearly empty). The monitors
     // may move it on while the test runs (a slow machine takes minutes
     // above): compare the map we hold with `mgr dump` at the same epoch.

@@ -486,6 +486,10 @@ struct Queues {
 /// requests, and the queue (not memory of ours) holds the backlog.
 const OUTPUT_HIGH_WATER: usize = 256 * 1024;
 
+// The connection task's read buffer: its first and largest size.
+const READ_BUF_MIN: usize = 4 * 1024;
+const READ_BUF_MAX: usize = 64 * 1024;
+
 /// How long queued bytes may take to leave after every sender is gone.
 const FLUSH_ON_CLOSE: Duration = Duration::from_secs(5);
 
@@ -506,7 +510,9 @@ async fn drive<S: WireSession>(
     queues: &mut Queues,
 ) -> CloseReason {
     let (mut rd, mut wr) = stream.split();
-    let mut buf = vec![0u8; 64 * 1024];
+    // Small while the peer sends little (an idle session holds it for
+    // good), doubled whenever a read fills it.
+    let mut buf = vec![0u8; READ_BUF_MIN];
     // Bytes encoded and not yet written, from `written` on.
     let mut pending: Vec<u8> = Vec::new();
     let mut written = 0usize;
@@ -541,6 +547,9 @@ async fn drive<S: WireSession>(
                 Ok(0) => return CloseReason::PeerClosed,
                 Ok(n) => {
                     queues.heard.mark(tokio::time::Instant::now());
+                    if n == buf.len() && buf.len() < READ_BUF_MAX {
+                        buf.resize(buf.len() * 2, 0);
+                    }
                     session.receive(&buf[..n]).map(|evs| {
                         for e in evs {
                             let _ = queues.events.send(to_event(e));

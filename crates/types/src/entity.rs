@@ -13,11 +13,17 @@ use crate::ParseError;
 /// in [`EntityType::Other`] so that decoding never loses them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityType {
+    /// A monitor.
     Mon,
+    /// A metadata server.
     Mds,
+    /// An OSD.
     Osd,
+    /// A client.
     Client,
+    /// A manager.
     Mgr,
+    /// The auth service (inside the monitors).
     Auth,
     /// A code this crate has no name for.
     Other(u32),
@@ -96,11 +102,14 @@ impl fmt::Display for EntityType {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityName {
+    /// The entity type.
     pub ty: EntityType,
+    /// The id after the dot (`admin` in `client.admin`).
     pub id: String,
 }
 
 impl EntityName {
+    /// The entity `ty.id`.
     pub fn new(ty: EntityType, id: impl Into<String>) -> Self {
         EntityName { ty, id: id.into() }
     }
@@ -157,7 +166,9 @@ impl Encode for EntityName {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityNameT {
+    /// The entity type.
     pub ty: EntityType,
+    /// The number (a rank or a global id).
     pub num: i64,
 }
 
@@ -165,6 +176,7 @@ impl EntityNameT {
     /// The number a client has before the monitor assigns its global id.
     pub const NEW: i64 = -1;
 
+    /// The entity `ty.num`.
     pub const fn new(ty: EntityType, num: i64) -> Self {
         EntityNameT { ty, num }
     }
@@ -217,7 +229,9 @@ impl Encode for EntityNameT {
 /// A numbered entity at an address (Ceph's `entity_inst_t`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntityInst {
+    /// Who.
     pub name: EntityNameT,
+    /// Where.
     pub addr: EntityAddr,
 }
 

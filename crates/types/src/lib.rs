@@ -5,9 +5,21 @@
 //! Every `Decode` impl here is total (hostile bytes give an error, never a
 //! panic or an allocation sized by an untrusted length); every `Encode` impl
 //! takes the peer's feature bits and picks the encoding Ceph would.
+//!
+//! ```
+//! use ceph_types::{EntityName, EntityType};
+//! let name: EntityName = "client.admin".parse().unwrap();
+//! assert_eq!(name.ty, EntityType::Client);
+//! assert_eq!(name.id, "admin");
+//! assert_eq!(name.to_string(), "client.admin");
+//! ```
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+// Address parsing is being reworked on the `msgr1` branch, which documents
+// it; its last nine items are allowed undocumented until then.
+#[allow(missing_docs)]
 pub mod addr;
 pub mod entity;
 pub mod errno;
@@ -31,12 +43,16 @@ pub use time::{UTime, Uuid};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what} {input:?}: {reason}")]
 pub struct ParseError {
+    /// What was being parsed.
     pub what: &'static str,
+    /// The text given.
     pub input: String,
+    /// Why it was rejected.
     pub reason: String,
 }
 
 impl ParseError {
+    /// A parse error of `input` as a `what`.
     pub fn new(what: &'static str, input: &str, reason: impl Into<String>) -> Self {
         ParseError {
             what,

@@ -8,15 +8,22 @@ use crate::{EntityAddrVec, EntityInst, EntityName, EntityNameT, UTime};
 /// The severity of a cluster log entry (Ceph's `clog_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogPriority {
+    /// Debugging detail.
     Debug,
+    /// Informational.
     Info,
+    /// Security-related.
     Sec,
+    /// A warning.
     Warn,
+    /// An error.
     Error,
+    /// A priority this code does not know, kept as sent.
     Unknown(u16),
 }
 
 impl LogPriority {
+    /// The priority of a wire code.
     pub fn from_code(c: u16) -> Self {
         match c {
             0 => LogPriority::Debug,
@@ -28,6 +35,7 @@ impl LogPriority {
         }
     }
 
+    /// The wire code.
     pub fn code(self) -> u16 {
         match self {
             LogPriority::Debug => 0,
@@ -59,10 +67,15 @@ pub struct LogEntry {
     pub name: EntityName,
     /// Its instance (`mon.0`, `client.4123`).
     pub rank: EntityNameT,
+    /// The logger's addresses.
     pub addrs: EntityAddrVec,
+    /// When it was logged.
     pub stamp: UTime,
+    /// The logger's sequence number.
     pub seq: u64,
+    /// How severe it is.
     pub prio: LogPriority,
+    /// The text.
     pub msg: String,
     /// `cluster`, `audit`, ...
     pub channel: String,

@@ -11,8 +11,11 @@ use crate::time::UTime;
 /// their sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogEntryKey {
+    /// Who logged it (`mon.0`).
     pub rank: EntityNameT,
+    /// When.
     pub stamp: UTime,
+    /// The logger's sequence number.
     pub seq: u64,
 }
 

@@ -39,6 +39,7 @@ fn version_to_write(decoded: u8, ours: u8) -> u8 {
 /// One option a manager module declares (`MgrMap::ModuleOption`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleOption {
+    /// The option's name.
     pub name: String,
     /// Ceph's `Option::type_t` (0 uint, 1 int, 2 str, ...).
     pub ty: u8,
@@ -46,13 +47,21 @@ pub struct ModuleOption {
     pub level: u8,
     /// Ceph's `Option::flag_t` bits.
     pub flags: u32,
+    /// Its default, as text.
     pub default_value: String,
+    /// Lowest allowed value, as text (empty: none).
     pub min: String,
+    /// Highest allowed value, as text (empty: none).
     pub max: String,
+    /// The values allowed, for enum-like options.
     pub enum_allowed: BTreeSet<String>,
+    /// One-line description.
     pub desc: String,
+    /// Longer description.
     pub long_desc: String,
+    /// Free-form tags.
     pub tags: BTreeSet<String>,
+    /// Related options.
     pub see_also: BTreeSet<String>,
     /// The version it was decoded from.
     pub struct_v: u8,
@@ -179,7 +188,9 @@ impl Encode for ModuleOption {
 /// A module a manager daemon reports it has (`MgrMap::ModuleInfo`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleInfo {
+    /// The module's name.
     pub name: String,
+    /// Whether its dependencies are met on the daemon.
     pub can_run: bool,
     /// Why it cannot run, when it cannot.
     pub error_string: String,
@@ -267,9 +278,13 @@ fn module_names(modules: &[ModuleInfo]) -> BTreeSet<String> {
 /// A standby manager daemon (`MgrMap::StandbyInfo`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StandbyInfo {
+    /// The daemon's global id.
     pub gid: u64,
+    /// Its name (the `foo` of `mgr.foo`).
     pub name: String,
+    /// The modules it can run.
     pub available_modules: Vec<ModuleInfo>,
+    /// Its feature bits.
     pub mgr_features: u64,
     /// The version it was decoded from.
     pub struct_v: u8,
@@ -337,6 +352,7 @@ impl Encode for StandbyInfo {
 /// The manager map.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MgrMap {
+    /// The map's epoch.
     pub epoch: u32,
     /// The OSDMap epoch of the last blocklisting of a failed active mgr.
     pub last_failure_osd_epoch: u32,
@@ -344,6 +360,7 @@ pub struct MgrMap {
     pub flags: u64,
     /// The global id of the active daemon, 0 when none.
     pub active_gid: u64,
+    /// The active daemon's addresses.
     pub active_addrs: EntityAddrVec,
     /// Whether the active daemon has started serving.
     pub available: bool,
@@ -351,6 +368,7 @@ pub struct MgrMap {
     pub active_name: String,
     /// When the active daemon became active (or the last one was lost).
     pub active_change: UTime,
+    /// The active daemon's feature bits.
     pub active_mgr_features: u64,
     /// The active daemon's RADOS clients (to blocklist on failover), with
     /// the module that owns each (empty before version 12), in wire order.

@@ -22,6 +22,7 @@ use crate::time::{UTime, Uuid};
 
 /// Monitor ports: IANA-assigned (msgr2) and the historical msgr1 one.
 pub const CEPH_MON_PORT_IANA: u16 = 3300;
+/// The monitor port of msgr v1.
 pub const CEPH_MON_PORT_LEGACY: u16 = 6789;
 
 /// Names of the monitor feature bits (`ceph::features::mon`), by bit.
@@ -82,19 +83,32 @@ pub fn release_name(release: u8) -> &'static str {
 pub struct MonFeature(pub u64);
 
 impl MonFeature {
+    /// Kraken (11).
     pub const KRAKEN: u64 = 1 << 0;
+    /// Luminous (12).
     pub const LUMINOUS: u64 = 1 << 1;
+    /// Mimic (13).
     pub const MIMIC: u64 = 1 << 2;
+    /// OSD map pruning.
     pub const OSDMAP_PRUNE: u64 = 1 << 3;
+    /// Nautilus (14).
     pub const NAUTILUS: u64 = 1 << 4;
+    /// Octopus (15).
     pub const OCTOPUS: u64 = 1 << 5;
+    /// Pacific (16).
     pub const PACIFIC: u64 = 1 << 6;
+    /// Monitor-to-monitor pings (connectivity elections).
     pub const PINGING: u64 = 1 << 7;
+    /// Quincy (17).
     pub const QUINCY: u64 = 1 << 8;
+    /// Reef (18).
     pub const REEF: u64 = 1 << 9;
+    /// Squid (19).
     pub const SQUID: u64 = 1 << 10;
+    /// Tentacle (20).
     pub const TENTACLE: u64 = 1 << 11;
 
+    /// True when every bit of `bits` is set.
     pub fn contains(&self, bits: u64) -> bool {
         self.0 & bits == bits
     }
@@ -157,10 +171,12 @@ impl Encode for MonFeature {
 /// whole words.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FeatureBitset {
+    /// The bits, 64 to a word, lowest first.
     pub words: Vec<u64>,
 }
 
 impl FeatureBitset {
+    /// True when bit `bit` is set.
     pub fn contains(&self, bit: usize) -> bool {
         self.words
             .get(bit / 64)
@@ -195,7 +211,9 @@ impl Encode for FeatureBitset {
 /// One monitor (`mon_info_t`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MonInfo {
+    /// The monitor's name (`a`).
     pub name: String,
+    /// Its addresses (v2 and/or v1).
     pub public_addrs: EntityAddrVec,
     /// Lower values are preferred when a client picks a monitor.
     pub priority: u16,
@@ -213,6 +231,7 @@ impl MonInfo {
     /// The version this crate writes when it has nothing newer to preserve.
     pub const CURRENT_VERSION: u8 = 5;
 
+    /// A monitor `name` at `public_addrs`, with default priority and weight.
     pub fn new(name: impl Into<String>, public_addrs: EntityAddrVec) -> Self {
         MonInfo {
             name: name.into(),
@@ -290,8 +309,11 @@ impl Encode for MonInfo {
 
 /// How the monitors elect a leader (`MonMap::election_strategy`).
 pub mod election_strategy {
+    /// Classic: the lowest rank wins.
     pub const CLASSIC: u8 = 1;
+    /// Classic, but some monitors may not lead.
     pub const DISALLOW: u8 = 2;
+    /// By connectivity scores.
     pub const CONNECTIVITY: u8 = 3;
 }
 
@@ -312,11 +334,17 @@ pub mod election_strategy {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonMap {
+    /// The cluster's id.
     pub fsid: Uuid,
+    /// The map's epoch.
     pub epoch: u32,
+    /// When it last changed.
     pub last_changed: UTime,
+    /// When the cluster was created.
     pub created: UTime,
+    /// Features every monitor has agreed on.
     pub persistent_features: MonFeature,
+    /// Features the monitors may use.
     pub optional_features: MonFeature,
     /// Monitors by name.
     pub mon_info: BTreeMap<String, MonInfo>,
@@ -324,12 +352,17 @@ pub struct MonMap {
     pub ranks: Vec<String>,
     /// The oldest release a monitor may run (a release number, 16 = Pacific).
     pub min_mon_release: u8,
+    /// Ranks removed (kept for the election code).
     pub removed_ranks: BTreeSet<i32>,
     /// One of [`election_strategy`].
     pub strategy: u8,
+    /// Monitors that may not become leader.
     pub disallowed_leaders: BTreeSet<String>,
+    /// Whether stretch mode is on.
     pub stretch_mode_enabled: bool,
+    /// The tiebreaker monitor in stretch mode.
     pub tiebreaker_mon: String,
+    /// Monitors marked down by stretch mode.
     pub stretch_marked_down_mons: BTreeSet<String>,
     /// The envelope version this map was decoded from (or will be written
     /// with, when it has fields from after v9 to preserve).
@@ -380,6 +413,7 @@ impl MonMap {
         self.ranks.len()
     }
 
+    /// True when the map lists no monitor.
     pub fn is_empty(&self) -> bool {
         self.ranks.is_empty()
     }

@@ -19,11 +19,14 @@ use crate::ParseError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct UTime {
+    /// Seconds since the Unix epoch (or of a duration).
     pub sec: u32,
+    /// Nanoseconds within the second.
     pub nsec: u32,
 }
 
 impl UTime {
+    /// A time of `sec` seconds and `nsec` nanoseconds.
     pub const fn new(sec: u32, nsec: u32) -> Self {
         UTime { sec, nsec }
     }
@@ -33,6 +36,7 @@ impl UTime {
         SystemTime::now().into()
     }
 
+    /// True for the zero time (unset).
     pub fn is_zero(&self) -> bool {
         self.sec == 0 && self.nsec == 0
     }
@@ -139,6 +143,7 @@ impl Encode for UTime {
 pub struct Uuid(pub [u8; 16]);
 
 impl Uuid {
+    /// True for the all-zero uuid (unset).
     pub fn is_nil(&self) -> bool {
         self.0 == [0; 16]
     }

@@ -67,9 +67,10 @@ impl IntoCommand for serde_json::Map<String, Value> {
 ///
 /// ```no_run
 /// # async fn demo(client: ceph_monclient::MonClient) -> Result<(), ceph_monclient::MonError> {
-/// #[derive(serde::Serialize)]
-/// struct PoolGet<'a> { prefix: &'a str, pool: &'a str, var: &'a str, format: &'a str }
-/// let cmd = PoolGet { prefix: "osd pool get", pool: "rbd", var: "size", format: "json" };
+/// // A struct deriving `serde::Serialize` works the same way.
+/// let cmd = std::collections::BTreeMap::from([
+///     ("prefix", "osd pool get"), ("pool", "rbd"), ("var", "size"), ("format", "json"),
+/// ]);
 /// let reply = client.command(ceph_monclient::Json(&cmd), Vec::new()).await?.into_result()?;
 /// # let _ = reply; Ok(()) }
 /// ```
@@ -161,5 +162,69 @@ impl MonClient {
                 })
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(retval: i32, outs: &str, outbl: &str) -> CommandReply {
+        CommandReply {
+            retval,
+            outs: outs.into(),
+            outbl: outbl.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_becomes_a_typed_error_with_the_monitors_message() {
+        let e = reply(-2, "pool 'x' does not exist", "")
+            .into_result()
+            .unwrap_err();
+        assert!(matches!(&e, MonError::Command { retval: -2, outs } if outs.contains("'x'")));
+        assert_eq!(e.errno(), 2);
+        assert!(e.to_string().contains("does not exist"));
+        assert!(!e.is_retryable() && !e.is_auth() && !e.is_timeout());
+        let busy = reply(-11, "try again", "").into_result().unwrap_err();
+        assert!(busy.is_retryable());
+        let denied = reply(-13, "access denied", "").into_result().unwrap_err();
+        assert!(denied.is_auth());
+        assert_eq!(reply(0, "", "x").into_result().unwrap().text(), "x");
+    }
+
+    #[test]
+    fn json_output_decodes_into_the_callers_type() {
+        let r = reply(0, "", r#"{"epoch": 7, "pools": ["a", "b"]}"#);
+        let v: serde_json::Value = r.json().unwrap();
+        assert_eq!(v["epoch"], 7);
+        let pools: std::collections::BTreeMap<String, Value> = r.json().unwrap();
+        assert_eq!(pools.len(), 2);
+        assert!(matches!(
+            reply(0, "", "not json").json::<Value>(),
+            Err(MonError::Decode { .. })
+        ));
+        assert!(matches!(
+            reply(-22, "bad", "{}").json::<Value>(),
+            Err(MonError::Command { retval: -22, .. })
+        ));
+    }
+
+    #[test]
+    fn commands_come_from_text_values_and_any_serialize() {
+        let v = serde_json::json!({"prefix": "mon dump"});
+        assert_eq!(
+            v.clone().into_command().unwrap(),
+            r#"{"prefix":"mon dump"}"#
+        );
+        assert_eq!((&v).into_command().unwrap(), r#"{"prefix":"mon dump"}"#);
+        let map = std::collections::BTreeMap::from([("prefix", "status")]);
+        assert_eq!(Json(&map).into_command().unwrap(), r#"{"prefix":"status"}"#);
+        assert!(matches!(
+            Json(["not", "an", "object"]).into_command(),
+            Err(MonError::InvalidCommand(_))
+        ));
+        assert!(serde_json::json!(3).into_command().is_err());
+        assert_eq!("{}".into_command().unwrap(), "{}");
     }
 }

@@ -18,14 +18,16 @@ use ceph_msgr::frame::ConMode;
 use ceph_msgr::message::Message;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
 use ceph_types::{EntityAddr, EntityAddrType, EntityName, EntityType, LogPriority, UTime};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::SharedEvents;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::options::MonClientOptions;
 use super::status::Status;
 use crate::cephx::CephxAuth;
-use crate::core::{Action, ClusterEvent, ConnId, Core, InMessage, Reply, Request, SessionState};
+use crate::core::{Action, ConnId, Core, InMessage, Reply, Request, SessionState};
 use crate::error::{from_msgr, MonError};
 
 pub(super) type ReplySender = oneshot::Sender<Result<Reply, MonError>>;
@@ -96,7 +98,7 @@ pub(super) struct Driver {
     attempt_timeout: Duration,
     status: watch::Sender<Status>,
     /// Subscribed maps and logs, to every `events()` receiver.
-    events: broadcast::Sender<ClusterEvent>,
+    events: SharedEvents,
     conns: HashMap<ConnId, OpenConn>,
     attempts: HashMap<ConnId, JoinHandle<()>>,
     /// The handles waiting for an answer, by tid.
@@ -115,7 +117,7 @@ impl Driver {
         core: Core,
         opts: &MonClientOptions,
         status: watch::Sender<Status>,
-        events: broadcast::Sender<ClusterEvent>,
+        events: SharedEvents,
     ) -> Driver {
         Driver {
             core,
@@ -141,6 +143,8 @@ impl Driver {
             self.carry_out(&ev_tx);
             self.publish();
             if self.core.state() == SessionState::Shutdown {
+                // Event streams end here, though handles may live on.
+                self.events.close();
                 for w in self.shutdown_waiters.drain(..) {
                     let _ = w.send(());
                 }
@@ -217,7 +221,7 @@ impl Driver {
                 }
                 Action::Event(event) => {
                     // Nobody listening is fine.
-                    let _ = self.events.send(event);
+                    self.events.send(event);
                 }
                 Action::Done { tid, result } => {
                     if let Some(tx) = self.replies.remove(&tid) {

@@ -40,7 +40,7 @@ use crate::error::{permanent_auth_failure, MonError};
 pub struct MonClient {
     calls: mpsc::UnboundedSender<Call>,
     pub(super) status: watch::Receiver<Status>,
-    events: broadcast::Sender<ClusterEvent>,
+    events: super::SharedEvents,
     /// The monitors' command descriptions, fetched by the first
     /// `command_words`.
     pub(super) command_table: Arc<tokio::sync::OnceCell<ceph_argparse::CommandTable>>,
@@ -107,7 +107,7 @@ impl MonClient {
     /// until one is up.
     pub fn start(opts: MonClientOptions) -> Result<MonClient, MonError> {
         let seed = opts.seed.unwrap_or_else(rand::random);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let events = super::SharedEvents::default();
         // Monitors from DNS SRV records keep their names and ranks (unless
         // the caller replaced the addresses).
         let srv = match &opts.config {
@@ -255,10 +255,11 @@ impl MonClient {
     }
 
     /// A receiver of everything the subscriptions bring (maps, config,
-    /// cluster log), from now on. Wrap it in
-    /// `tokio_stream::wrappers::BroadcastStream` for a `Stream`.
+    /// cluster log), encoded, from now on; it ends when the client shuts
+    /// down. The decoded streams ([`MonClient::cluster_log`],
+    /// [`MonClient::follow_osdmap`]...) are built on it.
     pub fn events(&self) -> broadcast::Receiver<ClusterEvent> {
-        self.events.subscribe()
+        self.events.subscribe(EVENT_BUFFER)
     }
 
     /// Waits until the client has seen epoch `epoch` (or newer) of `what`

@@ -15,8 +15,11 @@ use crate::tickets::RenewalCounts;
 /// What the handles can read without asking the task.
 #[derive(Debug, Clone)]
 pub struct Status {
+    /// Where the session stands.
     pub state: SessionState,
+    /// The newest MonMap received.
     pub monmap: Option<Arc<MonMap>>,
+    /// Our global id (0 before the first authentication).
     pub global_id: u64,
     /// Why the last connection attempt failed, if it did.
     pub last_error: Option<Arc<MonError>>,

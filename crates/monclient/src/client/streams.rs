@@ -345,3 +345,51 @@ impl OsdMapTracker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lagging_reader_is_told_how_much_it_missed_then_goes_on() {
+        let (tx, rx) = broadcast::channel::<u32>(4);
+        let mut stream = EventStream::new(rx, |n, out| {
+            // Even numbers only, two items for multiples of ten.
+            if n % 2 == 0 {
+                out.push_back(Ok(n));
+            }
+            if n % 10 == 0 {
+                out.push_back(Ok(n + 1000));
+            }
+        });
+        for n in 0..10 {
+            tx.send(n).unwrap();
+        }
+        // 10 sent into 4 places: 6 went by unseen.
+        match stream.next().await {
+            Some(Err(MonError::Lagged { missed: 6 })) => {}
+            other => panic!("expected Lagged(6), got {other:?}"),
+        }
+        // The oldest four are still there: 6 and 8 pass the filter.
+        assert_eq!(stream.next().await.unwrap().unwrap(), 6);
+        assert_eq!(stream.next().await.unwrap().unwrap(), 8);
+        let mut seen = Vec::new();
+        tx.send(10).unwrap();
+        drop(tx);
+        while let Some(item) = stream.next().await {
+            seen.push(item.unwrap());
+        }
+        assert_eq!(seen, [10, 1010]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_ends_when_its_channel_closes() {
+        let (tx, rx) = broadcast::channel::<u32>(4);
+        let mut stream = EventStream::new(rx, |n, out| out.push_back(Ok(n)));
+        tx.send(1).unwrap();
+        drop(tx);
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        assert!(stream.next().await.is_none());
+        assert!(stream.next().await.is_none());
+    }
+}

@@ -13,8 +13,11 @@ use crate::messages::{decode_pong, msg_type, ping_body, CommandMsg, CommandReply
 
 /// Which monitor a directed request is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MonTarget {
+    /// By rank in the MonMap (`mon.0`... as `ceph tell` numbers them).
     Rank(usize),
+    /// By name (`a` for `mon.a`).
     Name(String),
 }
 

@@ -147,11 +147,16 @@ impl Default for SessionConfig {
 /// One monitor we may talk to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonEntry {
+    /// Its name in the MonMap (`a`), or a made-up one for `mon_host`
+    /// entries before the first MonMap.
     pub name: String,
+    /// Its rank, once a MonMap gave one.
     pub rank: Option<usize>,
     /// The address that identifies the monitor (its preferred one).
     pub addr: SocketAddr,
+    /// MonMap priority: lower is tried first.
     pub priority: u16,
+    /// MonMap weight among monitors of equal priority.
     pub weight: u16,
     /// Where to connect, preferred first (a `v2` address before a `v1`
     /// one); the driver races them.
@@ -197,7 +202,9 @@ pub struct CommandReply {
 /// Newest and oldest epochs of a map, from `get_version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapVersions {
+    /// The newest epoch the monitors hold.
     pub newest: u64,
+    /// The oldest epoch they still keep.
     pub oldest: u64,
 }
 
@@ -210,28 +217,48 @@ pub enum Action {
     /// `targets`: none the configuration allows (msgr1 cannot do secure
     /// mode); the driver reports that as a permanent failure.
     Connect {
+        /// The connection's id in later events.
         conn: ConnId,
+        /// The monitor's identifying (preferred) address.
         addr: SocketAddr,
+        /// The monitor's name.
         mon: String,
+        /// Where to connect, preferred first.
         targets: Vec<EntityAddr>,
     },
     /// Send a message on an established connection.
-    Send { conn: ConnId, tid: u64, body: Body },
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The message's transaction id (header `tid`).
+        tid: u64,
+        /// The encoded message.
+        body: Body,
+    },
     /// Send a KEEPALIVE2 on an established connection.
-    Keepalive { conn: ConnId },
+    Keepalive {
+        /// The connection.
+        conn: ConnId,
+    },
     /// Drop a connection (or abandon an attempt).
-    Close { conn: ConnId },
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
     /// The monitors pushed something we subscribed to.
     Event(ClusterEvent),
     /// A request finished.
     Done {
+        /// The request's id, as given to `submit`.
         tid: u64,
+        /// How it ended.
         result: Result<Reply, MonError>,
     },
 }
 
 /// The answer to a request, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reply {
     /// A monitor command, to the quorum or to one monitor.
     Command(CommandReply),
@@ -244,20 +271,31 @@ pub enum Reply {
 /// A received message, as the core needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct InMessage<'a> {
+    /// Message type (see [`crate::messages::msg_type`]).
     pub ty: u16,
+    /// Encoding version from the header.
     pub version: u16,
+    /// Transaction id from the header.
     pub tid: u64,
+    /// The front segment.
     pub front: &'a [u8],
+    /// The data segment.
     pub data: &'a [u8],
 }
 
 /// Where the session stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionState {
     /// No session; connection attempts are under way.
     Hunting,
     /// Talking to this monitor.
-    Active { mon: String, addr: SocketAddr },
+    Active {
+        /// The monitor's name.
+        mon: String,
+        /// Its address.
+        addr: SocketAddr,
+    },
     /// Shut down; every request fails.
     Shutdown,
 }
@@ -288,17 +326,31 @@ struct Active {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// A monitor command (JSON words) with input data, to the quorum.
-    Command { cmd: Vec<String>, inbl: Vec<u8> },
+    Command {
+        /// The command, as JSON text (Ceph sends a list; one is usual).
+        cmd: Vec<String>,
+        /// Input data (`-i FILE`).
+        inbl: Vec<u8>,
+    },
     /// The newest and oldest epochs of a map (`osdmap`, `monmap`, ...).
-    Version { what: String },
+    Version {
+        /// The map: `osdmap`, `monmap`, `mgrmap`, `fsmap`.
+        what: String,
+    },
     /// A command to one monitor, over a connection of its own.
     Tell {
+        /// The monitor.
         target: MonTarget,
+        /// The command, as JSON text.
         cmd: Vec<String>,
+        /// Input data.
         inbl: Vec<u8>,
     },
     /// MPing to one monitor: its health and status.
-    Ping { target: MonTarget },
+    Ping {
+        /// The monitor.
+        target: MonTarget,
+    },
 }
 
 /// A request waiting for its answer; resent on every new session.
@@ -455,6 +507,7 @@ impl Core {
         self
     }
 
+    /// The tunables in effect.
     pub fn config(&self) -> &SessionConfig {
         &self.cfg
     }
@@ -479,6 +532,7 @@ impl Core {
         self.actions.pop_front()
     }
 
+    /// Where the session stands now.
     pub fn state(&self) -> SessionState {
         if self.shutdown {
             SessionState::Shutdown

@@ -12,22 +12,40 @@ use crate::messages::{mgrmap_epoch, ConfigMsg, LogMsg, MonSubscribeAck, OsdMapMs
 
 /// Something the monitors pushed because we subscribed to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClusterEvent {
     /// A new MonMap (decoded; the core applies it too).
-    MonMap { epoch: u32 },
+    MonMap {
+        /// Its epoch.
+        epoch: u32,
+    },
     /// OSDMaps, full and incremental, as encoded blobs by epoch.
     OsdMap {
+        /// Full maps by epoch.
         full: BTreeMap<u32, Blob>,
+        /// Incrementals by epoch (each takes the map before it to its own).
         incremental: BTreeMap<u32, Blob>,
+        /// The oldest epoch the monitors keep.
         oldest: u32,
+        /// The newest epoch they have.
         newest: u32,
     },
     /// An encoded MgrMap and its epoch.
-    MgrMap { epoch: u32, encoded: Vec<u8> },
+    MgrMap {
+        /// Its epoch.
+        epoch: u32,
+        /// The map, encoded.
+        encoded: Vec<u8>,
+    },
     /// The central configuration for this client.
     Config(BTreeMap<String, String>),
     /// Cluster log entries (count-prefixed encoded `LogEntry`s).
-    Log { count: usize, entries: Vec<u8> },
+    Log {
+        /// How many entries.
+        count: usize,
+        /// The entries, encoded.
+        entries: Vec<u8>,
+    },
 }
 
 impl Core {
