@@ -1,11 +1,26 @@
 //! A PG's primary OSD.
 //!
 //! TODO(lead): once branch `placement` is merged, compute the primary
-//! locally with `OSDMap::pg_to_up_acting(pg)` → `Placement::acting_primary`
-//! (and map a missing pool to `Resolved::Missing`), and drop the monitor
-//! round trip below. Until then the monitors' `pg map` answers; it lists
-//! `acting` with the primary first (so a primary-temp that does not
-//! reorder `acting` is not seen: pg-temp is).
+//! locally and drop the monitor round trip below. The body of `primary`
+//! becomes (the fold stays: `pg_to_up_acting` takes a real PG):
+//!
+//! ```text
+//! let pool = i64::try_from(pg.pool).unwrap_or(i64::MAX);
+//! let Some(info) = map.pools.get(&pool) else {
+//!     return Err(Resolved::Missing(format!("pool {}", pg.pool)));
+//! };
+//! let pg = PgId { pool: pg.pool, seed: fold_seed(pg.seed, info.pg_num) };
+//! match map.pg_to_up_acting(pg) {
+//!     Ok(p) if p.acting_primary >= 0 => Ok(Some(p.acting_primary)),
+//!     Ok(_) => Ok(None),
+//!     Err(PlacementError::NoSuchPool(_)) => Err(Resolved::Missing(format!("pool {}", pg.pool))),
+//!     Err(e) => Err(Resolved::Wait(format!("placing pg {pg}: {e}"))),
+//! }
+//! ```
+//!
+//! (`client`, `deadline` and the async become unneeded.) Until then the
+//! monitors' `pg map` answers; it lists `acting` with the primary first (so
+//! a primary-temp that does not reorder `acting` is not seen: pg-temp is).
 
 use std::sync::Arc;
 
