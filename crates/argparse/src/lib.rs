@@ -490,15 +490,20 @@ pub fn description_entries(bytes: &[u8]) -> Result<Vec<DescriptionEntry>, MatchE
     Ok(out)
 }
 
-/// Whether a table of only the signatures whose first word passes this test
-/// turns `words` into the same command, or the same error, as the whole
-/// table: a signature whose first word the first of `words` does not
-/// begin (`ceph` matches words by prefix) matches no word, and loses to
-/// any that matches one. False when no word is given.
+/// Whether a signature whose first word is `first_word` belongs in a table
+/// of only those that may match `words`: its first word equals the first
+/// of `words`, or begins with it when that is the only word (`ceph` matches
+/// the last word by prefix). Every such signature matches at least one
+/// word, which all others do not: so when at least one passes, the table
+/// of those that pass turns `words` into the same command, or the same
+/// error, as the whole table. When none passes, use the whole table (all
+/// signatures then tie, and `ceph` lists the first ones as the closest).
 pub fn first_word_may_match(first_word: &str, words: &[String]) -> bool {
-    words
-        .first()
-        .is_some_and(|w| first_word.starts_with(w.as_str()))
+    match words {
+        [only] => first_word.starts_with(only.as_str()),
+        [first, ..] => first_word == first,
+        [] => false,
+    }
 }
 
 impl CommandTable {

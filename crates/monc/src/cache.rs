@@ -146,14 +146,16 @@ impl CachedDescriptions {
         result
     }
 
-    /// A table of the signatures that may match `words` (all of them when
-    /// `words` is empty, as help needs).
+    /// A table of the signatures that may match `words`: all of them when
+    /// none may (or `words` is empty, as help needs), since then every
+    /// signature ties and `ceph` lists the first as the closest.
     pub fn table_for(&self, words: &[String]) -> Result<CommandTable, MatchError> {
-        let all = words.is_empty();
+        let may = |e: &DescriptionEntry| first_word_may_match(&e.first_word, words);
+        let all = !self.entries.iter().any(may);
         CommandTable::from_entries(
             self.entries
                 .iter()
-                .filter(|e| all || first_word_may_match(&e.first_word, words))
+                .filter(|e| all || may(e))
                 .map(|e| e.json.as_slice()),
         )
     }
@@ -256,10 +258,13 @@ mod tests {
         let cmd = t.words_to_json(&words("mon dump 2")).unwrap();
         assert_eq!(cmd["prefix"], "mon dump");
         assert_eq!(cmd["epoch"], 2);
-        // A first word given in part takes every signature it begins.
+        // A first word given in part (the only word) takes every signature
+        // it begins; not followed by more words.
         assert_eq!(c.table_for(&words("m")).unwrap().commands.len(), 3);
         assert_eq!(c.table_for(&[]).unwrap().commands.len(), 4);
-        assert!(c.table_for(&words("frob")).unwrap().commands.is_empty());
+        // None may match: all of them, for the closest matches.
+        assert_eq!(c.table_for(&words("frob")).unwrap().commands.len(), 4);
+        assert_eq!(c.table_for(&words("mo dump")).unwrap().commands.len(), 4);
     }
 
     #[test]
@@ -275,6 +280,11 @@ mod tests {
             "mgr dump",
             "osd",
             "mon stat 1",
+            "m",
+            "mo dump",
+            "frob",
+            "frob nicate",
+            "o d",
         ] {
             let w = words(w);
             assert_eq!(

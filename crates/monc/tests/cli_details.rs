@@ -121,6 +121,7 @@ fn every_option_form_like_ceph() {
 fn yaml_like_ceph() {
     let _serial = serial();
     let c = cluster();
+    c.wait_for_mgr(Duration::from_secs(120)).unwrap();
     let mon = format!("mon.{}", c.mons()[0].name);
     for args in [
         &["-f", "yaml", "mon", "dump"][..],
@@ -128,6 +129,9 @@ fn yaml_like_ceph() {
         &["-f", "yaml", "osd", "dump"][..],
         &["-f", "yaml", "health"][..],
         &["-f", "yaml", "tell", &mon, "version"][..],
+        // Manager commands (through the monitors): the manager's answer.
+        &["-f", "yaml", "mgr", "module", "ls"][..],
+        &["-f", "yaml", "mgr", "services"][..],
     ] {
         let mine = monc(c, args);
         let theirs = ceph(c, args);
