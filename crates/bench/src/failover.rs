@@ -1208,6 +1208,23 @@ pub fn report_json(r: &FailoverReport) -> Value {
     })
 }
 
+/// The address a client is pinned to for `victim`: its vector, or only its
+/// v1 address when the monitors speak only msgr1 (the MonMap has no v2
+/// address; a pinned v2 one would never answer).
+fn pin_addr(victim: &MonInfo) -> String {
+    if is_msgr1_only() {
+        format!("v1:{}", victim.v1_addr)
+    } else {
+        victim.addrvec()
+    }
+}
+
+static MSGR1_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn is_msgr1_only() -> bool {
+    MSGR1_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1354,21 +1371,4 @@ mod tests {
             1
         );
     }
-}
-
-/// The address a client is pinned to for `victim`: its vector, or only its
-/// v1 address when the monitors speak only msgr1 (the MonMap has no v2
-/// address; a pinned v2 one would never answer).
-fn pin_addr(victim: &MonInfo) -> String {
-    if is_msgr1_only() {
-        format!("v1:{}", victim.v1_addr)
-    } else {
-        victim.addrvec()
-    }
-}
-
-static MSGR1_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-fn is_msgr1_only() -> bool {
-    MSGR1_ONLY.load(std::sync::atomic::Ordering::Relaxed)
 }

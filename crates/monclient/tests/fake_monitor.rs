@@ -282,8 +282,22 @@ async fn connect_fails_with(fault: impl Fn(&FakeMon), why: &str) {
 }
 
 #[tokio::test]
-async fn a_garbage_banner_fails_connect_with_a_protocol_error() {
-    connect_fails_with(|m| m.send_garbage_banner(true), "not speaking msgr2").await;
+async fn a_garbage_banner_fails_connect_at_once() {
+    // A peer that speaks neither msgr2 nor msgr1 will not change its mind:
+    // connect ends at once with an error saying what it sent, not at the
+    // timeout.
+    let key = random_key();
+    let cluster = cluster(&key).await;
+    for m in &cluster.mons {
+        m.send_garbage_banner(true);
+    }
+    let mut opts = options(&cluster, &key);
+    opts.connect_timeout = Duration::from_secs(5);
+    let start = Instant::now();
+    let err = MonClient::connect(opts).await.err().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2), "{err}");
+    assert!(matches!(err, MonError::Incompatible(_)), "{err:?}");
+    assert!(err.to_string().contains("neither msgr1 nor msgr2"), "{err}");
 }
 
 #[tokio::test]

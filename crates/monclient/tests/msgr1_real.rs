@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ceph_auth::Keyring;
-use ceph_monclient::{MonClient, MonClientOptions, MonError};
+use ceph_monclient::{MonClient, MonClientOptions, MonError, MonTarget};
 use ceph_msgr::connection::Protocol;
 use ceph_msgr::frame::ConMode;
 use ceph_testbed::{Cluster, ClusterSpec};
-use ceph_types::{EntityAddrVec, EntityName};
+use ceph_types::{EntityAddrVec, EntityName, LogPriority};
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 
@@ -102,6 +102,55 @@ async fn commands_over_msgr1_answer_as_ceph_does() {
         .await
         .expect("osdmap version");
     assert!(v.newest >= 1);
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tell_ping_and_cluster_log_over_msgr1() {
+    let cluster = cluster();
+    let mon_host = format!("v1:127.0.0.1:{}", v1_port(cluster));
+    let client = MonClient::connect(options(cluster, &mon_host))
+        .await
+        .expect("session over msgr1");
+    // tell and ping open connections of their own, also over msgr1.
+    let reply = client
+        .tell(
+            MonTarget::Name("a".into()),
+            r#"{"prefix": "mon_status", "format": "json"}"#,
+            Vec::new(),
+            Some(Duration::from_secs(20)),
+        )
+        .await
+        .expect("tell mon.a");
+    assert_eq!(reply.retval, 0, "{}", reply.outs);
+    let status: serde_json::Value = serde_json::from_slice(&reply.outbl).unwrap();
+    assert_eq!(status["name"], "a");
+    let pong = client
+        .ping_monitor(MonTarget::Rank(0), Some(Duration::from_secs(20)))
+        .await
+        .expect("ping mon rank 0");
+    assert!(pong.contains("\"mon_status\""), "{pong}");
+    // A cluster log entry sent over msgr1 reaches the monitors' log.
+    let marker = format!("msgr1-log-{}", std::process::id());
+    client
+        .log(LogPriority::Info, "cluster", &marker)
+        .await
+        .expect("log queued");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = client
+            .command(
+                r#"{"prefix": "log last", "num": 50, "format": "json"}"#,
+                Vec::new(),
+            )
+            .await
+            .expect("log last");
+        if String::from_utf8_lossy(&reply.outbl).contains(&marker) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "log entry never arrived");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     client.shutdown().await;
 }
 

@@ -246,7 +246,11 @@ async fn a_non_msgr2_peer_is_refused() {
     let err = Connection::connect(addr, &opts, &mut TestAuth { mode: 1 })
         .await
         .unwrap_err();
-    assert!(matches!(err, MsgrError::NotMsgr2(_)), "{err}");
+    // Told apart: the peer speaks msgr1 (so a caller can fall back to it).
+    assert!(
+        matches!(err, MsgrError::PeerBanner(ceph_msgr::v1::PeerBanner::Msgr1)),
+        "{err}"
+    );
 }
 
 #[tokio::test]
