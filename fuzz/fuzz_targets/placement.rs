@@ -1,15 +1,17 @@
 #![no_main]
 //! CRUSH mapping and PG placement on hostile maps: any map that decodes,
 //! any rule, any input. Mapping must not panic and must stay cheap: each
-//! mapping is timed and anything slower than 50 ms (the budget is 10 ms
-//! on a release build; fuzz builds carry sanitizers) is reported.
+//! mapping's CPU time (the thread's, so a busy machine does not count) is
+//! checked against 50 ms. The mapper's work budget keeps a release build
+//! under 10 ms (examples/crush_budget in the osdmap crate measures the
+//! worst case); fuzz builds carry sanitizers, hence the margin.
 //!
 //! First byte: bit 0 picks the input kind. Even: a CRUSH map after eight
 //! header bytes (result size, rule id, number of inputs, device weight
 //! pattern, pool id for the weight-set). Odd: an OSDMap (CRC recomputed
 //! as in the osdmap target) whose pools' first PGs are all placed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ceph_denc::Decode;
 use ceph_fuzz::osdmap_input;
@@ -19,11 +21,17 @@ use libfuzzer_sys::fuzz_target;
 
 const LIMIT: Duration = Duration::from_millis(50);
 
+/// This thread's CPU time so far.
+fn cpu_now() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    Duration::from_nanos(s.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let started = Instant::now();
+    let started = cpu_now();
     let v = f();
-    let took = started.elapsed();
-    assert!(took < LIMIT, "{what} took {took:?}");
+    let took = cpu_now().saturating_sub(started);
+    assert!(took < LIMIT, "{what} took {took:?} of CPU");
     v
 }
 
