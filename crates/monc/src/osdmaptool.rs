@@ -885,7 +885,10 @@ mod tests {
         assert_eq!(cpp_double(f64::NAN), "-nan");
         assert_eq!(cpp_double(f64::INFINITY), "inf");
         assert_eq!(cpp_double(0.0), "0");
-        assert_eq!(cpp_double(0.0999996), "0.1");
+        assert_eq!(cpp_double(0.0999996), "0.0999996");
+        assert_eq!(cpp_double(0.09999996), "0.1");
+        assert_eq!(cpp_double(999999.5), "1e+06");
+        assert_eq!(cpp_double(0.000123456789), "0.000123457");
     }
 
     #[test]
