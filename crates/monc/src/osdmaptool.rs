@@ -640,6 +640,9 @@ impl Report {
     }
 }
 
+/// One thread's share: tallies, text lines and JSON records.
+type RangeOutput = (Report, String, Vec<Value>);
+
 /// PGs mapped per thread per round; bounds buffered output.
 const BLOCK: u32 = 1 << 14;
 
@@ -675,21 +678,20 @@ fn map_all_pgs(
                 .step_by(per as usize)
                 .map(|s| (s, (s + per).min(end)))
                 .collect();
-            let results: Vec<Result<(Report, String, Vec<Value>), PlacementError>> =
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = chunks
-                        .iter()
-                        .map(|&(s, e)| {
-                            scope.spawn(move || {
-                                map_range(placer, pool_id, s, e, n, dump, dump_all, text)
-                            })
+            let results: Vec<Result<RangeOutput, PlacementError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks
+                    .iter()
+                    .map(|&(s, e)| {
+                        scope.spawn(move || {
+                            map_range(placer, pool_id, s, e, n, dump, dump_all, text)
                         })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("mapping thread panicked"))
-                        .collect()
-                });
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("mapping thread panicked"))
+                    .collect()
+            });
             for r in results {
                 let (part, lines, pgs) = r.map_err(placement_exit)?;
                 report.add(&part);
@@ -717,7 +719,7 @@ fn map_range(
     dump: bool,
     dump_all: bool,
     text: bool,
-) -> Result<(Report, String, Vec<Value>), PlacementError> {
+) -> Result<RangeOutput, PlacementError> {
     let mut report = Report::new(n);
     let mut lines = String::new();
     let mut json_pgs = Vec::new();
@@ -765,7 +767,7 @@ pub fn cpp_double(v: f64) -> String {
     let sci = format!("{:.*e}", (P - 1) as usize, v);
     let (mantissa, exp) = sci.split_once('e').expect("exponent");
     let exp: i32 = exp.parse().expect("exponent digits");
-    if exp < -4 || exp >= P {
+    if !(-4..P).contains(&exp) {
         let m = trim_zeros(mantissa);
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{m}e{sign}{:02}", exp.abs())
@@ -805,10 +807,10 @@ fn summary_text(map: &OSDMap, r: &Report) -> String {
         );
         total += r.count[i];
         let c = r.count[i];
-        if c > 0 && min_osd.is_none_or(|m| c < r.count[m]) {
+        if c > 0 && !matches!(min_osd, Some(m) if c >= r.count[m]) {
             min_osd = Some(i);
         }
-        if c > 0 && max_osd.is_none_or(|m| c > r.count[m]) {
+        if c > 0 && !matches!(max_osd, Some(m) if c <= r.count[m]) {
             max_osd = Some(i);
         }
     }
@@ -883,7 +885,10 @@ mod tests {
         assert_eq!(cpp_double(f64::NAN), "-nan");
         assert_eq!(cpp_double(f64::INFINITY), "inf");
         assert_eq!(cpp_double(0.0), "0");
-        assert_eq!(cpp_double(0.0999996), "0.1");
+        assert_eq!(cpp_double(0.0999996), "0.0999996");
+        assert_eq!(cpp_double(0.09999996), "0.1");
+        assert_eq!(cpp_double(999999.5), "1e+06");
+        assert_eq!(cpp_double(0.000123456789), "0.000123457");
     }
 
     #[test]

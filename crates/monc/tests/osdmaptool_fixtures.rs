@@ -42,7 +42,10 @@ fn fixtures_map_as_ceph_did() {
                     .find(|(a, b)| a != b)
                     .map(|(a, b)| format!("\n ceph: {a}\n monc: {b}"))
                     .unwrap_or_default();
-                panic!("{} {opts:?} differs from Ceph's output{first}", map.display());
+                panic!(
+                    "{} {opts:?} differs from Ceph's output{first}",
+                    map.display()
+                );
             }
             compared += expected.lines().filter(|l| l.contains(" raw (")).count();
         }

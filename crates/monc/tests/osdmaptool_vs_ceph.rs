@@ -92,7 +92,16 @@ impl Bench {
         let Some(dir) = std::env::var_os("PLACEMENT_FIXTURES_DIR") else {
             return;
         };
-        let wanted = ["straw2-optimal", "straw-argonaut", "tree-bobtail", "list-firefly", "uniform-hammer", "ws-jewel", "ws-optimal", "classes"];
+        let wanted = [
+            "straw2-optimal",
+            "straw-argonaut",
+            "tree-bobtail",
+            "list-firefly",
+            "uniform-hammer",
+            "ws-jewel",
+            "ws-optimal",
+            "classes",
+        ];
         let stem = name.trim_end_matches(".osdmap");
         if !wanted.contains(&stem) {
             return;
@@ -109,7 +118,10 @@ impl Bench {
         let file = dir.join(format!("{stem}.osdmap"));
         std::fs::write(&file, small.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
         let f = file.to_string_lossy().into_owned();
-        for (suffix, opts) in [("plain", &["--test-map-pgs-dump-all"][..]), ("upin", &["--mark-up-in", "--test-map-pgs-dump-all"][..])] {
+        for (suffix, opts) in [
+            ("plain", &["--test-map-pgs-dump-all"][..]),
+            ("upin", &["--mark-up-in", "--test-map-pgs-dump-all"][..]),
+        ] {
             let mut args = vec![f.as_str()];
             args.extend_from_slice(opts);
             let out = self.ceph("osdmaptool", &args);
@@ -418,7 +430,7 @@ fn build_classes_crush(b: &Bench, osds: u32) -> CrushWrapper {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("device ") {
             let id: u32 = rest.split_whitespace().next().unwrap().parse().unwrap();
-            let class = if id % 3 == 0 { "ssd" } else { "hdd" };
+            let class = if id.is_multiple_of(3) { "ssd" } else { "hdd" };
             edited.push_str(&format!("{line} class {class}\n"));
         } else if line.starts_with("# end crush map") {
             continue;

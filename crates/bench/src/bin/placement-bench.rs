@@ -25,6 +25,8 @@ struct Run {
     max_rss_kib: i64,
 }
 
+// The child is reaped with wait4 (for its rusage), not Child::wait.
+#[allow(clippy::zombie_processes)]
 fn timed(cmd: &mut Command, stdout: &Path) -> Run {
     let out = File::create(stdout).expect("output file");
     let started = Instant::now();
@@ -42,7 +44,10 @@ fn timed(cmd: &mut Command, stdout: &Path) -> Run {
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     assert_eq!(r, pid, "wait4");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Run {
         wall,
@@ -52,7 +57,11 @@ fn timed(cmd: &mut Command, stdout: &Path) -> Run {
 }
 
 fn run_ok(cmd: &mut Command) {
-    let st = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("spawn");
+    let st = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("spawn");
     assert!(st.success(), "{cmd:?} failed");
 }
 
@@ -60,15 +69,32 @@ fn build_map(dir: &Path, n: usize) -> (PathBuf, u32) {
     let crush = dir.join(format!("crush{n}"));
     let map = dir.join(format!("osdmap{n}"));
     let pg_bits = if n >= 100_000 { 3 } else { 6 };
-    run_ok(Command::new("crushtool").args(["--build", "--num_osds", &n.to_string(), "-o"]).arg(&crush).args([
-        "host", "straw2", "20", "rack", "straw2", "20", "root", "straw2", "0",
-    ]));
+    run_ok(
+        Command::new("crushtool")
+            .args(["--build", "--num_osds", &n.to_string(), "-o"])
+            .arg(&crush)
+            .args([
+                "host", "straw2", "20", "rack", "straw2", "20", "root", "straw2", "0",
+            ]),
+    );
     run_ok(
         Command::new("osdmaptool")
-            .args(["--createsimple", &n.to_string(), "--with-default-pool", "--pg-bits", &pg_bits.to_string(), "--clobber"])
+            .args([
+                "--createsimple",
+                &n.to_string(),
+                "--with-default-pool",
+                "--pg-bits",
+                &pg_bits.to_string(),
+                "--clobber",
+            ])
             .arg(&map),
     );
-    run_ok(Command::new("osdmaptool").arg(&map).arg("--import-crush").arg(&crush));
+    run_ok(
+        Command::new("osdmaptool")
+            .arg(&map)
+            .arg("--import-crush")
+            .arg(&crush),
+    );
     (map, pg_bits)
 }
 
@@ -94,11 +120,23 @@ fn main() {
     let monc = std::env::current_exe()
         .expect("own path")
         .with_file_name("monc");
-    assert!(monc.exists(), "build monc first: cargo build --release -p monc");
+    assert!(
+        monc.exists(),
+        "build monc first: cargo build --release -p monc"
+    );
     let tmp = tempfile::tempdir().expect("tempdir");
     println!(
         "{:>7} {:>8} {:>10} {:>10} {:>6} {:>10} {:>10} {:>6} {:>9} {:>9}",
-        "osds", "pgs", "ceph wall", "monc wall", "x", "ceph cpu", "monc cpu", "x", "ceph rss", "monc rss"
+        "osds",
+        "pgs",
+        "ceph wall",
+        "monc wall",
+        "x",
+        "ceph cpu",
+        "monc cpu",
+        "x",
+        "ceph rss",
+        "monc rss"
     );
     for n in sizes {
         let (map, pg_bits) = build_map(tmp.path(), n);
@@ -108,11 +146,16 @@ fn main() {
             let a = tmp.path().join("ceph.out");
             let b = tmp.path().join("monc.out");
             theirs.push(timed(
-                Command::new("osdmaptool").arg(&map).args(["--mark-up-in", "--test-map-pgs"]),
+                Command::new("osdmaptool")
+                    .arg(&map)
+                    .args(["--mark-up-in", "--test-map-pgs"]),
                 &a,
             ));
             ours.push(timed(
-                Command::new(&monc).arg("osdmaptool").arg(&map).args(["--mark-up-in", "--test-map-pgs"]),
+                Command::new(&monc)
+                    .arg("osdmaptool")
+                    .arg(&map)
+                    .args(["--mark-up-in", "--test-map-pgs"]),
                 &b,
             ));
             assert_eq!(

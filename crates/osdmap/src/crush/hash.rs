@@ -152,9 +152,11 @@ fn rjenkins3_lanes(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn rjenkins3_lanes_avx2(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
+unsafe fn rjenkins3_lanes_avx2(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
     rjenkins3_lanes(a, b, c, out)
 }
 

@@ -27,7 +27,7 @@ pub const RULE_TYPE_MSR_INDEP: u8 = 5;
 
 /// Bucket items a single mapping may look at before it gives up; far above
 /// what any real map needs (a 100k-OSD map uses a few hundred per PG).
-pub const WORK_BUDGET: u64 = 1 << 20;
+pub const WORK_BUDGET: u64 = 1 << 19;
 
 type Bucket = super::CrushBucket;
 type ChooseArgEntry = super::ChooseArg;
@@ -100,7 +100,7 @@ impl Recip {
         // n * (mul * w - 2^k) stays below 2^k for every n < 2^49, so the
         // quotient is exact; mul fits 51 bits.
         let shift = 49 + (32 - w.leading_zeros());
-        let mul = ((1u128 << shift) + u128::from(w) - 1) / u128::from(w);
+        let mul = (1u128 << shift).div_ceil(u128::from(w));
         Recip {
             mul: mul as u64,
             shift,
@@ -165,7 +165,7 @@ fn straw2_equal_choose(
                 second_key = Some(best_key);
                 best = i;
                 best_key = key;
-            } else if key < best_key && second_key.is_none_or(|s| key > s) {
+            } else if key < best_key && second_key.map_or(true, |s| key > s) {
                 second_key = Some(key);
             }
         }
@@ -367,6 +367,7 @@ impl<'a> CrushMapper<'a> {
     /// Maps input `x` with rule `rule` to at most `result_max` items,
     /// written to `out` (cleared first). `weights` are the devices'
     /// in/out weights (16.16), `pool` picks the weight-set.
+    #[allow(clippy::too_many_arguments)]
     pub fn do_rule(
         &self,
         rule: i32,
