@@ -154,59 +154,49 @@ fn readme_program_and_examples_against_a_cluster() {
     );
 
     // The log watcher sees an entry written after it started listening.
-    let mut watch = example("watch_log");
-    watch.arg("1");
+    // (`ceph` of the cluster's release, through the test bed, writes it.)
     let marker = format!("examples-test-{}", std::process::id());
-    let writer = {
-        let conf = cluster.conf_path();
-        let keyring = cluster.admin_keyring_path();
-        let marker = marker.clone();
-        std::thread::spawn(move || {
+    let watching = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
             // Until the watcher has subscribed; duplicates are harmless.
             for _ in 0..20 {
                 std::thread::sleep(Duration::from_millis(500));
-                let _ = Command::new("ceph")
-                    .args([
-                        "-c",
-                        conf.to_str().unwrap(),
-                        "-k",
-                        keyring.to_str().unwrap(),
-                    ])
-                    .args(["log", &marker])
-                    .output();
+                if !watching.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let _ = cluster.ceph(&["log", &marker]);
             }
-        })
-    };
-    let out = run(watch, &cluster, limit, "watch_log example");
-    assert!(stdout(&out).contains(&marker), "{}", stdout(&out));
+        });
+        let mut watch = example("watch_log");
+        watch.arg(&marker);
+        let out = run(watch, &cluster, limit, "watch_log example");
+        watching.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(stdout(&out).contains(&marker), "{}", stdout(&out));
+    });
 
     // The OSD map follower sees two new epochs.
-    let mut follow = example("follow_osdmap");
-    follow.arg("2");
-    let bumper = {
-        let conf = cluster.conf_path();
-        let keyring = cluster.admin_keyring_path();
-        std::thread::spawn(move || {
+    let following = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
             for flag in ["set", "unset", "set", "unset", "set", "unset"] {
                 std::thread::sleep(Duration::from_millis(700));
-                let _ = Command::new("ceph")
-                    .args([
-                        "-c",
-                        conf.to_str().unwrap(),
-                        "-k",
-                        keyring.to_str().unwrap(),
-                    ])
-                    .args(["osd", flag, "noout"])
-                    .output();
+                if !following.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let _ = cluster.ceph(&["osd", flag, "noout"]);
             }
-        })
-    };
-    let out = run(follow, &cluster, limit, "follow_osdmap example");
-    let text = stdout(&out);
-    assert!(
-        text.lines().filter(|l| l.starts_with("osdmap e")).count() >= 3,
-        "{text}"
-    );
+        });
+        let mut follow = example("follow_osdmap");
+        follow.arg("2");
+        let out = run(follow, &cluster, limit, "follow_osdmap example");
+        following.store(false, std::sync::atomic::Ordering::Relaxed);
+        let text = stdout(&out);
+        assert!(
+            text.lines().filter(|l| l.starts_with("osdmap e")).count() >= 3,
+            "{text}"
+        );
+    });
 
     // A daemon entity waits for its rotating secrets.
     let keyring = cluster.dir().join("osd.0.keyring");
@@ -230,7 +220,4 @@ fn readme_program_and_examples_against_a_cluster() {
         "{}",
         stdout(&out)
     );
-
-    writer.join().unwrap();
-    bumper.join().unwrap();
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ceph_auth::CryptoKey;
 use ceph_fakemon::{cephx::random_key, FakeCluster, FakeMon, FakeMonConfig};
-use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionConfig, SessionState};
+use ceph_monclient::{MonClient, MonClientOptions, MonError, SessionState};
 use ceph_msgr::frame::ConMode;
 
 const PING_INTERVAL: Duration = Duration::from_millis(200);
@@ -30,15 +30,13 @@ async fn cluster(key: &CryptoKey) -> FakeCluster {
 
 fn options(cluster: &FakeCluster, key: &CryptoKey) -> MonClientOptions {
     let mut opts = MonClientOptions::new(client_name(), key.clone(), cluster.mon_addrs());
-    opts.session = SessionConfig {
-        hunt_interval: Duration::from_millis(200),
-        hunt_max_multiple: 3.0,
-        ping_interval: PING_INTERVAL,
-        ping_timeout: PING_TIMEOUT,
-        stall_timeout: Some(STALL_TIMEOUT),
-        hostname: "fake-monitor-test".into(),
-        ..SessionConfig::default()
-    };
+    let s = &mut opts.session;
+    s.hunt_interval = Duration::from_millis(200);
+    s.hunt_max_multiple = 3.0;
+    s.ping_interval = PING_INTERVAL;
+    s.ping_timeout = PING_TIMEOUT;
+    s.stall_timeout = Some(STALL_TIMEOUT);
+    s.hostname = "fake-monitor-test".into();
     opts.attempt_timeout = Duration::from_millis(500);
     opts.connect_timeout = Duration::from_secs(2);
     opts.seed = Some(7);

@@ -10,8 +10,11 @@ use ceph_config::ClientConfig;
 
 use crate::core::{settings, SessionConfig};
 
-/// How to reach and authenticate to the monitors.
+/// How to reach and authenticate to the monitors. Made by
+/// [`MonClientOptions::new`] or [`MonClientOptions::from_config`]; change
+/// fields after that (new ones may be added).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct MonClientOptions {
     /// Who we are (`client.admin`).
     pub name: EntityName,

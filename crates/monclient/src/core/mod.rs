@@ -76,7 +76,10 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 pub type ConnId = u64;
 
 /// Tunables of the session lifecycle (Ceph option names in parentheses).
+/// Start from `SessionConfig::default()` and change fields (new ones may be
+/// added).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionConfig {
     /// Base interval between hunting rounds (`mon_client_hunt_interval`).
     pub hunt_interval: Duration,

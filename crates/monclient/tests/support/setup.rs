@@ -42,13 +42,12 @@ pub fn fake_options(
 /// Session settings hunting every 200 ms, with the given keepalive pings
 /// and `hostname`.
 pub fn session(hostname: &str, ping_interval: Duration, ping_timeout: Duration) -> SessionConfig {
-    SessionConfig {
-        hunt_interval: Duration::from_millis(200),
-        ping_interval,
-        ping_timeout,
-        hostname: hostname.into(),
-        ..SessionConfig::default()
-    }
+    let mut s = SessionConfig::default();
+    s.hunt_interval = Duration::from_millis(200);
+    s.ping_interval = ping_interval;
+    s.ping_timeout = ping_timeout;
+    s.hostname = hostname.into();
+    s
 }
 
 /// client.admin's key from the testbed `cluster`'s keyring.
