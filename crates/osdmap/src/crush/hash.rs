@@ -156,6 +156,7 @@ fn rjenkins3_lanes(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[allow(unsafe_code)] // a target_feature fn must be unsafe before Rust 1.86
 unsafe fn rjenkins3_lanes_avx2(a: u32, b: &[u32; LANES], c: u32, out: &mut [u32; LANES]) {
     rjenkins3_lanes(a, b, c, out)
 }
