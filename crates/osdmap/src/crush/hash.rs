@@ -185,7 +185,9 @@ pub fn hash32_3_lanes(kind: u8, a: u32, b: &[u32; LANES], c: u32, out: &mut [u32
     if have_avx2() {
         // SAFETY: the CPU supports AVX2, checked just above.
         #[allow(unsafe_code)]
-        unsafe { rjenkins3_lanes_avx2(a, b, c, out) };
+        unsafe {
+            rjenkins3_lanes_avx2(a, b, c, out)
+        };
         return;
     }
     rjenkins3_lanes(a, b, c, out)
