@@ -451,6 +451,13 @@ async fn race(
                 Some(Ok((_, Ok(won)))) => return Ok(won),
                 Some(Ok((target, Err(e)))) => {
                     tracing::debug!(%mon, %target, error = %e, "monitor address failed");
+                    // A monitor that answered on msgr2 and refused our
+                    // credentials or connection modes has decided: Ceph's
+                    // clients do not go round that over msgr1.
+                    if target.ty == EntityAddrType::Msgr2 && matches!(e, MsgrError::Auth(_)) {
+                        running.abort_all();
+                        return Err(from_msgr(e, attempt_timeout));
+                    }
                     failures.push((target, e));
                     if running.is_empty() {
                         more = more && start_next(&mut running);
