@@ -53,6 +53,7 @@ short_runs=(
   "AUTH_REAL_TTL=${AUTH_REAL_TTL:-30}" # auth_real: five ticket TTLs of 60 s
   "CHAOS_V1_SECS=${CHAOS_V1_SECS:-15}"         # chaos_v1 (msgr1): 300 s
   "AUTH_REAL_V1_TTL=${AUTH_REAL_V1_TTL:-12}"   # auth_real_v1 (msgr1): TTLs of 60 s
+  "FAILOVER_V1_SHORT=${FAILOVER_V1_SHORT:-1}"  # failover_v1 (msgr1): kill, stop, dead address only
   "LOAD_COMMANDS=${LOAD_COMMANDS:-50000}" # load: 200,000 commands at once
 )
 

@@ -180,8 +180,9 @@ impl MonError {
     }
 
     /// True for refusals that retrying with the same settings cannot fix
-    /// (credentials, method, connection mode): [`crate::MonClient::connect`]
-    /// returns these at once.
+    /// (credentials, method, connection mode, a monitor that speaks another
+    /// protocol or none): [`crate::MonClient::connect`] returns these at
+    /// once.
     pub fn is_permanent_auth_failure(&self) -> bool {
         matches!(
             self,

@@ -37,6 +37,18 @@ fn three_mons() -> Cluster {
     Cluster::start(support::spec(3)).expect("3-monitor cluster starts")
 }
 
+/// In CI the msgr1 variant runs only the faults that exercise the msgr1
+/// session itself (kill, SIGSTOP, a dead address first); with
+/// `FAILOVER_V1_SHORT=1` (scripts/test.sh sets it in ring 3) the others
+/// are left to the full run (ring 4) and say so.
+fn short_v1_run(test: &str) -> bool {
+    let short = support::msgr1() && std::env::var("FAILOVER_V1_SHORT").as_deref() == Ok("1");
+    if short {
+        eprintln!("[{test}] not run: FAILOVER_V1_SHORT=1 (the full run has it)");
+    }
+    short
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -106,6 +118,9 @@ fn sigstop_of_the_serving_monitor() {
 
 #[test]
 fn restart_of_all_monitors_one_by_one_then_at_once() {
+    if short_v1_run("restart_of_all_monitors_one_by_one_then_at_once") {
+        return;
+    }
     let _serial = serial();
     let cluster = three_mons();
     let mut h = Harness::connect(admin_options(&cluster, cluster.mon_host(), 3));
@@ -166,6 +181,9 @@ fn restart_of_all_monitors_one_by_one_then_at_once() {
 
 #[test]
 fn removal_of_the_serving_monitor_from_the_monmap() {
+    if short_v1_run("removal_of_the_serving_monitor_from_the_monmap") {
+        return;
+    }
     let _serial = serial();
     let cluster = three_mons();
     let mut h = Harness::connect(admin_options(&cluster, cluster.mon_host(), 4));

@@ -58,7 +58,10 @@ extern "C" fn tear_down_clusters() {
 /// The cluster held in `slot`, started with `mons` monitors on first use.
 pub fn shared_cluster(slot: &'static OnceLock<Cluster>, mons: usize) -> &'static Cluster {
     let cluster = slot.get_or_init(|| {
-        Cluster::start(ClusterSpec::with_mons(mons))
+        // A test binary named `*_v1` runs against monitors that speak only
+        // msgr1 (e.g. `against_ceph_v1`).
+        let msgr1_only = env!("CARGO_CRATE_NAME").ends_with("_v1");
+        Cluster::start(ClusterSpec::with_mons(mons).msgr1_only(msgr1_only))
             .unwrap_or_else(|e| panic!("starting a {mons}-monitor cluster: {e}"))
     });
     register_tear_down(cluster);
