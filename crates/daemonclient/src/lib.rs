@@ -39,10 +39,11 @@ pub use asok::{
     admin_socket_command, admin_socket_path, DEFAULT_ADMIN_SOCKET, MAX_ADMIN_SOCKET_REPLY,
 };
 pub use ceph_monclient::CommandReply;
+pub use ceph_msgr::connection::Protocol;
 pub use client::{DaemonClient, DaemonClientOptions};
 pub use error::DaemonError;
 pub use maps::{
-    advance_osdmap, mgr_takes_mgr_command, msgr2_peer, resolve_mgr, resolve_osd, Maps, Peer,
+    advance_osdmap, daemon_peer, mgr_takes_mgr_command, resolve_mgr, resolve_osd, Maps, Peer,
     Resolved,
 };
 pub use mds::{find_mds, mds_names};
