@@ -216,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn osds_resolve_to_their_msgr2_address_or_why_not() {
+    fn osds_resolve_to_their_msgr2_else_msgr1_address_or_why_not() {
         let m = osdmap(5);
         assert_eq!(
             resolve_osd(&m, 0),

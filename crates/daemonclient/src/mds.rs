@@ -30,7 +30,8 @@ pub fn mds_names(dump: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The msgr2 address of the MDS called `name` (or of that gid).
+/// The address of the MDS called `name` (or of that gid): msgr2, else
+/// msgr1.
 pub fn find_mds(dump: &Value, name: &str) -> Option<Peer> {
     let info = infos(dump).into_iter().find(|i| {
         i.get("name").and_then(Value::as_str) == Some(name)
