@@ -9,7 +9,9 @@ use ceph_auth::Authorizer;
 use ceph_msgr::auth::{AuthClient, AuthFailure, AuthFailureReason, AuthKeys};
 use ceph_msgr::frame::ConMode;
 
-/// Drives one [`Authorizer`] through a msgr2 handshake.
+/// Drives one [`Authorizer`] through a msgr2 handshake, or through msgr1's
+/// CONNECT (where the challenge comes as `TAG_CHALLENGE_AUTHORIZER` and the
+/// offered modes do not apply).
 pub struct AuthorizerAuth {
     authorizer: Authorizer,
     modes: Vec<u32>,

@@ -16,7 +16,7 @@ use ceph_msgr::frame::ConMode;
 use ceph_osdmap::PgId;
 use ceph_types::features::{CLIENT_FEATURES_ALL, CLIENT_FEATURES_REQUIRED};
 use ceph_types::mgrmap::MgrMap;
-use ceph_types::EntityName;
+use ceph_types::{EntityName, EntityType};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -303,7 +303,7 @@ impl DaemonClient {
     /// ```no_run
     /// # async fn demo(d: ceph_daemonclient::DaemonClient) -> Result<(), ceph_daemonclient::DaemonError> {
     /// use ceph_daemonclient::Peer;
-    /// let peer = Peer { label: "osd.7".into(), addr: "127.0.0.1:6800".parse().unwrap(), nonce: 1234 };
+    /// let peer = Peer::msgr2("osd.7", "127.0.0.1:6800".parse().unwrap(), 1234);
     /// let r = d.command_at(peer, ceph_auth::client::SERVICE_OSD, r#"{"prefix": "version"}"#, Vec::new(), None).await?;
     /// assert_eq!(r.retval, 0);
     /// # Ok(()) }
@@ -426,15 +426,16 @@ impl DaemonClient {
             .map_err(|e| DaemonError::Protocol("the monitors".into(), format!("fs dump: {e}")))
     }
 
-    /// Where `aim` is now, by `maps` (and, for a PG, the monitors).
-    async fn resolve(&self, aim: &Aim, maps: &Maps, deadline: Instant) -> Resolved {
+    /// Where `aim` is now, by `maps` alone (a PG's primary is computed
+    /// from the OSD map).
+    fn resolve(aim: &Aim, maps: &Maps) -> Resolved {
         match aim {
             Aim::Osd(id) => match &maps.osdmap {
                 Some(m) => resolve_osd(m, *id),
                 None => Resolved::Wait("the OSD map".into()),
             },
             Aim::Pg(pg) => match &maps.osdmap {
-                Some(m) => match crate::pg::primary(self, m, *pg, deadline).await {
+                Some(m) => match crate::pg::primary(m, *pg) {
                     Ok(Some(osd)) => resolve_osd(m, osd),
                     Ok(None) => Resolved::Wait(format!("pg {pg} to have a primary")),
                     Err(r) => r,
@@ -507,7 +508,7 @@ impl DaemonClient {
         let mut last_problem: String;
         loop {
             let maps = maps_rx.borrow_and_update().clone();
-            let peer = match self.resolve(&aim, &maps, deadline).await {
+            let peer = match Self::resolve(&aim, &maps) {
                 Resolved::At(p) => p,
                 Resolved::Missing(what) => return Err(DaemonError::NoSuchDaemon(what)),
                 Resolved::Down(what) => return Err(DaemonError::Down(what)),
@@ -546,7 +547,7 @@ impl DaemonClient {
                             return Err(DaemonError::ShuttingDown);
                         }
                         let maps = maps_rx.borrow_and_update().clone();
-                        match self.resolve(&aim, &maps, deadline).await {
+                        match Self::resolve(&aim, &maps) {
                             Resolved::At(p) if p == peer => continue,
                             other => {
                                 tracing::debug!(from = peer.label, to = ?other, "target moved; sending again");
@@ -616,9 +617,10 @@ impl DaemonClient {
         if gid != 0 {
             opts.gid = i64::try_from(gid).ok();
         }
-        let conn = Connection::connect(peer.addr, &opts, &mut auth)
-            .await
-            .map_err(|e| DaemonError::Connect(peer.label.clone(), e))?;
+        let conn =
+            Connection::connect_to(&peer.entity_addr(), peer_type(service), &opts, &mut auth)
+                .await
+                .map_err(|e| DaemonError::Connect(peer.label.clone(), e))?;
         let link = Link::start(conn, peer.nonce);
         self.inner
             .links
@@ -626,6 +628,15 @@ impl DaemonClient {
             .expect("links lock")
             .insert(key, link.clone());
         Ok(link)
+    }
+}
+
+/// The entity type behind a CephX service (msgr1 needs it in CONNECT).
+fn peer_type(service: u32) -> EntityType {
+    match service {
+        SERVICE_MGR => EntityType::Mgr,
+        SERVICE_MDS => EntityType::Mds,
+        _ => EntityType::Osd,
     }
 }
 

@@ -1,4 +1,5 @@
-//! One connection to one daemon: a task owns the msgr2 connection, gives
+//! One connection to one daemon: a task owns the connection (msgr2 or
+//! msgr1), gives
 //! each command a tid and hands each reply to whoever waits for that tid.
 //! When the connection ends, every waiter learns it at once (and may try
 //! again, on a new connection, wherever the maps say the daemon is now).

@@ -4,12 +4,15 @@
 //!
 //! A [`DaemonClient`] sits on a [`ceph_monclient::MonClient`]: it follows
 //! the OSD and manager maps the monitor client subscribes to, and connects
-//! to each daemon over msgr2 with a CephX authorizer built from the
+//! to each daemon over msgr2 (msgr1 when that is all the daemon publishes,
+//! as with `ms_bind_msgr2 = false`) with a CephX authorizer built from the
 //! monitor client's current ticket for that daemon's service (tickets are
 //! renewed by the monitor client; every new connection presents the
 //! current one). A command whose target moves before it is answered (a
 //! manager failover, an OSD restart, a PG whose primary changes) is sent
-//! again where the maps now say it belongs, until its deadline.
+//! again where the maps now say it belongs, until its deadline. A PG's
+//! primary is computed from the OSD map (CRUSH, upmaps, `pg_temp`,
+//! `primary_temp`), as the Objecter does.
 //!
 //! ```no_run
 //! # async fn demo(mon: ceph_monclient::MonClient) -> Result<(), ceph_daemonclient::DaemonError> {
@@ -39,10 +42,11 @@ pub use asok::{
     admin_socket_command, admin_socket_path, DEFAULT_ADMIN_SOCKET, MAX_ADMIN_SOCKET_REPLY,
 };
 pub use ceph_monclient::CommandReply;
+pub use ceph_msgr::connection::Protocol;
 pub use client::{DaemonClient, DaemonClientOptions};
 pub use error::DaemonError;
 pub use maps::{
-    advance_osdmap, mgr_takes_mgr_command, msgr2_peer, resolve_mgr, resolve_osd, Maps, Peer,
+    advance_osdmap, daemon_peer, mgr_takes_mgr_command, resolve_mgr, resolve_osd, Maps, Peer,
     Resolved,
 };
 pub use mds::{find_mds, mds_names};

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ceph_denc::{Blob, Decode};
+use ceph_msgr::connection::Protocol;
 use ceph_osdmap::{OSDMap, OSDMapIncremental};
 use ceph_types::features::{has_feature, CEPH_FEATUREMASK_SERVER_OCTOPUS};
 use ceph_types::mgrmap::MgrMap;
-use ceph_types::EntityAddrVec;
+use ceph_types::{EntityAddr, EntityAddrType, EntityAddrVec};
 
 /// The newest OSDMap and MgrMap this client holds (each `None` until
 /// first needed and received).
@@ -22,15 +23,47 @@ pub struct Maps {
     pub mgrmap: Option<Arc<MgrMap>>,
 }
 
-/// Where to send: a daemon's msgr2 address and the nonce of its instance.
+/// Where to send: a daemon's address, the protocol it speaks there, and
+/// the nonce of its instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
     /// `osd.0`, `mgr.x`, ...
     pub label: String,
-    /// Its msgr2 address.
+    /// Its address (msgr2 when it has one, else msgr1).
     pub addr: SocketAddr,
     /// The nonce it publishes (a restarted daemon has a new one).
     pub nonce: u32,
+    /// The protocol spoken at `addr`.
+    pub protocol: Protocol,
+}
+
+impl Peer {
+    /// A daemon at a msgr2 address.
+    pub fn msgr2(label: impl Into<String>, addr: SocketAddr, nonce: u32) -> Peer {
+        Peer {
+            label: label.into(),
+            addr,
+            nonce,
+            protocol: Protocol::V2,
+        }
+    }
+
+    /// A daemon at a msgr1 (legacy) address.
+    pub fn msgr1(label: impl Into<String>, addr: SocketAddr, nonce: u32) -> Peer {
+        Peer {
+            protocol: Protocol::V1,
+            ..Peer::msgr2(label, addr, nonce)
+        }
+    }
+
+    /// The address as the messenger takes it (type, address, nonce).
+    pub fn entity_addr(&self) -> EntityAddr {
+        let ty = match self.protocol {
+            Protocol::V1 => EntityAddrType::Legacy,
+            _ => EntityAddrType::Msgr2,
+        };
+        EntityAddr::new(ty, self.addr, self.nonce)
+    }
 }
 
 /// What the maps say about a target right now.
@@ -46,14 +79,15 @@ pub enum Resolved {
     Missing(String),
 }
 
-/// The msgr2 address in `addrs`, with its nonce.
-pub fn msgr2_peer(label: String, addrs: &EntityAddrVec) -> Option<Peer> {
-    let a = addrs.v2()?;
-    Some(Peer {
-        label,
-        addr: a.addr?,
-        nonce: a.nonce,
-    })
+/// Where to reach a daemon that publishes `addrs`: its msgr2 address
+/// when it has one (as Ceph prefers), else its msgr1 address (daemons of a
+/// cluster with `ms_bind_msgr2 = false`).
+pub fn daemon_peer(label: String, addrs: &EntityAddrVec) -> Option<Peer> {
+    if let Some(a) = addrs.v2() {
+        return Some(Peer::msgr2(label, a.addr?, a.nonce));
+    }
+    let a = addrs.v1()?;
+    Some(Peer::msgr1(label, a.addr?, a.nonce))
 }
 
 /// Where OSD `id` is, by `map`.
@@ -68,9 +102,9 @@ pub fn resolve_osd(map: &OSDMap, id: i32) -> Resolved {
     let addrs = usize::try_from(id)
         .ok()
         .and_then(|i| map.client_addrs.get(i));
-    match addrs.and_then(|a| msgr2_peer(label.clone(), a)) {
+    match addrs.and_then(|a| daemon_peer(label.clone(), a)) {
         Some(p) => Resolved::At(p),
-        None => Resolved::Wait(format!("{label} has no msgr2 address in the OSD map")),
+        None => Resolved::Wait(format!("{label} has no address in the OSD map")),
     }
 }
 
@@ -86,9 +120,9 @@ pub fn resolve_mgr(map: &MgrMap, name: Option<&str>) -> Resolved {
     if !map.available || map.active_name.is_empty() {
         return Resolved::Wait("an active manager".into());
     }
-    match msgr2_peer(format!("mgr.{}", map.active_name), &map.active_addrs) {
+    match daemon_peer(format!("mgr.{}", map.active_name), &map.active_addrs) {
         Some(p) => Resolved::At(p),
-        None => Resolved::Wait("the active manager's msgr2 address".into()),
+        None => Resolved::Wait("the active manager's address".into()),
     }
 }
 
@@ -153,14 +187,17 @@ mod tests {
     use ceph_denc::Encode;
     use ceph_osdmap::osdmap::osd_state;
     use ceph_types::features::CLIENT_FEATURES_ALL;
-    use ceph_types::{EntityAddr, EntityAddrType};
 
+    fn addr(ty: EntityAddrType, port: u16, nonce: u32) -> EntityAddr {
+        EntityAddr::new(ty, SocketAddr::from(([127, 0, 0, 1], port)), nonce)
+    }
+
+    /// A daemon's vector as Ceph publishes it: v2, then v1 on the next port.
     fn addrs(port: u16, nonce: u32) -> EntityAddrVec {
-        EntityAddrVec::new(vec![EntityAddr::new(
-            EntityAddrType::Msgr2,
-            SocketAddr::from(([127, 0, 0, 1], port)),
-            nonce,
-        )])
+        EntityAddrVec::new(vec![
+            addr(EntityAddrType::Msgr2, port, nonce),
+            addr(EntityAddrType::Legacy, port + 1, nonce),
+        ])
     }
 
     fn osdmap(epoch: u32) -> OSDMap {
@@ -171,12 +208,15 @@ mod tests {
         m.set_max_osd(3);
         m.osd_state[0] = osd_state::EXISTS | osd_state::UP;
         m.osd_state[1] = osd_state::EXISTS;
+        m.osd_state[2] = osd_state::EXISTS | osd_state::UP;
         m.client_addrs[0] = addrs(6800, 77);
+        // ms_bind_msgr2 = false: a v1 address only.
+        m.client_addrs[2] = EntityAddrVec::new(vec![addr(EntityAddrType::Legacy, 6805, 78)]);
         m
     }
 
     #[test]
-    fn osds_resolve_to_their_msgr2_address_or_why_not() {
+    fn osds_resolve_to_their_msgr2_else_msgr1_address_or_why_not() {
         let m = osdmap(5);
         assert_eq!(
             resolve_osd(&m, 0),
@@ -184,10 +224,17 @@ mod tests {
                 label: "osd.0".into(),
                 addr: "127.0.0.1:6800".parse().unwrap(),
                 nonce: 77,
+                protocol: Protocol::V2,
             })
         );
+        let v1 = Peer::msgr1("osd.2", "127.0.0.1:6805".parse().unwrap(), 78);
+        assert_eq!(resolve_osd(&m, 2), Resolved::At(v1.clone()));
+        assert_eq!(v1.entity_addr().ty, EntityAddrType::Legacy);
+        let mut none = m.clone();
+        none.client_addrs[2] = EntityAddrVec::default();
+        assert!(matches!(resolve_osd(&none, 2), Resolved::Wait(_)));
         assert_eq!(resolve_osd(&m, 1), Resolved::Down("osd.1".into()));
-        assert_eq!(resolve_osd(&m, 2), Resolved::Missing("osd.2".into()));
+        assert_eq!(resolve_osd(&m, 3), Resolved::Missing("osd.3".into()));
         assert_eq!(resolve_osd(&m, -1), Resolved::Missing("osd.-1".into()));
         assert_eq!(resolve_osd(&m, 99), Resolved::Missing("osd.99".into()));
     }
@@ -224,6 +271,11 @@ mod tests {
         assert!(!mgr_takes_mgr_command(&m));
         m.active_mgr_features = CLIENT_FEATURES_ALL;
         assert!(mgr_takes_mgr_command(&m));
+        m.active_addrs = EntityAddrVec::new(vec![addr(EntityAddrType::Legacy, 6811, 5)]);
+        assert_eq!(
+            resolve_mgr(&m, None),
+            Resolved::At(Peer::msgr1("mgr.x", "127.0.0.1:6811".parse().unwrap(), 5))
+        );
     }
 
     fn blob(v: &impl Encode) -> Blob {

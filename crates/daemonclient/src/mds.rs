@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::maps::Peer;
+use ceph_msgr::connection::Protocol;
 
 fn infos(dump: &Value) -> Vec<&Value> {
     let mut out = Vec::new();
@@ -29,7 +30,8 @@ pub fn mds_names(dump: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The msgr2 address of the MDS called `name` (or of that gid).
+/// The address of the MDS called `name` (or of that gid): msgr2, else
+/// msgr1.
 pub fn find_mds(dump: &Value, name: &str) -> Option<Peer> {
     let info = infos(dump).into_iter().find(|i| {
         i.get("name").and_then(Value::as_str) == Some(name)
@@ -39,18 +41,24 @@ pub fn find_mds(dump: &Value, name: &str) -> Option<Peer> {
                 .as_deref()
                 == Some(name)
     })?;
-    let v2 = info
-        .pointer("/addrs/addrvec")?
-        .as_array()?
-        .iter()
-        .find(|a| a.get("type").and_then(Value::as_str) == Some("v2"))?;
+    let vec = info.pointer("/addrs/addrvec")?.as_array()?;
+    let of_type = |ty: &str| {
+        vec.iter()
+            .find(|a| a.get("type").and_then(Value::as_str) == Some(ty))
+    };
+    // msgr2 when published, else msgr1 (ms_bind_msgr2 = false).
+    let (entry, protocol) = match of_type("v2") {
+        Some(a) => (a, Protocol::V2),
+        None => (of_type("v1")?, Protocol::V1),
+    };
     Some(Peer {
         label: format!(
             "mds.{}",
             info.get("name").and_then(Value::as_str).unwrap_or(name)
         ),
-        addr: v2.get("addr")?.as_str()?.parse().ok()?,
-        nonce: u32::try_from(v2.get("nonce")?.as_u64()?).ok()?,
+        addr: entry.get("addr")?.as_str()?.parse().ok()?,
+        nonce: u32::try_from(entry.get("nonce")?.as_u64()?).ok()?,
+        protocol,
     })
 }
 
@@ -74,8 +82,17 @@ mod tests {
             (a.addr.port(), a.nonce, a.label.as_str()),
             (6810, 9, "mds.a")
         );
-        assert_eq!(find_mds(&dump, "4200").unwrap().label, "mds.b");
+        let b = find_mds(&dump, "4200").unwrap();
+        assert_eq!((b.label.as_str(), b.protocol), ("mds.b", Protocol::V2));
         assert!(find_mds(&dump, "c").is_none());
+        // ms_bind_msgr2 = false: the v1 address.
+        let v1: Value = serde_json::from_str(
+            r#"{"standbys": [{"gid": 4300, "name": "c",
+                 "addrs": {"addrvec": [{"type": "v1", "addr": "127.0.0.1:6820", "nonce": 3}]}}]}"#,
+        )
+        .unwrap();
+        let c = find_mds(&v1, "c").unwrap();
+        assert_eq!((c.addr.port(), c.protocol), (6820, Protocol::V1));
         assert!(find_mds(&Value::Null, "a").is_none());
     }
 }

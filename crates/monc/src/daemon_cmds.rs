@@ -347,6 +347,35 @@ pub async fn daemon(args: &Args) -> i32 {
             }
         }
     };
+    admin_socket_words(args, &path, &words[2..]).await
+}
+
+/// Where `--admin-daemon PATH` (`ceph`'s other spelling of `daemon PATH`)
+/// stands in `words`, with or without `=`: the path and the words less
+/// the option; `None` without it (or with no path after it).
+pub fn admin_daemon_option(words: &[String]) -> Option<(String, Vec<String>)> {
+    let at = words
+        .iter()
+        .position(|w| w == "--admin-daemon" || w.starts_with("--admin-daemon="))?;
+    let mut rest = words.to_vec();
+    let opt = rest.remove(at);
+    let path = match opt.strip_prefix("--admin-daemon=") {
+        Some(p) => p.to_string(),
+        None if at < rest.len() => rest.remove(at),
+        None => return None,
+    };
+    Some((path, rest))
+}
+
+/// `--admin-daemon PATH WORDS...`: as `daemon PATH WORDS...`.
+pub async fn admin_daemon(args: &Args, path: &str, words: &[String]) -> i32 {
+    admin_socket_words(args, std::path::Path::new(path), words).await
+}
+
+/// WORDS matched against the admin socket's own command descriptions, sent,
+/// and the answer printed, as `ceph` does for `daemon` and `--admin-daemon`.
+async fn admin_socket_words(args: &Args, path: &std::path::Path, words: &[String]) -> i32 {
+    let path = path.to_path_buf();
     let limit = args.connect_timeout.unwrap_or(Duration::from_secs(300));
     let descs =
         match admin_socket_command(&path, r#"{"prefix": "get_command_descriptions"}"#, limit).await
@@ -367,7 +396,7 @@ pub async fn daemon(args: &Args) -> i32 {
             return errno::EINVAL;
         }
     };
-    let mut cmd = match table.words_to_json(&words[2..]) {
+    let mut cmd = match table.words_to_json(words) {
         Ok(c) => c,
         Err(_) => {
             // Usage lines as the daemon's release prints them (no monitors
@@ -375,7 +404,7 @@ pub async fn daemon(args: &Args) -> i32 {
             let style = daemon_style(&path, limit).await;
             let e = table
                 .with_style(style)
-                .words_to_json(&words[2..])
+                .words_to_json(words)
                 .expect_err("the same words fail again");
             eprintln!("{e}");
             eprintln!("admin_socket: invalid command");
@@ -475,4 +504,27 @@ fn socket_for(args: &Args, name: &str) -> Result<std::path::PathBuf, String> {
 fn is_socket(p: &std::path::Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
     std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket())
+}
+
+#[cfg(test)]
+mod admin_daemon_tests {
+    use super::admin_daemon_option;
+
+    fn w(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_option_anywhere_with_or_without_equals() {
+        assert_eq!(
+            admin_daemon_option(&w("--admin-daemon /run/x.asok config get a")),
+            Some(("/run/x.asok".into(), w("config get a")))
+        );
+        assert_eq!(
+            admin_daemon_option(&w("version --admin-daemon=/x.asok")),
+            Some(("/x.asok".into(), w("version")))
+        );
+        assert_eq!(admin_daemon_option(&w("version --admin-daemon")), None);
+        assert_eq!(admin_daemon_option(&w("daemon osd.0 version")), None);
+    }
 }

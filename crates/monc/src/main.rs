@@ -153,6 +153,9 @@ async fn run(args: Args) -> i32 {
     if args.words.first().map(String::as_str) == Some("daemon") {
         return daemon_cmds::daemon(&args).await;
     }
+    if let Some((path, words)) = daemon_cmds::admin_daemon_option(&args.words) {
+        return daemon_cmds::admin_daemon(&args, &path, &words).await;
+    }
     let client = match connect(&args).await {
         Ok(c) => c,
         Err((code, msg)) => {

@@ -7,8 +7,9 @@
 //!
 //! Then faults, through the library: the active manager killed during a
 //! stream of manager commands (they follow the standby, none lost); an OSD
-//! restarted during `tell osd.*`; a PG whose primary moves (`osd pg-temp`)
-//! while `pg ... query` runs.
+//! restarted during `tell osd.*`; a PG whose primary moves (`osd pg-temp`,
+//! then `osd primary-temp`, which leaves the order of `acting` alone) while
+//! `pg ... query` runs.
 //!
 //! The tests share the cluster and take turns (`TURN`).
 
@@ -37,7 +38,9 @@ fn cluster() -> &'static Cluster {
             // A killed manager is replaced within seconds, not 30. (The
             // monitors forgive missed beacons when their own tick, 5 s, is
             // longer than the grace less the manager's tick, 2 s.)
-            .global("mon_mgr_beacon_grace", "8");
+            .global("mon_mgr_beacon_grace", "8")
+            // `osd primary-temp` (Pacific refuses it without).
+            .global("mon_osd_allow_primary_temp", "true");
         let c = Cluster::start(spec).unwrap_or_else(|e| panic!("starting the cluster: {e}"));
         c.create_pool(POOL, 8, WAIT)
             .unwrap_or_else(|e| panic!("creating {POOL}: {e}"));
@@ -513,29 +516,56 @@ fn tell_all_osds_while_one_restarts() {
     c.wait_for_clean(WAIT).expect("clean again");
 }
 
+/// The OSD that answered a PG `query`: the member of `acting` its
+/// `peer_info` does not list (a primary lists every other member; a
+/// replica, which has no `peer_info`, gives `None`).
+fn answered_by(query: &Value) -> Option<i64> {
+    let acting: Vec<i64> = query["acting"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_i64)
+        .collect();
+    let peers: Vec<i64> = query["peer_info"]
+        .as_array()?
+        .iter()
+        // "1" for replicated pools, "1(0)" for a shard.
+        .filter_map(|p| match &p["peer"] {
+            Value::String(s) => s.split('(').next()?.parse().ok(),
+            other => other.as_i64(),
+        })
+        .collect();
+    if peers.len() + 1 != acting.len() {
+        return None;
+    }
+    let mut others = acting.iter().filter(|o| !peers.contains(o));
+    let me = *others.next()?;
+    others.next().is_none().then_some(me)
+}
+
 #[test]
 fn pg_query_follows_a_moved_primary() {
     let c = cluster();
     let _turn = turn();
     let pgid = format!("{}.0", pool_id(c));
     let pg = parse_pgid(&pgid).expect("pgid");
-    let acting = |c: &Cluster| -> Vec<i64> {
-        let v = ceph(c, &["pg", "map", &pgid, "-f", "json"]).json();
-        v["acting"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default()
-    };
-    let before = acting(c);
+    let v = ceph(c, &["pg", "map", &pgid, "-f", "json"]).json();
+    let before: Vec<i64> = v["acting"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
     assert_eq!(before.len(), 3, "{before:?}");
-    // The last acting OSD becomes the primary.
+    // pg-temp: the last acting OSD comes first and becomes the primary.
     let mut moved = before.clone();
     moved.rotate_right(1);
-    let new_primary = moved[0];
+    // primary-temp: an OSD first in neither order leads, and `acting`
+    // keeps its order (only the OSD map tells, as the Objecter reads it).
+    let temp_primary = before[1];
+    let query = r#"{"prefix": "query", "format": "json"}"#;
     runtime().block_on(async {
         let (mon, daemons) = clients(c).await;
-        let mut primaries = Vec::new();
-        for i in 0..40 {
+        let mut answers: Vec<Option<i64>> = Vec::new();
+        let mut primary_temp_at = None;
+        for i in 0..200 {
             if i == 10 {
                 let ids: Vec<String> = moved.iter().map(|o| o.to_string()).collect();
                 let mut args = vec!["osd", "pg-temp", pgid.as_str()];
@@ -543,21 +573,50 @@ fn pg_query_follows_a_moved_primary() {
                 let r = ceph(c, &args);
                 assert_eq!(r.code, Some(0), "{r:?}");
             }
+            if i == 30 {
+                let p = temp_primary.to_string();
+                let r = ceph(c, &["osd", "primary-temp", &pgid, &p]);
+                assert_eq!(r.code, Some(0), "{r:?}");
+                primary_temp_at = Some(i);
+            }
             let r = daemons
-                .pg_command(
-                    pg,
-                    r#"{"prefix": "query", "format": "json"}"#,
-                    Vec::new(),
-                    None,
-                )
+                .pg_command(pg, query, Vec::new(), None)
                 .await
                 .unwrap_or_else(|e: DaemonError| panic!("query {i}: {e}"));
             assert_eq!(r.retval, 0, "query {i}: {}", r.outs);
             let v: Value = serde_json::from_slice(&r.outbl).expect("query JSON");
-            primaries.push(v["acting"][0].as_i64().unwrap_or(-1));
+            let who = answered_by(&v);
+            answers.push(who);
+            if i > 30 && who == Some(temp_primary) {
+                // Not first in `acting`: only the primary-temp made it so.
+                let acting = v["acting"].as_array().cloned().unwrap_or_default();
+                assert_ne!(acting.first().and_then(Value::as_i64), Some(temp_primary));
+                break;
+            }
+            if i >= 30 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
-        assert_eq!(primaries[0], before[0], "{primaries:?}");
-        assert_eq!(*primaries.last().unwrap(), new_primary, "{primaries:?}");
+        assert_eq!(answers[0], Some(before[0]), "{answers:?}");
+        assert!(
+            answers[10..30].contains(&Some(moved[0])),
+            "pg-temp's primary never answered: {answers:?}"
+        );
+        assert!(
+            primary_temp_at.is_some() && answers.last() == Some(&Some(temp_primary)),
+            "primary-temp's primary osd.{temp_primary} never answered: {answers:?}"
+        );
+        // Removing the entry: Pacific's monitors take id -1 (its `ceph`
+        // refuses it), Reef and later have `osd rm-primary-temp` instead.
+        let cmd = format!(r#"{{"prefix": "osd primary-temp", "pgid": "{pgid}", "id": -1}}"#);
+        let r = mon
+            .command_with_timeout(cmd, Vec::new(), Some(WAIT))
+            .await
+            .expect("primary-temp -1");
+        if r.retval != 0 {
+            let rm = ceph(c, &["osd", "rm-primary-temp", &pgid]);
+            assert_eq!(rm.code, Some(0), "-1: {} {}; {rm:?}", r.retval, r.outs);
+        }
         mon.shutdown().await;
     });
     let r = ceph(c, &["osd", "pg-temp", &pgid]);
