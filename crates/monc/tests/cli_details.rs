@@ -190,19 +190,28 @@ fn help_gives_up_after_5_s_like_ceph() {
     assert!(live.stdout.contains("Monitor commands:"), "{live:#?}");
 }
 
-/// `PROGRAM ARGS... | true` in bash: the exit code and stderr of PROGRAM.
+/// PROGRAM ARGS... with stdout a pipe nobody reads any more, as in
+/// `PROGRAM | true` once `true` has exited: the exit code and stderr of
+/// PROGRAM. The read end is closed before PROGRAM starts, so its first
+/// write fails whatever the timing (with `| true` a fast program could
+/// write before `true` exits).
 fn into_closed_pipe(program: &[&str], args: &[&str]) -> (Option<i32>, String) {
-    let quoted: Vec<String> = program
-        .iter()
-        .chain(args)
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect();
-    // `true` exits before the client has connected: its first write fails.
-    let script = format!("{} | true; exit ${{PIPESTATUS[0]}}", quoted.join(" "));
-    let out = Command::new("bash")
-        .args(["-c", &script])
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe(2) fills the two-element array it is given.
+    let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    assert_eq!(rc, 0, "pipe: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just made by pipe(2) and are owned here.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let out = Command::new(program[0])
+        .args(&program[1..])
+        .args(args)
         .env_remove("CEPH_ARGS")
         .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
         .output()
         .unwrap();
     (
