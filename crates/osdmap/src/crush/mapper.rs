@@ -735,7 +735,9 @@ impl<'a> CrushMapper<'a> {
     ) -> usize {
         let mut count = out_size;
         let mut rep: i32 = if p.stable { 0 } else { outpos as i32 };
-        while rep < numrep && count > 0 {
+        // A spent budget ends the whole choice, not just this replica (a
+        // hostile rule may ask for billions of replicas).
+        while rep < numrep && count > 0 && ws.budget > 0 {
             let mut ftotal: u32 = 0;
             let mut item = 0;
             let mut skip_rep = false;
