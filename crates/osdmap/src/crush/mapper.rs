@@ -551,7 +551,8 @@ impl<'a> CrushMapper<'a> {
         position: usize,
     ) -> Option<i32> {
         let size = b.items.len();
-        if !ws.spend(size) {
+        // Every choice costs its items plus a fixed part (one 8-lane hash).
+        if !ws.spend(size + LANES) {
             return None;
         }
         let (xu, ru) = (x as u32, r as u32);
