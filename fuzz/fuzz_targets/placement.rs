@@ -1,10 +1,11 @@
 #![no_main]
 //! CRUSH mapping and PG placement on hostile maps: any map that decodes,
-//! any rule, any input. Mapping must not panic and must stay cheap: each
+//! any rule, any input. Mapping must not panic and must stay bounded: each
 //! mapping's CPU time (the thread's, so a busy machine does not count) is
-//! checked against 50 ms. The mapper's work budget keeps a release build
-//! under 10 ms (examples/crush_budget in the osdmap crate measures the
-//! worst case); fuzz builds carry sanitizers, hence the margin.
+//! checked against 1 s, a hang detector: instrumented fuzz builds run some
+//! 30 times slower than release. The release-build bound (10 ms) is shown
+//! by replaying fuzz inputs with `cargo run --release -p ceph-osdmap
+//! --example crush_budget -- FILES`.
 //!
 //! First byte: bit 0 picks the input kind. Even: a CRUSH map after eight
 //! header bytes (result size, rule id, number of inputs, device weight
@@ -19,7 +20,7 @@ use ceph_osdmap::crush::mapper::{CrushMapper, CrushWorkspace};
 use ceph_osdmap::{CrushWrapper, OSDMap, PgId};
 use libfuzzer_sys::fuzz_target;
 
-const LIMIT: Duration = Duration::from_millis(50);
+const LIMIT: Duration = Duration::from_secs(1);
 
 /// This thread's CPU time so far.
 fn cpu_now() -> Duration {

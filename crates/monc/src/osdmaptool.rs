@@ -343,27 +343,32 @@ fn set_weight(map: &mut OSDMap, id: usize, weight: u32) {
 /// `--mark-up-in`: every OSD id up and in; devices with CRUSH weight 0
 /// get weight 1.0, as osdmaptool does.
 fn mark_up_in(map: &mut OSDMap) {
+    // Adjusting OSD i changes only i's own entries and its parents'
+    // weights, so the weights looked up before the loop stay valid.
+    let weights = crush_item_weights(&map.crush);
     for i in 0..map.max_osd.max(0) {
         set_state_bits(map, i as usize, osd_state::UP);
         set_weight(map, i as usize, CEPH_OSD_IN);
-        if crush_item_weight(&map.crush, i) == 0 {
+        if weights.get(&i).copied().unwrap_or(-2) == 0 {
             adjust_item_weight(&mut map.crush, i, 0x10000, true);
         }
     }
 }
 
-/// The weight of `id` in the first bucket holding it (or the bucket's own
-/// weight); -ENOENT when no bucket does (`get_item_weight`).
-fn crush_item_weight(crush: &CrushWrapper, id: i32) -> i64 {
+/// `get_item_weight` for every id at once: the weight of an id in the
+/// first bucket (by index) holding it, or the bucket's own weight; one
+/// pass over the buckets, first answer kept. Ids in no bucket are absent
+/// (Ceph answers -ENOENT for them).
+fn crush_item_weights(crush: &CrushWrapper) -> std::collections::HashMap<i32, i64> {
+    let mut m = std::collections::HashMap::new();
     for b in crush.buckets.iter().flatten() {
-        if b.id == id {
-            return i64::from(b.weight as i32);
-        }
-        if let Some(pos) = b.items.iter().position(|&x| x == id) {
-            return i64::from(b.item_weight(pos) as i32);
+        m.entry(b.id).or_insert(i64::from(b.weight as i32));
+        for (pos, &item) in b.items.iter().enumerate() {
+            m.entry(item)
+                .or_insert(i64::from(b.item_weight(pos) as i32));
         }
     }
-    -2
+    m
 }
 
 /// `adjust_item_weight`: sets `id`'s weight in every bucket holding it and
@@ -789,12 +794,14 @@ fn summary_text(map: &OSDMap, r: &Report) -> String {
     let mut s = String::from("#osd\tcount\tfirst\tprimary\tc wt\twt\n");
     let (mut total, mut inn) = (0u64, 0i64);
     let (mut min_osd, mut max_osd): (Option<usize>, Option<usize>) = (None, None);
+    let weights = crush_item_weights(&map.crush);
+    let weight_of = |i: usize| weights.get(&(i as i32)).copied().unwrap_or(-2);
     let eligible: Vec<usize> = (0..r.count.len())
-        .filter(|&i| map.is_in(i as i32) && crush_item_weight(&map.crush, i as i32) > 0)
+        .filter(|&i| map.is_in(i as i32) && weight_of(i) > 0)
         .collect();
     for &i in &eligible {
         inn += 1;
-        let cw = crush_item_weight(&map.crush, i as i32) as i32 as f32 / 65536f32;
+        let cw = weight_of(i) as i32 as f32 / 65536f32;
         let w = map.osd_weight.get(i).copied().unwrap_or(0) as f32 / CEPH_OSD_IN as f32;
         let _ = writeln!(
             s,
@@ -850,11 +857,13 @@ fn summary_text(map: &OSDMap, r: &Report) -> String {
 }
 
 fn summary_json(map: &OSDMap, r: &Report) -> Value {
+    let weights = crush_item_weights(&map.crush);
+    let weight_of = |i: usize| weights.get(&(i as i32)).copied().unwrap_or(-2);
     let osds: Vec<Value> = (0..r.count.len())
-        .filter(|&i| map.is_in(i as i32) && crush_item_weight(&map.crush, i as i32) > 0)
+        .filter(|&i| map.is_in(i as i32) && weight_of(i) > 0)
         .map(|i| {
             json!({"osd": i, "count": r.count[i], "first": r.first[i], "primary": r.primary[i],
-                   "crush_weight": crush_item_weight(&map.crush, i as i32) as f64 / 65536.0,
+                   "crush_weight": weight_of(i) as f64 / 65536.0,
                    "weight": map.osd_weight.get(i).copied().unwrap_or(0) as f64 / CEPH_OSD_IN as f64})
         })
         .collect();

@@ -65,7 +65,10 @@ json.dump(out, sys.stdout)
 #[test]
 fn live_cluster_placements_match() {
     let cluster = Cluster::start(
+        // classic_aes: the host's python3-rados (Pacific) must reach a
+        // Tentacle monitor too.
         ClusterSpec::with_mons(1)
+            .classic_aes(true)
             .mgrs(1)
             .osds(6)
             .mon("mon_osd_allow_primary_temp", "true")

@@ -551,7 +551,8 @@ impl<'a> CrushMapper<'a> {
         position: usize,
     ) -> Option<i32> {
         let size = b.items.len();
-        if !ws.spend(size) {
+        // Every choice costs its items plus a fixed part (one 8-lane hash).
+        if !ws.spend(size + LANES) {
             return None;
         }
         let (xu, ru) = (x as u32, r as u32);
@@ -735,7 +736,9 @@ impl<'a> CrushMapper<'a> {
     ) -> usize {
         let mut count = out_size;
         let mut rep: i32 = if p.stable { 0 } else { outpos as i32 };
-        while rep < numrep && count > 0 {
+        // A spent budget ends the whole choice, not just this replica (a
+        // hostile rule may ask for billions of replicas).
+        while rep < numrep && count > 0 && ws.budget > 0 {
             let mut ftotal: u32 = 0;
             let mut item = 0;
             let mut skip_rep = false;
