@@ -8,6 +8,7 @@
 // The only unsafe: calling the CRUSH hash's AVX2 lanes once the CPU is
 // known to have AVX2 (crush/hash.rs).
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod crush;
 pub mod osd_types;
