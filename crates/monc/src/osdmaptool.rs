@@ -547,7 +547,7 @@ fn parse_pgid(s: &str) -> Option<PgId> {
     Some(PgId { pool, seed })
 }
 
-/// A vector as Ceph's `operator<<` prints it: "[1,2,3]".
+/// A vector as Ceph's `operator<<` prints it: `[1,2,3]`.
 fn vec_str(v: &[i32]) -> String {
     let mut s = String::with_capacity(2 + v.len() * 4);
     s.push('[');

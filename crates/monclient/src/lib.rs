@@ -40,9 +40,6 @@ pub mod cephx;
 pub mod client;
 pub mod core;
 pub mod error;
-// The wire structs' fields carry Ceph's field names and are documented
-// per struct; documenting each field is still to do.
-#[allow(missing_docs)]
 pub mod messages;
 pub mod tickets;
 

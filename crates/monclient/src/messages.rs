@@ -8,23 +8,41 @@ use ceph_denc::{encode_bytes, Blob, Decode, Decoder, Encode, Result};
 
 /// Ceph message type numbers used by the monitor client.
 pub mod msg_type {
+    /// MPing: keepalive probe; a monitor answers with its health as JSON.
     pub const PING: u16 = 2;
+    /// MMonMap: the current monitor map.
     pub const MON_MAP: u16 = 4;
+    /// MMonGetMap: ask for the monitor map.
     pub const MON_GET_MAP: u16 = 5;
+    /// MMonSubscribe: ask for maps and logs as they change.
     pub const MON_SUBSCRIBE: u16 = 15;
+    /// MMonSubscribeAck: the renewal interval (legacy clients only).
     pub const MON_SUBSCRIBE_ACK: u16 = 16;
+    /// MAuth: an authentication exchange inside the session.
     pub const AUTH: u16 = 17;
+    /// MAuthReply: the monitor's answer to an MAuth.
     pub const AUTH_REPLY: u16 = 18;
+    /// MMonGetVersion: ask for a map's newest and oldest epochs.
     pub const MON_GET_VERSION: u16 = 19;
+    /// MMonGetVersionReply: those epochs.
     pub const MON_GET_VERSION_REPLY: u16 = 20;
+    /// MOSDMap: full and incremental OSD maps.
     pub const OSD_MAP: u16 = 41;
+    /// MMonCommand: a command for the monitor quorum.
     pub const MON_COMMAND: u16 = 50;
+    /// MMonCommandAck: the answer to an MMonCommand.
     pub const MON_COMMAND_ACK: u16 = 51;
+    /// MLog: cluster log entries (both ways: subscriptions and our own entries).
     pub const LOG: u16 = 52;
+    /// MLogAck: the monitor stored the entries we sent.
     pub const LOG_ACK: u16 = 53;
+    /// MConfig: the central configuration for this client.
     pub const CONFIG: u16 = 62;
+    /// MCommand: a command for one daemon (`tell`).
     pub const COMMAND: u16 = 97;
+    /// MCommandReply: the answer to an MCommand.
     pub const COMMAND_REPLY: u16 = 98;
+    /// MMgrMap: the manager map.
     pub const MGR_MAP: u16 = 0x704;
 }
 
@@ -32,10 +50,15 @@ pub mod msg_type {
 /// and the front and data segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
+    /// Message type, one of [`msg_type`].
     pub ty: u16,
+    /// Encoding version of the front payload.
     pub version: u16,
+    /// Oldest version a receiver must understand to decode it.
     pub compat_version: u16,
+    /// The front segment: the message's fields.
     pub front: Vec<u8>,
+    /// The data segment: bulk bytes (command input or output).
     pub data: Vec<u8>,
 }
 
@@ -54,8 +77,11 @@ impl Body {
 /// The common prefix of messages the monitors route through Paxos services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaxosHeader {
+    /// Version of the service's state the sender has seen (0 from clients).
     pub version: u64,
+    /// Monitor that forwarded the message for a client, or -1.
     pub session_mon: i16,
+    /// That monitor's transaction id for the forward (0 from clients).
     pub session_mon_tid: u64,
 }
 
@@ -91,12 +117,16 @@ impl Decode for PaxosHeader {
 /// travels in the data segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonCommand {
+    /// The cluster's id.
     pub fsid: [u8; 16],
+    /// The command, usually one JSON object as a string.
     pub cmd: Vec<String>,
+    /// Input bytes for the command (e.g. a keyring to import); sent in the data segment.
     pub inbl: Vec<u8>,
 }
 
 impl MonCommand {
+    /// Encodes the command for sending.
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         PaxosHeader::default().encode(&mut front, 0);
@@ -107,6 +137,7 @@ impl MonCommand {
         b
     }
 
+    /// Reads a command from its front and data segments (for tests and fake monitors).
     pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         PaxosHeader::decode(&mut d)?;
@@ -122,13 +153,18 @@ impl MonCommand {
 /// tid: return value, status string, and output in the data segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonCommandAck {
+    /// 0 or a negative errno.
     pub retval: i32,
+    /// The status text (`ceph` prints it on stderr).
     pub outs: String,
+    /// The command answered, echoed back.
     pub cmd: Vec<String>,
+    /// The output (`ceph` prints it on stdout); from the data segment.
     pub outbl: Vec<u8>,
 }
 
 impl MonCommandAck {
+    /// Reads the answer from its front and data segments.
     pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         PaxosHeader::decode(&mut d)?;
@@ -140,6 +176,7 @@ impl MonCommandAck {
         })
     }
 
+    /// Encodes the answer (for fake monitors).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         PaxosHeader::default().encode(&mut front, 0);
@@ -156,7 +193,9 @@ impl MonCommandAck {
 /// `onetime`, only the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SubscribeItem {
+    /// First epoch (or version) wanted; 0 asks for the current one.
     pub start: u64,
+    /// Send one update only, then drop the subscription.
     pub onetime: bool,
 }
 
@@ -180,11 +219,14 @@ impl Decode for SubscribeItem {
 /// MMonSubscribe (version 3: with the client's host name).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MonSubscribe {
+    /// What to subscribe to (`osdmap`, `monmap`, `mgrmap`, `log-info`, ...) and from where.
     pub what: BTreeMap<String, SubscribeItem>,
+    /// The client's host name, shown by the monitors.
     pub hostname: String,
 }
 
 impl MonSubscribe {
+    /// Encodes the request (version 3).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.what.encode(&mut front, 0);
@@ -192,6 +234,7 @@ impl MonSubscribe {
         Body::new(msg_type::MON_SUBSCRIBE, 3, front)
     }
 
+    /// Reads a request; the host name is optional (for fake monitors).
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         let what = BTreeMap::decode(&mut d)?;
@@ -208,11 +251,14 @@ impl MonSubscribe {
 /// interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonSubscribeAck {
+    /// Seconds after which a legacy client renews its subscriptions.
     pub interval_secs: u32,
+    /// The cluster's id.
     pub fsid: [u8; 16],
 }
 
 impl MonSubscribeAck {
+    /// Reads the message's front segment.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(MonSubscribeAck {
@@ -225,10 +271,12 @@ impl MonSubscribeAck {
 /// MMonMap: an encoded MonMap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonMapMsg {
+    /// The encoded MonMap (decode with `ceph_types::MonMap`).
     pub monmap: Vec<u8>,
 }
 
 impl MonMapMsg {
+    /// Reads the message's front segment.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(MonMapMsg {
@@ -236,6 +284,7 @@ impl MonMapMsg {
         })
     }
 
+    /// Encodes the message (for fake monitors).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         encode_bytes(&mut front, &self.monmap);
@@ -247,12 +296,16 @@ impl MonMapMsg {
 /// service tickets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthMsg {
+    /// Auth protocol id (2 = cephx).
     pub protocol: u32,
+    /// The protocol's request bytes.
     pub payload: Vec<u8>,
+    /// The monitor map epoch the client knows.
     pub monmap_epoch: u32,
 }
 
 impl AuthMsg {
+    /// Encodes the request for sending.
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         PaxosHeader::default().encode(&mut front, 0);
@@ -266,14 +319,20 @@ impl AuthMsg {
 /// MAuthReply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthReply {
+    /// Auth protocol id the monitor answered with.
     pub protocol: u32,
+    /// 0 or a negative errno (e.g. -EACCES for a bad key).
     pub result: i32,
+    /// The id the monitors gave this client session.
     pub global_id: u64,
+    /// The protocol's reply bytes (tickets).
     pub payload: Vec<u8>,
+    /// A human-readable status from the monitor.
     pub message: String,
 }
 
 impl AuthReply {
+    /// Reads the message's front segment.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(AuthReply {
@@ -289,11 +348,14 @@ impl AuthReply {
 /// MMonGetVersion: ask for the newest and oldest epochs of a map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetVersion {
+    /// Chosen by the client; the reply carries it back.
     pub handle: u64,
+    /// The map asked about (`osdmap`, `monmap`, `mgrmap`, ...).
     pub what: String,
 }
 
 impl GetVersion {
+    /// Encodes the request for sending.
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.handle.encode(&mut front, 0);
@@ -305,12 +367,16 @@ impl GetVersion {
 /// MMonGetVersionReply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetVersionReply {
+    /// The request's handle.
     pub handle: u64,
+    /// The newest epoch the monitors hold.
     pub newest: u64,
+    /// The oldest epoch the monitors hold (0 from version-1 replies).
     pub oldest: u64,
 }
 
 impl GetVersionReply {
+    /// Reads the reply; `version` is the header's message version.
     pub fn decode(front: &[u8], version: u16) -> Result<Self> {
         let mut d = Decoder::new(front);
         let handle = d.u64("handle")?;
@@ -327,10 +393,12 @@ impl GetVersionReply {
 /// MConfig: the central configuration the monitors hand this client.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfigMsg {
+    /// Option name → value, as `ceph config` holds them for this client.
     pub options: BTreeMap<String, String>,
 }
 
 impl ConfigMsg {
+    /// Reads the message's front segment.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(ConfigMsg {
@@ -343,14 +411,20 @@ impl ConfigMsg {
 /// subscriber decodes them), and the range the monitor holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OsdMapMsg {
+    /// The cluster's id.
     pub fsid: [u8; 16],
+    /// Encoded incrementals by the epoch each produces.
     pub incremental: BTreeMap<u32, Blob>,
+    /// Encoded full maps by epoch.
     pub full: BTreeMap<u32, Blob>,
+    /// Oldest epoch the monitors still hold (0 from version-1 messages).
     pub oldest: u32,
+    /// Newest epoch the monitors hold (0 from version-1 messages).
     pub newest: u32,
 }
 
 impl OsdMapMsg {
+    /// Reads the message; `version` is the header's message version.
     pub fn decode(front: &[u8], version: u16) -> Result<Self> {
         let mut d = Decoder::new(front);
         let fsid = d.array("fsid")?;
@@ -371,6 +445,7 @@ impl OsdMapMsg {
         })
     }
 
+    /// Encodes the message (for fake monitors).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.fsid.encode(&mut front, 0);
@@ -400,13 +475,16 @@ pub fn mgrmap_epoch(front: &[u8]) -> Result<u32> {
 /// the types); the count is checked so a hostile length is caught here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMsg {
+    /// The cluster's id.
     pub fsid: [u8; 16],
     /// The encoded entries, still in one blob (count-prefixed deque).
     pub entries: Vec<u8>,
+    /// Number of entries in `entries`.
     pub count: usize,
 }
 
 impl LogMsg {
+    /// Reads the message, checking the entry count against the bytes there are.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         PaxosHeader::decode(&mut d)?;
@@ -437,12 +515,16 @@ pub fn log_body(fsid: [u8; 16], entries: &[ceph_types::LogEntry], features: u64)
 /// MLogAck: the monitor has stored our entries up to `last` on `channel`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogAck {
+    /// The cluster's id.
     pub fsid: [u8; 16],
+    /// Sequence number of the last entry stored.
     pub last: u64,
+    /// The log channel (`cluster`, `audit`); empty from old monitors.
     pub channel: String,
 }
 
 impl LogAck {
+    /// Reads the message's front segment.
     pub fn decode(front: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         let fsid = d.array("fsid")?;
@@ -459,6 +541,7 @@ impl LogAck {
         })
     }
 
+    /// Encodes the acknowledgement (for fake monitors).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.fsid.encode(&mut front, 0);
@@ -472,12 +555,16 @@ impl LogAck {
 /// connection of its own), answered by [`CommandReplyMsg`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandMsg {
+    /// The cluster's id.
     pub fsid: [u8; 16],
+    /// The command, usually one JSON object as a string.
     pub cmd: Vec<String>,
+    /// Input bytes for the command; sent in the data segment.
     pub inbl: Vec<u8>,
 }
 
 impl CommandMsg {
+    /// Encodes the command for sending.
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.fsid.encode(&mut front, 0);
@@ -487,6 +574,7 @@ impl CommandMsg {
         b
     }
 
+    /// Reads a command from its front and data segments (for fake daemons).
     pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(CommandMsg {
@@ -501,12 +589,16 @@ impl CommandMsg {
 /// segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandReplyMsg {
+    /// 0 or a negative errno.
     pub retval: i32,
+    /// The status text.
     pub outs: String,
+    /// The output; from the data segment.
     pub outbl: Vec<u8>,
 }
 
 impl CommandReplyMsg {
+    /// Reads the answer from its front and data segments.
     pub fn decode(front: &[u8], data: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(front);
         Ok(CommandReplyMsg {
@@ -516,6 +608,7 @@ impl CommandReplyMsg {
         })
     }
 
+    /// Encodes the answer (for fake daemons).
     pub fn to_body(&self) -> Body {
         let mut front = Vec::new();
         self.retval.encode(&mut front, 0);

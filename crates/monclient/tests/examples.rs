@@ -3,7 +3,8 @@
 //! README program as a Cargo project of its own outside the workspace (a
 //! path dependency on this crate, built offline), the examples as built by
 //! Cargo. Each reads the ordinary configuration (`CEPH_CONF`,
-//! `CEPH_KEYRING`) the test points at the cluster.
+//! `CEPH_KEYRING`) the test points at the cluster. The cluster has a
+//! manager and two OSDs so that the placement example has PGs to find.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -123,11 +124,46 @@ fn build_examples() -> PathBuf {
     target_dir().join("user-programs/debug/examples")
 }
 
+/// The pool the placement example looks objects up in.
+const PLACEMENT_POOL: &str = "examples";
+
+/// What the placement example should print for `object`, built from the
+/// monitor's own answer (`ceph osd map POOL OBJECT -f json`).
+fn osd_map_line(cluster: &Cluster, object: &str) -> String {
+    let out = cluster
+        .ceph(&["osd", "map", PLACEMENT_POOL, object, "-f", "json"])
+        .unwrap();
+    assert!(out.success(), "ceph osd map: {}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let osds = |key: &str| -> Vec<i64> {
+        json[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} in {json}"))
+            .iter()
+            .map(|o| o.as_i64().unwrap())
+            .collect()
+    };
+    let up = osds("up");
+    assert!(!up.is_empty(), "the PG has no OSDs: {json}");
+    format!(
+        "{object} -> pg {} -> up {:?} (primary osd.{}), acting {:?} (primary osd.{})",
+        json["pgid"].as_str().unwrap(),
+        up,
+        json["up_primary"],
+        osds("acting"),
+        json["acting_primary"]
+    )
+}
+
 #[test]
 fn readme_program_and_examples_against_a_cluster() {
     // Build while the monitors start: both take a while.
     let builds = std::thread::spawn(|| (build_readme_program(), build_examples()));
-    let cluster = Cluster::start(ClusterSpec::with_mons(1)).expect("a test bed cluster");
+    let cluster =
+        Cluster::start(ClusterSpec::with_mons(1).mgrs(1).osds(2)).expect("a test bed cluster");
+    cluster
+        .create_pool(PLACEMENT_POOL, 8, Duration::from_secs(120))
+        .expect("a pool with active+clean PGs");
     let (readme, examples) = builds.join().unwrap();
     let limit = Duration::from_secs(60);
 
@@ -198,13 +234,28 @@ fn readme_program_and_examples_against_a_cluster() {
         );
     });
 
-    // A daemon entity waits for its rotating secrets.
-    let keyring = cluster.dir().join("osd.0.keyring");
+    // Object -> PG -> OSDs from the library's map, as the monitor computes it.
+    let objects = ["greeting", "rbd_header.1234", "obj-3"];
+    let mut placement = example("placement");
+    placement.arg(PLACEMENT_POOL).args(objects);
+    let out = run(placement, &cluster, limit, "placement example");
+    let text = stdout(&out);
+    for object in objects {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{object} -> ")))
+            .unwrap_or_else(|| panic!("no line for {object} in:\n{text}"));
+        assert_eq!(line, osd_map_line(&cluster, object), "{text}");
+    }
+
+    // A daemon entity waits for its rotating secrets. (osd.9: the test bed's
+    // own OSDs have keys with other caps.)
+    let keyring = cluster.dir().join("osd.9.keyring");
     let made = cluster
         .ceph(&[
             "auth",
             "get-or-create",
-            "osd.0",
+            "osd.9",
             "mon",
             "allow profile osd",
             "-o",
@@ -213,10 +264,10 @@ fn readme_program_and_examples_against_a_cluster() {
         .unwrap();
     assert!(made.success(), "{}", made.stderr);
     let mut daemon = example("daemon_rotating");
-    daemon.arg("osd.0").arg(&keyring);
+    daemon.arg("osd.9").arg(&keyring);
     let out = run(daemon, &cluster, limit, "daemon_rotating example");
     assert!(
-        stdout(&out).contains("osd.0: rotating secrets"),
+        stdout(&out).contains("osd.9: rotating secrets"),
         "{}",
         stdout(&out)
     );

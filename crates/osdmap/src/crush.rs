@@ -25,30 +25,57 @@ pub const CRUSH_MAGIC: u32 = 0x0001_0000;
 
 /// Bucket algorithms (`CRUSH_BUCKET_*`).
 pub mod bucket_alg {
+    /// Every item weighs the same; the choice is a hash-driven permutation of
+    /// the items (cheap, but many moves when items change).
     pub const UNIFORM: u8 = 1;
+    /// A list scanned from the newest item; cheap when items are only ever added.
     pub const LIST: u8 = 2;
+    /// A binary tree of weight sums; choice in O(log n).
     pub const TREE: u8 = 3;
+    /// Each item draws a straw scaled by its weight and the longest wins (the first straw form,
+    /// inexact weights).
     pub const STRAW: u8 = 4;
+    /// Straws drawn as a log of the hash over the weight: exact weights, and only items whose
+    /// weight changed move. The default.
     pub const STRAW2: u8 = 5;
 }
 
 /// Rule step operations (`CRUSH_RULE_*`).
 pub mod rule_op {
+    /// Does nothing.
     pub const NOOP: u32 = 0;
+    /// Start from item `arg1` (usually the root bucket, or a device-class shadow of it).
     pub const TAKE: u32 = 1;
+    /// Under each current item choose `arg1` items of type `arg2`, filling positions
+    /// in order (replicated pools). `arg1` 0 means the pool size, negative means size minus that.
     pub const CHOOSE_FIRSTN: u32 = 2;
+    /// Like `CHOOSE_FIRSTN`, but each position is chosen independently and a failed one
+    /// stays a hole (erasure-coded pools, where positions are shards).
     pub const CHOOSE_INDEP: u32 = 3;
+    /// Append the current items to the result.
     pub const EMIT: u32 = 4;
+    /// Choose `arg1` buckets of type `arg2`, then one device under each (replicated).
     pub const CHOOSELEAF_FIRSTN: u32 = 6;
+    /// Choose `arg1` buckets of type `arg2`, then one device under each (erasure-coded).
     pub const CHOOSELEAF_INDEP: u32 = 7;
+    /// For this rule, override the `choose_total_tries` tunable with `arg1`.
     pub const SET_CHOOSE_TRIES: u32 = 8;
+    /// For this rule, set how many tries the descent to a leaf gets.
     pub const SET_CHOOSELEAF_TRIES: u32 = 9;
+    /// For this rule, override `choose_local_tries`.
     pub const SET_CHOOSE_LOCAL_TRIES: u32 = 10;
+    /// For this rule, override `choose_local_fallback_tries`.
     pub const SET_CHOOSE_LOCAL_FALLBACK_TRIES: u32 = 11;
+    /// For this rule, override `chooseleaf_vary_r`.
     pub const SET_CHOOSELEAF_VARY_R: u32 = 12;
+    /// For this rule, override `chooseleaf_stable`.
     pub const SET_CHOOSELEAF_STABLE: u32 = 13;
+    /// For this MSR rule, override `msr_descents`.
     pub const SET_MSR_DESCENTS: u32 = 14;
+    /// For this MSR rule, override `msr_collision_tries`.
     pub const SET_MSR_COLLISION_TRIES: u32 = 15;
+    /// Multi-step-retry choose (Squid on): `arg1` items of type `arg2`, retrying from the
+    /// rule's root on failure, so several shards may share a failure domain.
     pub const CHOOSE_MSR: u32 = 16;
 }
 
@@ -57,23 +84,31 @@ pub mod rule_op {
 pub enum BucketWeights {
     /// Every item has the same weight.
     Uniform {
+        /// The weight of each item, 16.16 fixed point.
         item_weight: u32,
     },
     /// Item weights and running sums.
     List {
+        /// Weight of each item, 16.16 fixed point.
         item_weights: Vec<u32>,
+        /// Weight of each item plus all items before it, 16.16 fixed point.
         sum_weights: Vec<u32>,
     },
     /// Weights of the nodes of a binary tree (`num_nodes` is a `u8`).
     Tree {
+        /// Weight of each tree node, 16.16 fixed point; leaves at odd indexes.
         node_weights: Vec<u32>,
     },
     /// Item weights and precomputed straw lengths.
     Straw {
+        /// Weight of each item, 16.16 fixed point.
         item_weights: Vec<u32>,
+        /// The straw length computed from each weight.
         straws: Vec<u32>,
     },
+    /// Item weights only: straw2 draws need nothing precomputed.
     Straw2 {
+        /// Weight of each item, 16.16 fixed point.
         item_weights: Vec<u32>,
     },
 }
@@ -93,6 +128,7 @@ pub struct CrushBucket {
     pub weight: u32,
     /// Child items: devices (>= 0) or buckets (< 0).
     pub items: Vec<i32>,
+    /// Item weights, laid out as the bucket's algorithm needs them.
     pub weights: BucketWeights,
 }
 
@@ -115,8 +151,12 @@ impl CrushBucket {
 /// One rule step: an operation and two arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrushRuleStep {
+    /// One of [`rule_op`].
     pub op: u32,
+    /// First argument: the item for `TAKE`, the count for the choose steps, the value for the
+    /// `SET_*` steps.
     pub arg1: i32,
+    /// Second argument: the bucket type for the choose steps.
     pub arg2: i32,
 }
 
@@ -129,7 +169,9 @@ pub struct CrushRule {
     pub rule_type: u8,
     /// Legacy size bounds (1 and 100 since Quincy).
     pub min_size: u8,
+    /// Largest pool size the rule was meant for (legacy).
     pub max_size: u8,
+    /// The steps, run in order to map one PG.
     pub steps: Vec<CrushRuleStep>,
 }
 
@@ -138,21 +180,32 @@ pub struct CrushRule {
 pub struct ChooseArg {
     /// One weight vector per replica position.
     pub weight_set: Vec<Vec<u32>>,
+    /// Ids hashed in place of the bucket's item ids (empty: the real ids).
     pub ids: Vec<i32>,
 }
 
 /// The tunables (`crush_map` fields that change placement).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrushTunables {
+    /// Retries inside the same bucket after a collision before starting over (0 today).
     pub choose_local_tries: u32,
+    /// Retries inside the same bucket with an exhaustive scan (legacy; 0 today).
     pub choose_local_fallback_tries: u32,
+    /// Attempts to choose one item before giving up on that position.
     pub choose_total_tries: u32,
+    /// 1: a leaf descent that collides retries once from the top instead of recursing.
     pub chooseleaf_descend_once: u32,
+    /// 1: the leaf descent's retry number depends on the parent's, so retries are less correlated.
     pub chooseleaf_vary_r: u8,
+    /// 0: the first (flawed) straw length computation; 1: the fixed one.
     pub straw_calc_version: u8,
+    /// Bit `1 << alg` set for each [`bucket_alg`] new buckets may use.
     pub allowed_bucket_algs: u32,
+    /// 1: marking a device out does not shift the leaf choices of other positions.
     pub chooseleaf_stable: u8,
+    /// MSR rules: how many times a choice may descend from the root.
     pub msr_descents: u32,
+    /// MSR rules: collision retries per descent.
     pub msr_collision_tries: u32,
 }
 
@@ -197,13 +250,19 @@ pub mod crush_section {
     pub const NONE: u8 = 0;
     /// choose_local_tries, choose_local_fallback_tries, choose_total_tries.
     pub const TRIES: u8 = 1;
+    /// Up to `chooseleaf_descend_once`.
     pub const DESCEND_ONCE: u8 = 2;
+    /// Up to `chooseleaf_vary_r`.
     pub const VARY_R: u8 = 3;
+    /// Up to `straw_calc_version`.
     pub const STRAW_CALC: u8 = 4;
+    /// Up to `allowed_bucket_algs`.
     pub const ALLOWED_ALGS: u8 = 5;
+    /// Up to `chooseleaf_stable`.
     pub const STABLE: u8 = 6;
     /// Device classes (class_map, class_name, class_bucket).
     pub const CLASSES: u8 = 7;
+    /// Up to the choose_args weight sets.
     pub const CHOOSE_ARGS: u8 = 8;
     /// Squid's MSR tunables.
     pub const MSR: u8 = 9;
@@ -226,12 +285,15 @@ pub struct CrushWrapper {
     pub buckets: Vec<Option<CrushBucket>>,
     /// Rules by id; `None` for unused slots.
     pub rules: Vec<Option<CrushRule>>,
+    /// One past the largest device (OSD) id.
     pub max_devices: i32,
     /// Type id → name (`0` is usually "osd").
     pub type_names: BTreeMap<i32, String>,
     /// Item id → name (devices and buckets).
     pub item_names: BTreeMap<i32, String>,
+    /// Rule id → name.
     pub rule_names: BTreeMap<i32, String>,
+    /// The tunables in effect for every rule.
     pub tunables: CrushTunables,
     /// Device → class id.
     pub class_map: BTreeMap<i32, i32>,

@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PgId {
+    /// The pool the PG belongs to.
     pub pool: u64,
+    /// The PG's number within the pool (the placement seed), below the pool's `pg_num`.
     pub seed: u32,
 }
 
@@ -59,7 +61,9 @@ impl fmt::Display for PgId {
 /// An object version (`eversion_t`): a version number within an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct EVersion {
+    /// Position in the PG's log, increasing with every write.
     pub version: u64,
+    /// OSD map epoch in which the write was made.
     pub epoch: u32,
 }
 
@@ -158,6 +162,7 @@ pub(crate) fn addr_list_json(list: &AddrExpiryList) -> Value {
 pub struct OsdInfo {
     /// The last interval during which the OSD was up and clean, `[begin, end)`.
     pub last_clean_begin: u32,
+    /// End (exclusive) of that interval.
     pub last_clean_end: u32,
     /// Epoch the OSD last came up.
     pub up_from: u32,
@@ -225,6 +230,7 @@ pub struct OsdXInfo {
     pub features: u64,
     /// Weight before the OSD was automatically marked out.
     pub old_weight: u32,
+    /// When the OSD last finished checking its purged snapshots.
     pub last_purged_snaps_scrub: UTime,
     /// Epoch the OSD was last seen dead (0 if never).
     pub dead_epoch: u32,
@@ -250,6 +256,7 @@ impl OsdXInfo {
         self.laggy_probability_raw as f32 / u32::MAX as f32
     }
 
+    /// The record as `osd dump` shows it in `osd_xinfo`.
     pub fn to_json(&self) -> Value {
         json!({
             "down_stamp": ceph_stamp(&self.down_stamp),

@@ -34,18 +34,31 @@ use crate::pg_pool::PgPool;
 
 /// OSD state bits (`CEPH_OSD_*`).
 pub mod osd_state {
+    /// The OSD id is allocated (`osd create` / `osd new`).
     pub const EXISTS: u32 = 1 << 0;
+    /// The daemon is running and the monitors consider it reachable.
     pub const UP: u32 = 1 << 1;
+    /// The monitors marked the OSD out themselves after it stayed down too long.
     pub const AUTOOUT: u32 = 1 << 2;
+    /// Created but has never booted.
     pub const NEW: u32 = 1 << 3;
+    /// The OSD reported usage past the full ratio.
     pub const FULL: u32 = 1 << 4;
+    /// The OSD reported usage past the nearfull ratio.
     pub const NEARFULL: u32 = 1 << 5;
+    /// The OSD reported usage past the backfillfull ratio: no backfill onto it.
     pub const BACKFILLFULL: u32 = 1 << 6;
+    /// Destroyed with `osd destroy`: its id is kept for a replacement disk.
     pub const DESTROYED: u32 = 1 << 7;
+    /// This OSD may not be marked up (`osd add-noup`).
     pub const NOUP: u32 = 1 << 8;
+    /// This OSD is not marked down on failure reports (`osd add-nodown`).
     pub const NODOWN: u32 = 1 << 9;
+    /// This OSD is not marked in when it boots (`osd add-noin`).
     pub const NOIN: u32 = 1 << 10;
+    /// This OSD is not marked out while down (`osd add-noout`).
     pub const NOOUT: u32 = 1 << 11;
+    /// Stopped with `osd stop`: marked down and kept from booting.
     pub const STOP: u32 = 1 << 12;
 
     /// Names of the state bits, in Ceph's order.
@@ -68,31 +81,56 @@ pub mod osd_state {
 
 /// OSD map flags (`CEPH_OSDMAP_*`) and their names, in Ceph's order.
 pub mod osdmap_flags {
+    /// Some OSD is nearfull (pre-Luminous; later maps flag pools and OSDs instead).
     pub const NEARFULL: u32 = 1 << 0;
+    /// The cluster is full: writes are blocked (pre-Luminous; later maps flag pools).
     pub const FULL: u32 = 1 << 1;
+    /// Client reads are paused (`osd pause`).
     pub const PAUSERD: u32 = 1 << 2;
+    /// Client writes are paused (`osd pause`).
     pub const PAUSEWR: u32 = 1 << 3;
+    /// Recovery is paused.
     pub const PAUSEREC: u32 = 1 << 4;
+    /// No OSD may be marked up.
     pub const NOUP: u32 = 1 << 5;
+    /// OSDs are not marked down on failure reports.
     pub const NODOWN: u32 = 1 << 6;
+    /// Down OSDs are not marked out after the down-out interval.
     pub const NOOUT: u32 = 1 << 7;
+    /// Booting OSDs are not marked in.
     pub const NOIN: u32 = 1 << 8;
+    /// Backfill is paused.
     pub const NOBACKFILL: u32 = 1 << 9;
+    /// Recovery is paused.
     pub const NORECOVER: u32 = 1 << 10;
+    /// No regular scrubs.
     pub const NOSCRUB: u32 = 1 << 11;
+    /// No deep scrubs.
     pub const NODEEP_SCRUB: u32 = 1 << 12;
+    /// The cache-tiering agent (flush and evict) is stopped.
     pub const NOTIERAGENT: u32 = 1 << 13;
+    /// Backfill only for degraded PGs, none merely to rebalance.
     pub const NOREBALANCE: u32 = 1 << 14;
+    /// OSDs sort objects in bitwise order (required from Luminous on).
     pub const SORTBITWISE: u32 = 1 << 15;
+    /// Every OSD must run Jewel or later (superseded by `require_osd_release`).
     pub const REQUIRE_JEWEL: u32 = 1 << 16;
+    /// Every OSD must run Kraken or later (superseded by `require_osd_release`).
     pub const REQUIRE_KRAKEN: u32 = 1 << 17;
+    /// Every OSD must run Luminous or later (superseded by `require_osd_release`).
     pub const REQUIRE_LUMINOUS: u32 = 1 << 18;
+    /// Deleted objects are recovered as deletes, not by copying whole PGs' lists.
     pub const RECOVERY_DELETES: u32 = 1 << 19;
+    /// Every OSD has converted its purged-snapshot records (an upgrade step).
     pub const PURGED_SNAPDIRS: u32 = 1 << 20;
+    /// Snapshot trimming is paused.
     pub const NOSNAPTRIM: u32 = 1 << 21;
+    /// OSDs enforce the hard limit on PG log length.
     pub const PGLOG_HARDLIMIT: u32 = 1 << 22;
+    /// The PG autoscaler is off for every pool.
     pub const NOAUTOSCALE: u32 = 1 << 23;
 
+    /// Flag bits and their names, in the order `osd dump` lists them.
     pub const NAMES: &[(u32, &str)] = &[
         (PAUSERD, "pauserd"),
         (PAUSEWR, "pausewr"),
@@ -278,19 +316,32 @@ fn decode_vec<T>(
     Ok(v)
 }
 
-/// The OSD map.
+/// The OSD map: one epoch of the monitors' view of every OSD (exists, up,
+/// in, addresses), every pool, the CRUSH map and the placement overrides
+/// (`pg_temp`, upmaps). Clients need it to find the OSDs that serve an
+/// object; see [`OSDMap::object_to_pg`] and [`OSDMap::pg_to_up_acting`].
+///
+/// Fields follow Ceph's; per-OSD vectors are indexed by OSD id and are
+/// `max_osd` long.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OSDMap {
+    /// The cluster's id.
     pub fsid: Uuid,
+    /// The map's epoch: every change the monitors commit makes a new one.
     pub epoch: u32,
+    /// When the cluster's first OSD map was made.
     pub created: UTime,
+    /// When this epoch was made.
     pub modified: UTime,
+    /// Pools by id.
     pub pools: BTreeMap<i64, PgPool>,
+    /// Pool names by id.
     pub pool_names: BTreeMap<i64, String>,
     /// The largest pool id ever used.
     pub pool_max: i32,
     /// [`osdmap_flags`] bits.
     pub flags: u32,
+    /// One past the largest OSD id; the per-OSD vectors have this length.
     pub max_osd: i32,
     /// Per OSD: [`osd_state`] bits.
     pub osd_state: Vec<u32>,
@@ -298,48 +349,82 @@ pub struct OSDMap {
     pub osd_weight: Vec<u32>,
     /// Per OSD: public (client-facing) addresses.
     pub client_addrs: Vec<EntityAddrVec>,
+    /// Temporary acting sets the OSDs asked for (e.g. while backfilling),
+    /// replacing CRUSH's choice for those PGs.
     pub pg_temp: BTreeMap<PgId, Vec<i32>>,
+    /// Temporary primaries, replacing the acting set's first OSD.
     pub primary_temp: BTreeMap<PgId, i32>,
     /// Per OSD, 16.16 fixed point; empty means all default (1.0).
     pub osd_primary_affinity: Vec<u32>,
+    /// The CRUSH map: devices, buckets, rules and tunables.
     pub crush: CrushWrapper,
+    /// Erasure-code profiles by name: key → value (`k`, `m`, `plugin`, ...).
     pub erasure_code_profiles: BTreeMap<String, BTreeMap<String, String>>,
+    /// Explicit OSD lists (`osd pg-upmap`) replacing CRUSH's for those PGs.
     pub pg_upmap: BTreeMap<PgId, Vec<i32>>,
+    /// Per PG, (from, to) OSD swaps (`osd pg-upmap-items`) applied to CRUSH's choice.
     pub pg_upmap_items: BTreeMap<PgId, Vec<(i32, i32)>>,
+    /// Per PG, the OSD to make primary (`osd pg-upmap-primary`, Reef on).
     pub pg_upmap_primaries: BTreeMap<PgId, i32>,
+    /// Counts changes to the CRUSH map (for the manager's balancer).
     pub crush_version: i32,
+    /// Per pool, snapshots removed in this epoch (Octopus on).
     pub new_removed_snaps: BTreeMap<i64, SnapIntervals>,
+    /// Per pool, snapshots whose data was purged in this epoch (Octopus on).
     pub new_purged_snaps: BTreeMap<i64, SnapIntervals>,
+    /// When an OSD last went up or down.
     pub last_up_change: UTime,
+    /// When an OSD last went in or out.
     pub last_in_change: UTime,
 
     // The OSD-only section.
+    /// Per OSD: heartbeat addresses on the cluster (back) network.
     pub hb_back_addrs: Vec<EntityAddrVec>,
+    /// Per OSD: epochs of its life (up from, up through, down at, ...).
     pub osd_info: Vec<OsdInfo>,
     /// Blocklisted client addresses and when the entry expires.
     pub blocklist: AddrExpiryList,
+    /// Per OSD: addresses on the cluster (replication) network.
     pub cluster_addrs: Vec<EntityAddrVec>,
+    /// Epoch of the last `osd cluster_snap` (an old, unused feature).
     pub cluster_snapshot_epoch: u32,
+    /// Name of that cluster snapshot.
     pub cluster_snapshot: String,
+    /// Per OSD: the uuid of its data store.
     pub osd_uuid: Vec<Uuid>,
+    /// Per OSD: extra details (down stamp, laggy estimates, features).
     pub osd_xinfo: Vec<OsdXInfo>,
+    /// Per OSD: heartbeat addresses on the public (front) network.
     pub hb_front_addrs: Vec<EntityAddrVec>,
+    /// Used-space share past which an OSD is nearfull (e.g. 0.85).
     pub nearfull_ratio: f32,
+    /// Used-space share past which an OSD is full and writes stop (e.g. 0.95).
     pub full_ratio: f32,
+    /// Used-space share past which an OSD takes no backfill (e.g. 0.90).
     pub backfillfull_ratio: f32,
     /// Release numbers (16 = Pacific).
     pub require_min_compat_client: u8,
+    /// Oldest OSD release allowed to boot, as a release number.
     pub require_osd_release: u8,
+    /// Per pool, deleted snapshots still being trimmed.
     pub removed_snaps_queue: BTreeMap<i64, SnapIntervals>,
+    /// Per CRUSH bucket: [`osd_state`] flags (`noup`, `noout`, ...) for all OSDs under it.
     pub crush_node_flags: BTreeMap<i32, u32>,
+    /// Per device class id: [`osd_state`] flags for every OSD of that class.
     pub device_class_flags: BTreeMap<i32, u32>,
+    /// Stretch mode (two sites plus a tiebreaker monitor) is on.
     pub stretch_mode_enabled: bool,
+    /// Stretch mode: number of sites.
     pub stretch_bucket_count: u32,
+    /// Stretch mode: nonzero while a site is lost (PGs peer with one site).
     pub degraded_stretch_mode: u32,
+    /// Stretch mode: nonzero while recovering after a lost site returned.
     pub recovering_stretch_mode: u32,
+    /// Stretch mode: the CRUSH bucket type that divides the sites (e.g. datacenter).
     pub stretch_mode_bucket: i32,
     /// Blocklisted address ranges.
     pub range_blocklist: AddrExpiryList,
+    /// Crimson OSDs may join the cluster.
     pub allow_crimson: bool,
     /// The OSD section's version-4 text form of `require_min_compat_client`.
     pub legacy_min_compat_client: String,

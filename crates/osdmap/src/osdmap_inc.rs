@@ -31,7 +31,9 @@ use crate::pg_pool::PgPool;
 
 /// What an incremental does to `allow_crimson` (`mutate_allow_crimson_t`).
 pub mod mutate_allow_crimson {
+    /// Leave `allow_crimson` as it is.
     pub const NONE: u8 = 0;
+    /// Turn `allow_crimson` on.
     pub const SET: u8 = 1;
     /// Only used in tests by Ceph.
     pub const CLEAR: u8 = 2;
@@ -50,9 +52,11 @@ fn is_release(r: u8) -> bool {
 /// The changes from one OSD map epoch to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incremental {
+    /// The cluster's id; must match the map it is applied to.
     pub fsid: Uuid,
     /// The epoch this incremental produces.
     pub epoch: u32,
+    /// When the new epoch was made.
     pub modified: UTime,
     /// -1: unchanged.
     pub new_pool_max: i64,
@@ -64,73 +68,115 @@ pub struct Incremental {
     pub crush: Vec<u8>,
     /// -1: unchanged.
     pub new_max_osd: i32,
+    /// Pools created or changed, whole.
     pub new_pools: BTreeMap<i64, PgPool>,
+    /// Names of pools created or renamed.
     pub new_pool_names: BTreeMap<i64, String>,
+    /// Ids of deleted pools.
     pub old_pools: BTreeSet<i64>,
+    /// OSDs that booted, with their public addresses (they become up).
     pub new_up_client: BTreeMap<i32, EntityAddrVec>,
     /// State bits to flip (0 means "flip UP", i.e. mark down).
     pub new_state: BTreeMap<i32, u32>,
+    /// New in/out weights, 16.16 fixed point (0 marks the OSD out).
     pub new_weight: BTreeMap<i32, u32>,
     /// An empty list removes the pg_temp entry.
     pub new_pg_temp: BTreeMap<PgId, Vec<i32>>,
     /// -1 removes the primary_temp entry.
     pub new_primary_temp: BTreeMap<PgId, i32>,
+    /// New primary affinities, 16.16 fixed point.
     pub new_primary_affinity: BTreeMap<i32, u32>,
+    /// Erasure-code profiles added or replaced.
     pub new_erasure_code_profiles: BTreeMap<String, BTreeMap<String, String>>,
+    /// Names of erasure-code profiles removed.
     pub old_erasure_code_profiles: Vec<String>,
+    /// `pg_upmap` entries set.
     pub new_pg_upmap: BTreeMap<PgId, Vec<i32>>,
+    /// `pg_upmap` entries removed.
     pub old_pg_upmap: BTreeSet<PgId>,
+    /// `pg_upmap_items` entries set.
     pub new_pg_upmap_items: BTreeMap<PgId, Vec<(i32, i32)>>,
+    /// `pg_upmap_items` entries removed.
     pub old_pg_upmap_items: BTreeSet<PgId>,
+    /// Per pool, snapshots removed in this epoch.
     pub new_removed_snaps: BTreeMap<i64, SnapIntervals>,
+    /// Per pool, snapshots purged in this epoch.
     pub new_purged_snaps: BTreeMap<i64, SnapIntervals>,
+    /// New "last up/down change" time (zero: unchanged).
     pub new_last_up_change: UTime,
+    /// New "last in/out change" time (zero: unchanged).
     pub new_last_in_change: UTime,
+    /// `pg_upmap_primaries` entries set.
     pub new_pg_upmap_primary: BTreeMap<PgId, i32>,
+    /// `pg_upmap_primaries` entries removed.
     pub old_pg_upmap_primary: BTreeSet<PgId>,
 
     // The OSD-only section.
+    /// Back-network heartbeat addresses of OSDs that booted.
     pub new_hb_back_up: BTreeMap<i32, EntityAddrVec>,
+    /// OSDs' new `up_thru` epochs (how far an OSD has confirmed it is up, for peering).
     pub new_up_thru: BTreeMap<i32, u32>,
+    /// OSDs' new last clean interval, `[begin, end)` epochs.
     pub new_last_clean_interval: BTreeMap<i32, (u32, u32)>,
+    /// OSDs declared lost, with the epoch (`osd lost`).
     pub new_lost: BTreeMap<i32, u32>,
+    /// Client addresses blocklisted, with when each entry expires.
     pub new_blocklist: AddrExpiryList,
+    /// Client addresses taken off the blocklist.
     pub old_blocklist: Vec<EntityAddr>,
+    /// Cluster-network addresses of OSDs that booted.
     pub new_up_cluster: BTreeMap<i32, EntityAddrVec>,
+    /// Name of a cluster snapshot to take (old, unused feature); empty if none.
     pub cluster_snapshot: String,
+    /// Data-store uuids of new OSDs.
     pub new_uuid: BTreeMap<i32, Uuid>,
+    /// OSDs' new extra details ([`OsdXInfo`]).
     pub new_xinfo: BTreeMap<i32, OsdXInfo>,
+    /// Public-network heartbeat addresses of OSDs that booted.
     pub new_hb_front_up: BTreeMap<i32, EntityAddrVec>,
     /// The features the incremental was encoded with (written back as is).
     pub encode_features: u64,
     /// Negative: unchanged.
     pub new_nearfull_ratio: f32,
+    /// New full ratio; negative: unchanged.
     pub new_full_ratio: f32,
+    /// New backfillfull ratio; negative: unchanged.
     pub new_backfillfull_ratio: f32,
     /// Release numbers; [`RELEASE_UNCHANGED`] (or any value with the top
     /// bit set, Ceph's old -1) leaves the map's value alone. A
     /// `new_require_osd_release` of 0 is applied; a compat client of 0 is
     /// not (as in Ceph).
     pub new_require_min_compat_client: u8,
+    /// New oldest OSD release allowed (see above).
     pub new_require_osd_release: u8,
     /// The OSD section's version-5 text form of the compat client.
     pub legacy_min_compat_client: String,
     /// Flags per CRUSH node / device class; 0 removes the entry.
     pub new_crush_node_flags: BTreeMap<i32, u32>,
+    /// Per device class, [`osd_state`] flags for all OSDs of that class; 0 removes the entry.
     pub new_device_class_flags: BTreeMap<i32, u32>,
+    /// Whether this incremental changes the stretch-mode fields below.
     pub change_stretch_mode: bool,
+    /// Stretch mode: number of sites.
     pub new_stretch_bucket_count: u32,
+    /// Stretch mode: nonzero while a site is lost.
     pub new_degraded_stretch_mode: u32,
+    /// Stretch mode: nonzero while recovering from a lost site.
     pub new_recovering_stretch_mode: u32,
+    /// Stretch mode: CRUSH bucket type dividing the sites.
     pub new_stretch_mode_bucket: i32,
+    /// Stretch mode on or off.
     pub stretch_mode_enabled: bool,
+    /// Address ranges blocklisted, with expiry.
     pub new_range_blocklist: AddrExpiryList,
+    /// Address ranges taken off the blocklist.
     pub old_range_blocklist: Vec<EntityAddr>,
     /// One of [`mutate_allow_crimson`].
     pub mutate_allow_crimson: u8,
 
     /// CRC of this incremental, and of the full map it produces.
     pub inc_crc: u32,
+    /// CRC-32C the full map must have once this incremental is applied.
     pub full_crc: u32,
     /// Versions decoded (0 for incrementals built here).
     pub struct_v: (u8, u8, u8),
@@ -211,14 +257,29 @@ impl Default for Incremental {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {
     #[error("incremental is for cluster {inc}, map is of {map}")]
-    WrongFsid { map: Uuid, inc: Uuid },
+    /// The incremental belongs to another cluster.
+    WrongFsid {
+        /// The map's cluster.
+        map: Uuid,
+        /// The incremental's cluster.
+        inc: Uuid,
+    },
     #[error("incremental makes epoch {inc}, map is at epoch {map}")]
-    WrongEpoch { map: u32, inc: u32 },
+    /// The incremental is not for the map's next epoch.
+    WrongEpoch {
+        /// The map's epoch.
+        map: u32,
+        /// The epoch the incremental makes.
+        inc: u32,
+    },
     #[error("OSD id {0} is out of range")]
+    /// The incremental names an OSD at or past `max_osd`.
     BadOsd(i32),
     #[error("new max_osd {0} is above the supported {MAX_OSDS}")]
+    /// The incremental raises `max_osd` past what this crate accepts.
     TooManyOsds(i32),
     #[error("bad embedded map: {0}")]
+    /// The full map or CRUSH map carried inside did not decode.
     Decode(#[from] DecodeError),
 }
 

@@ -24,8 +24,11 @@ use crate::osd_types::{snap_intervals_json, EVersion, PgId, SnapIntervals};
 /// A pool snapshot (`pool_snap_info_t`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PoolSnapInfo {
+    /// The snapshot's id, taken from the pool's `snap_seq` when it was made.
     pub snapid: u64,
+    /// When the snapshot was taken.
     pub stamp: UTime,
+    /// The name given to `ceph osd pool mksnap`.
     pub name: String,
 }
 
@@ -54,14 +57,18 @@ impl Encode for PoolSnapInfo {
 /// A typed pool option value (`pool_opts_t::value_t`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PoolOptValue {
+    /// A text value (e.g. `compression_mode`).
     Str(String),
+    /// An integer value (e.g. `recovery_priority`, `pg_num_min`).
     Int(i64),
+    /// A floating-point value (e.g. `target_size_ratio`).
     Double(f64),
 }
 
 /// Pool options (`pool_opts_t`): option key number → value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PoolOpts {
+    /// Option key number (see [`PoolOpts::key_name`]) → value; only options set on the pool appear.
     pub opts: BTreeMap<i32, PoolOptValue>,
     /// Version decoded (1 wrote integers as 32 bits).
     pub struct_v: u8,
@@ -106,6 +113,8 @@ impl PoolOpts {
             .map_or_else(|| key.to_string(), |s| s.to_string())
     }
 
+    /// The options as one JSON object keyed by option name, the way `osd dump` shows a pool's
+    /// `options`.
     pub fn to_json(&self) -> Value {
         let mut m = serde_json::Map::new();
         for (k, v) in &self.opts {
@@ -189,6 +198,7 @@ impl Encode for PoolOpts {
 pub struct HitSetParams {
     /// The envelope's version and compat version.
     pub struct_v: u8,
+    /// The oldest envelope version a reader must understand to decode the body.
     pub compat_v: u8,
     /// The envelope body: a type byte, then that type's parameters.
     pub body: Vec<u8>,
@@ -249,11 +259,17 @@ impl Encode for HitSetParams {
 /// The last merge of two PGs of a pool (`pg_merge_meta_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PgMergeMeta {
+    /// The PG that was folded into its parent and went away.
     pub source_pgid: PgId,
+    /// Epoch at which the source and target PGs were both ready to merge.
     pub ready_epoch: u32,
+    /// The merged PG's `last_epoch_started` (peering history) at the merge.
     pub last_epoch_started: u32,
+    /// The merged PG's `last_epoch_clean` at the merge.
     pub last_epoch_clean: u32,
+    /// Last log version of the source PG when it was merged.
     pub source_version: EVersion,
+    /// Last log version of the target (parent) PG when it was merged.
     pub target_version: EVersion,
 }
 
@@ -285,73 +301,135 @@ impl Encode for PgMergeMeta {
     }
 }
 
-/// A RADOS pool (`pg_pool_t`).
+/// A RADOS pool (`pg_pool_t`): how its objects are spread over placement
+/// groups (`pg_num`, `pgp_num`, `crush_rule`, `object_hash`), how many copies
+/// or shards each PG keeps (`size`, `min_size`, erasure-code profile), its
+/// snapshots, quotas, cache-tier settings and flags.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PgPool {
     /// [`PgPool::TYPE_REPLICATED`] or [`PgPool::TYPE_ERASURE`].
     pub pool_type: u8,
     /// Number of replicas (or k+m shards).
     pub size: u8,
+    /// Id of the CRUSH rule that chooses the OSDs for this pool's PGs.
     pub crush_rule: u8,
     /// Object name hash (`CEPH_STR_HASH_*`; 2 = rjenkins).
     pub object_hash: u8,
+    /// Number of placement groups the pool's objects are hashed into.
     pub pg_num: u32,
+    /// Number of placement seeds fed to CRUSH (≤ `pg_num`): after a split,
+    /// the new PGs stay on their parent's OSDs until `pgp_num` catches up.
     pub pgp_num: u32,
     /// Epoch of the last change to the pool.
     pub last_change: u32,
+    /// The newest snapshot id handed out in this pool (pool or self-managed snapshots).
     pub snap_seq: u64,
+    /// Epoch of the last snapshot change.
     pub snap_epoch: u32,
+    /// Pool snapshots (`ceph osd pool mksnap`) by id; empty when snapshots are self-managed.
     pub snaps: BTreeMap<u64, PoolSnapInfo>,
+    /// Deleted snapshot ids, as intervals. Only maps from before Octopus fill
+    /// it; later releases track removals outside the pool.
     pub removed_snaps: SnapIntervals,
+    /// Owner id of the old auid scheme; unused since Luminous, kept for the encoding.
     pub auid: u64,
     /// `FLAG_*` bits.
     pub flags: u64,
+    /// Fewest replicas (or shards) that must be up for a PG to serve I/O.
     pub min_size: u8,
+    /// Byte quota (`osd pool set-quota max_bytes`); 0 means none.
     pub quota_max_bytes: u64,
+    /// Object-count quota (`osd pool set-quota max_objects`); 0 means none.
     pub quota_max_objects: u64,
+    /// Ids of the cache pools layered over this pool.
     pub tiers: BTreeSet<u64>,
+    /// The base pool this pool is a cache tier of, or -1.
     pub tier_of: i64,
+    /// Cache-tier mode: 0 none, 1 writeback, 2 forward, 3 readonly,
+    /// 4 readforward, 5 readproxy, 6 proxy.
     pub cache_mode: u8,
+    /// Pool that clients send reads for this pool to (the overlay), or -1.
     pub read_tier: i64,
+    /// Pool that clients send writes for this pool to (the overlay), or -1.
     pub write_tier: i64,
+    /// Free-form key/value properties; an old field Ceph no longer uses.
     pub properties: BTreeMap<String, String>,
+    /// How a cache tier records which objects were accessed.
     pub hit_set_params: HitSetParams,
+    /// Seconds each hit set covers.
     pub hit_set_period: u32,
+    /// Number of hit sets a cache tier keeps.
     pub hit_set_count: u32,
+    /// Erasure-coded pools: bytes of data in one stripe across the data
+    /// shards (k × chunk size); 0 for replicated pools.
     pub stripe_width: u32,
+    /// Cache tier: flush and evict to stay under this many bytes; 0 means no limit.
     pub target_max_bytes: u64,
+    /// Cache tier: flush and evict to stay under this many objects; 0 means no limit.
     pub target_max_objects: u64,
+    /// Cache tier: share of the target size dirty before flushing starts, in millionths.
     pub cache_target_dirty_ratio_micro: u32,
+    /// Cache tier: share of the target size used before eviction starts, in millionths.
     pub cache_target_full_ratio_micro: u32,
+    /// Cache tier: seconds an object stays before it may be flushed.
     pub cache_min_flush_age: u32,
+    /// Cache tier: seconds an object stays before it may be evicted.
     pub cache_min_evict_age: u32,
+    /// Name of the erasure-code profile (k, m, plugin); empty for replicated pools.
     pub erasure_code_profile: String,
+    /// Like `last_force_op_resend`, for clients older than Luminous.
     pub last_force_op_resend_preluminous: u32,
+    /// Cache tier: in how many recent hit sets an object must appear
+    /// before a read promotes it into the cache.
     pub min_read_recency_for_promote: i32,
+    /// Object count announced at pool creation (lets FileStore pre-split directories).
     pub expected_num_objects: u64,
+    /// Cache tier: dirty share at which flushing speeds up, in millionths.
     pub cache_target_dirty_high_ratio_micro: u32,
+    /// Cache tier: in how many recent hit sets an object must appear
+    /// before a write promotes it.
     pub min_write_recency_for_promote: i32,
+    /// Hit-set archive objects are named with UTC times (not local time).
     pub use_gmt_hitset: bool,
+    /// Erasure-coded pools: read from all shards and answer from the first k that reply.
     pub fast_read: bool,
+    /// Cache tier: percent by which each older hit set counts less when
+    /// judging how hot an object is.
     pub hit_set_grade_decay_rate: i32,
+    /// Cache tier: how many hit sets to search when judging how hot an object is.
     pub hit_set_search_last_n: u32,
+    /// Per-pool options set with `osd pool set` (compression, scrub intervals, ...).
     pub opts: PoolOpts,
+    /// Like `last_force_op_resend`, for clients older than Nautilus.
     pub last_force_op_resend_prenautilus: u32,
     /// Application name → key → value.
     pub application_metadata: BTreeMap<String, BTreeMap<String, String>>,
+    /// When the pool was created.
     pub create_time: UTime,
+    /// The `pg_num` the pool is moving toward; the manager changes `pg_num` step by step.
     pub pg_num_target: u32,
+    /// The `pgp_num` the pool is moving toward.
     pub pgp_num_target: u32,
+    /// The `pg_num` once merges under way finish; below `pg_num` while PGs merge.
     pub pg_num_pending: u32,
     /// Two epochs Nautilus release candidates wrote; later ones write 0.
     pub legacy_merge_epochs: (u32, u32),
+    /// Epoch from which clients must resend in-flight requests to this
+    /// pool (set when its PGs split or merge or its tiering changes).
     pub last_force_op_resend: u32,
     /// 0 off, 1 warn, 2 on.
     pub pg_autoscale_mode: u8,
+    /// The pool's most recent PG merge.
     pub last_pg_merge_meta: PgMergeMeta,
+    /// Stretch mode: number of distinct CRUSH buckets (of the barrier type)
+    /// an acting set must span before a PG may go active; 0 for ordinary pools.
     pub peering_crush_bucket_count: u32,
+    /// Stretch mode: number of buckets the acting set aims to span.
     pub peering_crush_bucket_target: u32,
+    /// Stretch mode: CRUSH bucket type (e.g. datacenter) the bucket counts are taken in.
     pub peering_crush_bucket_barrier: u32,
+    /// Stretch mode: a CRUSH bucket the acting set must include, or
+    /// [`CRUSH_ITEM_NONE`].
     pub peering_crush_mandatory_member: i32,
     /// Erasure-coded shards that may not become primary (version 32+).
     pub nonprimary_shards: ShardIdSet,
@@ -432,27 +510,50 @@ impl Default for PgPool {
 pub const CRUSH_ITEM_NONE: i32 = 0x7fff_ffff;
 
 impl PgPool {
+    /// Pool type: every PG keeps `size` full copies of each object.
     pub const TYPE_REPLICATED: u8 = 1;
+    /// Pool type: objects are split into k data and m coding shards.
     pub const TYPE_ERASURE: u8 = 3;
 
+    /// Placement seeds are hashed with the pool id, so pools with the same
+    /// `pg_num` do not land on the same OSDs. Set on every pool of a modern cluster.
     pub const FLAG_HASHPSPOOL: u64 = 1 << 0;
+    /// The pool (or cluster) is full: writes are blocked.
     pub const FLAG_FULL: u64 = 1 << 1;
+    /// An erasure-coded pool that allows partial overwrites (needed for RBD and CephFS data).
     pub const FLAG_EC_OVERWRITES: u64 = 1 << 2;
+    /// A cache tier whose clones may be incomplete (tiering added to a pool with data).
     pub const FLAG_INCOMPLETE_CLONES: u64 = 1 << 3;
+    /// The pool may not be deleted.
     pub const FLAG_NODELETE: u64 = 1 << 4;
+    /// `pg_num` and `pgp_num` may not change.
     pub const FLAG_NOPGCHANGE: u64 = 1 << 5;
+    /// `size` may not change.
     pub const FLAG_NOSIZECHANGE: u64 = 1 << 6;
+    /// OSDs treat writes as "won't be read soon" and skip caching them.
     pub const FLAG_WRITE_FADVISE_DONTNEED: u64 = 1 << 7;
+    /// No regular scrubs for this pool.
     pub const FLAG_NOSCRUB: u64 = 1 << 8;
+    /// No deep scrubs for this pool.
     pub const FLAG_NODEEP_SCRUB: u64 = 1 << 9;
+    /// Full because the pool's own quota was reached, not the cluster.
     pub const FLAG_FULL_QUOTA: u64 = 1 << 10;
+    /// An OSD serving the pool is past its nearfull ratio.
     pub const FLAG_NEARFULL: u64 = 1 << 11;
+    /// An OSD serving the pool is past its backfillfull ratio.
     pub const FLAG_BACKFILLFULL: u64 = 1 << 12;
+    /// Clients manage snapshots themselves (RBD, CephFS); pool snapshots are refused.
     pub const FLAG_SELFMANAGED_SNAPS: u64 = 1 << 13;
+    /// Pool snapshots are in use; self-managed snapshots are refused.
     pub const FLAG_POOL_SNAPS: u64 = 1 << 14;
+    /// The pool's first PGs are still being created.
     pub const FLAG_CREATING: u64 = 1 << 15;
+    /// Every read and write to the pool fails with EIO (an operator's emergency switch).
     pub const FLAG_EIO: u64 = 1 << 16;
+    /// The PG autoscaler treats the pool as one that will be large and gives it many PGs from the
+    /// start.
     pub const FLAG_BULK: u64 = 1 << 17;
+    /// The pool is served by Crimson (SeaStore-era) OSDs.
     pub const FLAG_CRIMSON: u64 = 1 << 18;
 
     /// The newest version whose every field this crate models.
@@ -463,6 +564,7 @@ impl PgPool {
         self.peering_crush_bucket_count != 0
     }
 
+    /// Whether the pool is erasure coded.
     pub fn is_erasure(&self) -> bool {
         self.pool_type == PgPool::TYPE_ERASURE
     }
@@ -1006,6 +1108,7 @@ pub fn snap_intervals_to_json(s: &SnapIntervals) -> Value {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ShardIdSet {
+    /// Bits for shards 0–63, then 64–127.
     pub words: [u64; 2],
 }
 
@@ -1020,10 +1123,12 @@ impl ShardIdSet {
         }
     }
 
+    /// Whether `shard` is in the set.
     pub fn contains(&self, shard: u8) -> bool {
         shard < Self::CAPACITY && self.words[usize::from(shard / 64)] & (1 << (shard % 64)) != 0
     }
 
+    /// Whether the set holds no shard.
     pub fn is_empty(&self) -> bool {
         self.words == [0, 0]
     }

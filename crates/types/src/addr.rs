@@ -42,6 +42,7 @@ pub enum EntityAddrType {
 }
 
 impl EntityAddrType {
+    /// The number the wire encoding carries for this type.
     pub const fn code(self) -> u32 {
         match self {
             EntityAddrType::None => 0,
@@ -53,6 +54,7 @@ impl EntityAddrType {
         }
     }
 
+    /// The type a wire code stands for; unknown codes are kept as [`EntityAddrType::Other`].
     pub const fn from_code(code: u32) -> Self {
         match code {
             0 => EntityAddrType::None,
@@ -96,12 +98,17 @@ impl fmt::Display for EntityAddrType {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct EntityAddr {
+    /// Which messenger protocol the address is for.
     pub ty: EntityAddrType,
+    /// Tells apart processes that used the same IP and port (each process picks a fresh one
+    /// when it starts), so a restarted peer is seen as a new one.
     pub nonce: u32,
+    /// IP and port; `None` when the address family is unspecified.
     pub addr: Option<SocketAddr>,
 }
 
 impl EntityAddr {
+    /// An address of type `ty` at `addr` with the given nonce.
     pub const fn new(ty: EntityAddrType, addr: SocketAddr, nonce: u32) -> Self {
         EntityAddr {
             ty,
@@ -433,10 +440,12 @@ fn parse_addr_prefix(s: &str, default_ty: EntityAddrType) -> Option<(EntityAddr,
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct EntityAddrVec {
+    /// The addresses, in the order the entity lists them (msgr2 first, by custom).
     pub addrs: Vec<EntityAddr>,
 }
 
 impl EntityAddrVec {
+    /// A vector of the given addresses, kept in that order.
     pub fn new(addrs: Vec<EntityAddr>) -> Self {
         EntityAddrVec { addrs }
     }
@@ -472,6 +481,7 @@ impl EntityAddrVec {
         self.legacy().or(self.front()).copied().unwrap_or_default()
     }
 
+    /// Whether the vector holds no address.
     pub fn is_empty(&self) -> bool {
         self.addrs.is_empty()
     }

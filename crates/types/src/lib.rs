@@ -17,9 +17,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Address parsing is being reworked on the `msgr1` branch, which documents
-// it; its last nine items are allowed undocumented until then.
-#[allow(missing_docs)]
 pub mod addr;
 pub mod entity;
 pub mod errno;
