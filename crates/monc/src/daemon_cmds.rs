@@ -148,7 +148,7 @@ async fn ask(
     let mut cmd = match table.words_to_json(words) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return failed(errno::EINVAL, "invalid command".into());
         }
     };
@@ -176,7 +176,7 @@ async fn ask(
 fn read_input(args: &Args) -> Result<Vec<u8>, i32> {
     match &args.in_file {
         Some(p) => std::fs::read(p).map_err(|e| {
-            eprintln!("Can't open input file {}: {e}", p.display());
+            errln!("Can't open input file {}: {e}", p.display());
             1
         }),
         None => Ok(Vec::new()),
@@ -196,13 +196,13 @@ pub async fn tell(
     let target: Target = match spec.parse() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error handling command target: {e}");
+            errln!("error handling command target: {e}");
             return 1;
         }
     };
     if words.is_empty() {
         let me = std::env::args().next().unwrap_or_else(|| "monc".into());
-        eprintln!(
+        errln!(
             "\"{me} tell\" requires additional arguments. Try \"{me} tell <name> <command> \
              [options...]\" instead."
         );
@@ -251,7 +251,7 @@ async fn run_targets(
     let targets = match client.expand(target, None).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("Error {}: {e}", errno::name(e.errno()));
+            errln!("Error {}: {e}", errno::name(e.errno()));
             return e.errno();
         }
     };
@@ -294,7 +294,7 @@ fn print_answer(args: &Args, format: Format, t: &Target, labelled: bool, a: &Ans
             .open(path)
             .and_then(|mut f| f.write_all(&a.outbl))
         {
-            eprintln!("monc: cannot write {}: {e}", path.display());
+            errln!("monc: cannot write {}: {e}", path.display());
             return errno::EIO;
         }
     } else {
@@ -321,7 +321,7 @@ fn print_answer(args: &Args, format: Format, t: &Target, labelled: bool, a: &Ans
         -a.retval
     } else {
         if !a.outs.is_empty() {
-            eprintln!("{prefix}{}", a.outs);
+            errln!("{prefix}{}", a.outs);
         }
         0
     }
@@ -333,7 +333,7 @@ fn print_answer(args: &Args, format: Format, t: &Target, labelled: bool, a: &Ans
 pub async fn daemon(args: &Args) -> i32 {
     let words = &args.words;
     if words.len() < 3 {
-        eprintln!("daemon requires at least 3 arguments");
+        errln!("daemon requires at least 3 arguments");
         return errno::EINVAL;
     }
     let path = if words[1].contains('/') {
@@ -342,7 +342,7 @@ pub async fn daemon(args: &Args) -> i32 {
         match socket_for(args, &words[1]) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("Can't get admin socket path: {e}");
+                errln!("Can't get admin socket path: {e}");
                 return errno::EINVAL;
             }
         }
@@ -382,7 +382,7 @@ async fn admin_socket_words(args: &Args, path: &std::path::Path, words: &[String
         {
             Ok(d) => d,
             Err(e) => {
-                eprintln!(
+                errln!(
                     "admin_socket: exception getting command descriptions: {}",
                     python_exception(&e)
                 );
@@ -392,7 +392,7 @@ async fn admin_socket_words(args: &Args, path: &std::path::Path, words: &[String
     let table = match CommandTable::from_json(&descs) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("admin_socket: {e}");
+            errln!("admin_socket: {e}");
             return errno::EINVAL;
         }
     };
@@ -406,8 +406,8 @@ async fn admin_socket_words(args: &Args, path: &std::path::Path, words: &[String
                 .with_style(style)
                 .words_to_json(words)
                 .expect_err("the same words fail again");
-            eprintln!("{e}");
-            eprintln!("admin_socket: invalid command");
+            errln!("{e}");
+            errln!("admin_socket: invalid command");
             return errno::EINVAL;
         }
     };
@@ -422,7 +422,7 @@ async fn admin_socket_words(args: &Args, path: &std::path::Path, words: &[String
             0
         }
         Err(e) => {
-            eprintln!("admin_socket: exception: {}", python_exception(&e));
+            errln!("admin_socket: exception: {}", python_exception(&e));
             errno::EINVAL
         }
     }

@@ -159,7 +159,7 @@ fn parse_args(argv: &[String]) -> Result<Options, Exit> {
 pub fn run(argv: &[String]) -> i32 {
     let args = &argv[1.min(argv.len())..];
     if args.is_empty() {
-        eprintln!("{ME}: -h or --help for usage");
+        errln!("{ME}: -h or --help for usage");
         return 1;
     }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -171,7 +171,7 @@ pub fn run(argv: &[String]) -> i32 {
                     let _ = writeln!(out, "{l}");
                 } else {
                     let _ = out.flush();
-                    eprintln!("{l}");
+                    errln!("{l}");
                 }
             }
             code
@@ -193,7 +193,7 @@ fn run_inner(args: &[String], out: &mut impl std::io::Write) -> Result<(), Exit>
         _ => return Err(usage_exit(vec![format!("{ME}: too many arguments")])),
     }
     let file = &o.files[0];
-    eprintln!("{ME}: osdmap file '{file}'");
+    errln!("{ME}: osdmap file '{file}'");
     let bytes = std::fs::read(file).map_err(|e| {
         let code = e.raw_os_error().unwrap_or(libc::EIO);
         let text = e.to_string();

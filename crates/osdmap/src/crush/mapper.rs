@@ -165,7 +165,7 @@ fn straw2_equal_choose(
                 second_key = Some(best_key);
                 best = i;
                 best_key = key;
-            } else if key < best_key && second_key.map_or(true, |s| key > s) {
+            } else if key < best_key && second_key.is_none_or(|s| key > s) {
                 second_key = Some(key);
             }
         }
