@@ -299,6 +299,22 @@ async fn a_garbage_banner_fails_connect_at_once() {
 }
 
 #[tokio::test]
+async fn one_garbage_monitor_among_working_ones_does_not_end_connect() {
+    // Only the whole list being incompatible is final: a working monitor
+    // found within the grace wins, whichever the hunt tried first.
+    for _ in 0..3 {
+        let key = random_key();
+        let cluster = cluster(&key).await;
+        cluster.mons[0].send_garbage_banner(true);
+        let mut opts = options(&cluster, &key);
+        opts.connect_timeout = Duration::from_secs(10);
+        let client = MonClient::connect(opts).await.unwrap();
+        assert_ne!(active_addr(&client), Some(cluster.mons[0].addr()));
+        client.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn a_corrupt_crc_fails_connect_with_a_protocol_error() {
     connect_fails_with(|m| m.corrupt_next_frame_crc(true), "crc mismatch").await;
 }

@@ -52,6 +52,12 @@ pub struct MonClient {
 /// some (it is told how many it missed).
 const EVENT_BUFFER: usize = 1024;
 
+/// How long [`MonClient::connect`] keeps hunting among the other monitors
+/// once one answered in a way that will not change (it speaks another
+/// protocol, or none): enough for a parallel hunt to reach a working one,
+/// short enough that a bad `mon_host` is reported within seconds.
+const INCOMPATIBLE_GRACE: Duration = Duration::from_secs(3);
+
 impl MonClient {
     /// Starts the client and waits until it has an authenticated session
     /// and a MonMap, at most `connect_timeout`.
@@ -59,9 +65,15 @@ impl MonClient {
         let timeout = opts.connect_timeout;
         // As C++ clients do, apply the central configuration before use.
         let wants_config = opts.config.is_some();
+        let mon_count = opts.mon_addrs.len();
         let client = Self::start(opts)?;
         let mut status = client.status.clone();
         let ready = async {
+            // Monitors that answered in a way that will not change (another
+            // protocol, none at all): each names its monitor. One such
+            // monitor among working ones must not end the hunt.
+            let mut incompatible: Vec<MonError> = Vec::new();
+            let mut grace_end: Option<tokio::time::Instant> = None;
             loop {
                 {
                     let s = status.borrow_and_update();
@@ -77,13 +89,43 @@ impl MonClient {
                     // The monitors refused our credentials: retrying will
                     // not help, so say so now rather than at the timeout.
                     if let Some(e) = s.last_error.as_deref() {
-                        if let Some(e) = permanent_auth_failure(e) {
-                            return Err(e);
+                        match e {
+                            MonError::Incompatible(what) => {
+                                if !incompatible
+                                    .iter()
+                                    .any(|seen| seen.to_string() == e.to_string())
+                                {
+                                    incompatible.push(MonError::Incompatible(what.clone()));
+                                }
+                                if incompatible.len() >= mon_count {
+                                    return Err(incompatible.swap_remove(0));
+                                }
+                                grace_end.get_or_insert_with(|| {
+                                    tokio::time::Instant::now() + INCOMPATIBLE_GRACE
+                                });
+                            }
+                            e => {
+                                if let Some(e) = permanent_auth_failure(e) {
+                                    return Err(e);
+                                }
+                            }
                         }
                     }
                 }
-                if status.changed().await.is_err() {
-                    return Err(MonError::ShuttingDown);
+                let grace = async {
+                    match grace_end {
+                        Some(end) => tokio::time::sleep_until(end).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    changed = status.changed() => {
+                        if changed.is_err() {
+                            return Err(MonError::ShuttingDown);
+                        }
+                    }
+                    // The others had their chance: say what the first said.
+                    () = grace => return Err(incompatible.swap_remove(0)),
                 }
             }
         };
