@@ -245,7 +245,7 @@ if [[ $mode == ci ]]; then
   # verified instead of today's. Remove both first; the verification builds
   # in a target directory of its own so that only it loses our crates.
   verify_target=target/package-verify
-  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ceph-{denc,types,osdmap,auth,msgr,config,argparse,monclient}-[0-9]* \
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ceph-{denc,types,osdmap,auth,msgr,config,argparse,monclient,daemonclient,monc}-[0-9]* \
     "$verify_target"/debug/.fingerprint/ceph-* "$verify_target"/debug/deps/*ceph_* \
     "$verify_target"/package/ceph-*
   step "cargo package (published crates, verified)" \

@@ -175,7 +175,7 @@ impl CryptoKey {
             });
         }
         let key = &self.secret[..AES_KEY_LEN];
-        if cipher_text.is_empty() || cipher_text.len() % 16 != 0 {
+        if cipher_text.is_empty() || !cipher_text.len().is_multiple_of(16) {
             return Err(AuthError::BadKey(format!(
                 "ciphertext length {} is not a positive multiple of 16",
                 cipher_text.len()

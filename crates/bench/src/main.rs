@@ -411,7 +411,7 @@ fn interleave_processes(
 ) -> Result<(Vec<ProcessRun>, Vec<ProcessRun>), String> {
     let (mut ra, mut rb) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        if (i + phase) % 2 == 0 {
+        if (i + phase).is_multiple_of(2) {
             ra.push(a.timed_run().map_err(|e| e.to_string())?);
             rb.push(b.timed_run().map_err(|e| e.to_string())?);
         } else {

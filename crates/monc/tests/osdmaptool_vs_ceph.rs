@@ -430,7 +430,7 @@ fn build_classes_crush(b: &Bench, osds: u32) -> CrushWrapper {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("device ") {
             let id: u32 = rest.split_whitespace().next().unwrap().parse().unwrap();
-            let class = if id % 3 == 0 { "ssd" } else { "hdd" };
+            let class = if id.is_multiple_of(3) { "ssd" } else { "hdd" };
             edited.push_str(&format!("{line} class {class}\n"));
         } else if line.starts_with("# end crush map") {
             continue;

@@ -187,7 +187,7 @@ impl Harness {
                 let mut n: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let write = n % 2 == 0;
+                    let write = n.is_multiple_of(2);
                     let value = format!("{}", stream as u64 * 1_000_000 + n);
                     let cmd = if write {
                         serde_json::json!({
