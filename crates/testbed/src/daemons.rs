@@ -374,31 +374,12 @@ impl Cluster {
 
     /// SIGKILLs a manager or OSD and reaps it (a no-op if not running).
     pub(crate) fn kill_daemon(&self, entity: &str) -> Result<()> {
-        self.with_daemon(entity, |slot| {
-            if let Some(mut child) = slot.child.take() {
-                let _ = child.kill();
-                child.wait().map_err(io_err(format!("reaping {entity}")))?;
-            }
-            Ok(())
-        })
+        self.with_daemon(entity, |slot| crate::kill(slot.child.take(), entity))
     }
 
     /// SIGTERM (SIGKILL after 10 s), then start again.
     pub(crate) fn restart_daemon(&self, entity: &str) -> Result<()> {
-        self.with_daemon(entity, |slot| {
-            if let Some(mut child) = slot.child.take() {
-                let pid = child.id();
-                let _ = send_signal(pid, libc::SIGCONT);
-                let _ = send_signal(pid, libc::SIGTERM);
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                    thread::sleep(Duration::from_millis(50));
-                }
-                let _ = child.kill();
-                child.wait().map_err(io_err(format!("reaping {entity}")))?;
-            }
-            Ok(())
-        })?;
+        self.with_daemon(entity, |slot| crate::terminate(slot.child.take(), entity))?;
         self.start_daemon(entity)
     }
 
@@ -414,19 +395,10 @@ impl Cluster {
     /// The tails of a manager's or OSD's log and stderr, for error messages.
     pub fn daemon_logs_tail(&self, entity: &str) -> String {
         let log = self.root.join("log");
-        let mut text = String::new();
-        for path in [
+        crate::logs_tail(&[
             log.join(format!("ceph-{entity}.log")),
             log.join(format!("{entity}.stderr")),
-        ] {
-            let _ = writeln!(
-                text,
-                "--- {} (tail)\n{}",
-                path.display(),
-                crate::tail(&path, crate::LOG_TAIL_LINES)
-            );
-        }
-        text
+        ])
     }
 
     /// Fails if a daemon we wait for has exited: it will not come up by itself.

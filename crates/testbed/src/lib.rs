@@ -472,6 +472,20 @@ fn tail(path: &Path, lines: usize) -> String {
     }
 }
 
+/// The tails of several log files, each under a header, for error messages.
+fn logs_tail(paths: &[PathBuf]) -> String {
+    let mut text = String::new();
+    for path in paths {
+        let _ = writeln!(
+            text,
+            "--- {} (tail)\n{}",
+            path.display(),
+            tail(path, LOG_TAIL_LINES)
+        );
+    }
+    text
+}
+
 /// Runs a command to completion, killing it after `timeout`.
 fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<Output> {
     let describe = format!("{command:?}");
@@ -1097,16 +1111,7 @@ impl Cluster {
 
     /// The tails of a monitor's log and stderr files, for error messages.
     pub fn mon_logs_tail(&self, name: &str) -> String {
-        let mut text = String::new();
-        for path in self.mon_log_paths(name) {
-            let _ = writeln!(
-                text,
-                "--- {} (tail)\n{}",
-                path.display(),
-                tail(&path, LOG_TAIL_LINES)
-            );
-        }
-        text
+        logs_tail(&self.mon_log_paths(name))
     }
 
     fn all_logs_tail(&self) -> String {
@@ -1169,16 +1174,7 @@ impl Cluster {
             return self.kill_daemon(name);
         }
         let name = name.strip_prefix("mon.").unwrap_or(name);
-        self.with_slot(name, |slot| {
-            if let Some(mut child) = slot.child.take() {
-                // An already-exited child makes kill() fail; wait() still reaps it.
-                let _ = child.kill();
-                child
-                    .wait()
-                    .map_err(io_err(format!("reaping mon.{name}")))?;
-            }
-            Ok(())
-        })
+        self.with_slot(name, |slot| kill(slot.child.take(), &format!("mon.{name}")))
     }
 
     /// Freezes the named monitor, manager or OSD with SIGSTOP (it keeps its
@@ -1237,21 +1233,7 @@ impl Cluster {
         }
         let name = name.strip_prefix("mon.").unwrap_or(name);
         self.with_slot(name, |slot| {
-            if let Some(mut child) = slot.child.take() {
-                let pid = child.id();
-                // A stopped process only acts on SIGTERM once continued.
-                let _ = send_signal(pid, libc::SIGCONT);
-                let _ = send_signal(pid, libc::SIGTERM);
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                    thread::sleep(Duration::from_millis(50));
-                }
-                let _ = child.kill();
-                child
-                    .wait()
-                    .map_err(io_err(format!("reaping mon.{name}")))?;
-            }
-            Ok(())
+            terminate(slot.child.take(), &format!("mon.{name}"))
         })?;
         self.start_mon(name)
     }
@@ -1389,6 +1371,32 @@ fn join_cgroup(procs: &std::ffi::CStr) -> io::Result<()> {
             Err(error)
         }
     }
+}
+
+/// SIGKILLs and reaps `child` (a no-op for `None`); `what` names it in errors.
+fn kill(child: Option<Child>, what: &str) -> Result<()> {
+    if let Some(mut child) = child {
+        // An already-exited child makes kill() fail; wait() still reaps it.
+        let _ = child.kill();
+        child.wait().map_err(io_err(format!("reaping {what}")))?;
+    }
+    Ok(())
+}
+
+/// Asks `child` to exit (SIGTERM), SIGKILLs it after 10 s, and reaps it.
+fn terminate(child: Option<Child>, what: &str) -> Result<()> {
+    let Some(mut child) = child else {
+        return Ok(());
+    };
+    let pid = child.id();
+    // A stopped process only acts on SIGTERM once continued.
+    let _ = send_signal(pid, libc::SIGCONT);
+    let _ = send_signal(pid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    kill(Some(child), what)
 }
 
 /// Whether the process is stopped by a signal (state `T` in /proc).
