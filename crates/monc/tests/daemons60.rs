@@ -111,17 +111,6 @@ fn volatile(key: &str) -> bool {
         )
 }
 
-fn strip(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|k, _| !volatile(k));
-            map.values_mut().for_each(strip);
-        }
-        Value::Array(list) => list.iter_mut().for_each(strip),
-        _ => {}
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Out {
     Json,
@@ -168,18 +157,9 @@ fn mgr_names(c: &Cluster) -> (String, String) {
 }
 
 /// The id of the test pool (Reef and later make `.mgr` first).
-fn pool_id(c: &Cluster) -> u64 {
-    let v = ceph(c, &["osd", "dump", "-f", "json"]).json();
-    v["pools"]
-        .as_array()
-        .and_then(|pools| pools.iter().find(|p| p["pool_name"] == POOL))
-        .and_then(|p| p["pool"].as_u64())
-        .expect("the test pool")
-}
-
 fn cases(c: &Cluster) -> Vec<Case> {
     let (active, standby) = mgr_names(c);
-    let p = pool_id(c);
+    let p = common::pool_id(c, POOL);
     let asok = |e: &str| c.daemon_admin_socket(e).display().to_string();
     let mut v = vec![
         // Manager commands (the manager flag: straight to the manager).
@@ -290,7 +270,7 @@ fn difference(case: &Case, mine: &Run, theirs: &Run) -> Option<String> {
         Out::Json => {
             let parse = |t: &str| -> Result<Value, String> {
                 let mut v: Value = serde_json::from_str(t).map_err(|e| e.to_string())?;
-                strip(&mut v);
+                common::strip_fields(&mut v, volatile);
                 Ok(v)
             };
             if mine.stdout.trim().is_empty() != theirs.stdout.trim().is_empty() {
@@ -546,7 +526,7 @@ fn answered_by(query: &Value) -> Option<i64> {
 fn pg_query_follows_a_moved_primary() {
     let c = cluster();
     let _turn = turn();
-    let pgid = format!("{}.0", pool_id(c));
+    let pgid = format!("{}.0", common::pool_id(c, POOL));
     let pg = parse_pgid(&pgid).expect("pgid");
     let v = ceph(c, &["pg", "map", &pgid, "-f", "json"]).json();
     let before: Vec<i64> = v["acting"]

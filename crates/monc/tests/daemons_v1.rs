@@ -60,27 +60,6 @@ fn volatile(key: &str) -> bool {
         )
 }
 
-fn strip(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|k, _| !volatile(k));
-            map.values_mut().for_each(strip);
-        }
-        Value::Array(list) => list.iter_mut().for_each(strip),
-        _ => {}
-    }
-}
-
-/// The test pool's id (Reef and later make `.mgr` first).
-fn pool_id(c: &Cluster) -> u64 {
-    let v = ceph(c, &["osd", "dump", "-f", "json"]).json();
-    v["pools"]
-        .as_array()
-        .and_then(|pools| pools.iter().find(|p| p["pool_name"] == POOL))
-        .and_then(|p| p["pool"].as_u64())
-        .expect("the test pool")
-}
-
 #[test]
 fn daemons_over_msgr1_answer_as_ceph() {
     let c = cluster();
@@ -95,7 +74,7 @@ fn daemons_over_msgr1_answer_as_ceph() {
     let mgr = ceph(c, &["mgr", "dump", "-f", "json"]).json();
     assert_eq!(types(&mgr["active_addrs"]["addrvec"]), ["v1"], "{mgr}");
 
-    let p = pool_id(c);
+    let p = common::pool_id(c, POOL);
     let json_cases = [
         "tell osd.0 version".to_string(),
         "tell osd.1 config get osd_max_backfills -f json".into(),
@@ -125,7 +104,7 @@ fn daemons_over_msgr1_answer_as_ceph() {
             } else if is_json {
                 let parse = |t: &str| {
                     serde_json::from_str::<Value>(t).map(|mut v| {
-                        strip(&mut v);
+                        common::strip_fields(&mut v, volatile);
                         v
                     })
                 };
@@ -195,8 +174,8 @@ fn admin_daemon_option_as_ceph() {
             serde_json::from_str::<Value>(&theirs.stdout),
         ) {
             (Ok(mut m), Ok(mut t)) => {
-                strip(&mut m);
-                strip(&mut t);
+                common::strip_fields(&mut m, volatile);
+                common::strip_fields(&mut t, volatile);
                 m == t
             }
             _ => mine.stdout.trim_end() == theirs.stdout.trim_end(),

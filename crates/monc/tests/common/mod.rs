@@ -198,3 +198,27 @@ pub fn assert_took_under(run: &Run, limit: Duration) {
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
+
+/// Removes, at every depth, the object fields `volatile` names (times,
+/// counters: what changes between two calls with nothing happening).
+pub fn strip_fields(v: &mut serde_json::Value, volatile: fn(&str) -> bool) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| !volatile(k));
+            map.values_mut().for_each(|v| strip_fields(v, volatile));
+        }
+        serde_json::Value::Array(list) => list.iter_mut().for_each(|v| strip_fields(v, volatile)),
+        _ => {}
+    }
+}
+
+/// The id of pool `name`, from the cluster's OSD map (Reef and later make
+/// `.mgr` first, so ids are not known in advance).
+pub fn pool_id(cluster: &Cluster, name: &str) -> u64 {
+    let v = ceph(cluster, &["osd", "dump", "-f", "json"]).json();
+    v["pools"]
+        .as_array()
+        .and_then(|pools| pools.iter().find(|p| p["pool_name"] == name))
+        .and_then(|p| p["pool"].as_u64())
+        .unwrap_or_else(|| panic!("no pool {name}"))
+}
