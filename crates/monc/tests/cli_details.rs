@@ -503,6 +503,22 @@ fn mgrmap_epoch() -> u64 {
         .unwrap()
 }
 
+/// Runs `step` until the MgrMap's epoch stays the same all through it (a
+/// new manager's map moves on by itself for a while: modules load, services
+/// register, and each move is a new cache key); that epoch and the step's
+/// result.
+fn while_mgrmap_holds<T>(mut step: impl FnMut() -> T) -> (u64, T) {
+    for _ in 0..15 {
+        let before = mgrmap_epoch();
+        let out = step();
+        if mgrmap_epoch() == before {
+            return (before, out);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    panic!("the MgrMap kept moving for a minute");
+}
+
 #[test]
 fn descriptions_are_cached_and_refreshed() {
     let _serial = serial();
@@ -514,19 +530,20 @@ fn descriptions_are_cached_and_refreshed() {
     let reference = ceph(c, &["mon", "dump"]);
 
     // First run: fetched and stored; second: read from the file, same answer.
-    let first = monc_env(&["mon", "dump"], &env);
+    let (now, (first, (epoch, entries), stamp, second, restamp)) = while_mgrmap_holds(|| {
+        let _ = std::fs::remove_file(&file);
+        let first = monc_env(&["mon", "dump"], &env);
+        let cached = read_cache(&file);
+        let stamp = std::fs::metadata(&file).unwrap().modified().unwrap();
+        let second = monc_env(&["mon", "dump"], &env);
+        let restamp = std::fs::metadata(&file).unwrap().modified().unwrap();
+        (first, cached, stamp, second, restamp)
+    });
     assert_eq!(first.stdout, reference.stdout, "{first:#?}");
-    let (epoch, entries) = read_cache(&file);
-    assert_eq!(epoch, mgrmap_epoch());
+    assert_eq!(epoch, now);
     assert!(entries.iter().any(|(w, _)| w == "mon"));
-    let stamp = std::fs::metadata(&file).unwrap().modified().unwrap();
-    let second = monc_env(&["mon", "dump"], &env);
     assert_eq!((second.code, &second.stdout), (Some(0), &reference.stdout));
-    assert_eq!(
-        std::fs::metadata(&file).unwrap().modified().unwrap(),
-        stamp,
-        "not rewritten"
-    );
+    assert_eq!(restamp, stamp, "not rewritten");
 
     // Words that match nothing in the cache (its `mon` signatures gone,
     // key unchanged): fetched again, and the answer is right.
@@ -544,14 +561,17 @@ fn descriptions_are_cached_and_refreshed() {
     );
 
     // A corrupt file is ignored and replaced.
-    std::fs::write(&file, b"MONCCMD\x01 and then garbage").unwrap();
-    let fourth = monc_env(&["mon", "dump"], &env);
+    let (now, (fourth, (epoch, _))) = while_mgrmap_holds(|| {
+        std::fs::write(&file, b"MONCCMD\x01 and then garbage").unwrap();
+        let fourth = monc_env(&["mon", "dump"], &env);
+        (fourth, read_cache(&file))
+    });
     assert_eq!(
         (fourth.code, &fourth.stdout),
         (Some(0), &reference.stdout),
         "{fourth:#?}"
     );
-    assert_eq!(read_cache(&file).0, mgrmap_epoch());
+    assert_eq!(epoch, now);
 
     // A manager module enabled moves the MgrMap on (and brings its
     // commands where the manager publishes only those of enabled
