@@ -315,44 +315,32 @@ fn difference(case: &Case, mine: &Run, theirs: &Run) -> Option<String> {
 }
 
 fn run_both(c: &Cluster, case: &Case) -> (Run, Run) {
-    match case.line.strip_prefix("DAEMON ") {
-        Some(line) => {
-            let words: Vec<&str> = line.split(' ').collect();
-            let conf = c.conf_path();
-            let mut args = vec!["-c", s(&conf)];
-            args.extend_from_slice(&words);
-            let mine = run_program(monc_bin(), &args, None, &[], Duration::from_secs(60));
-            let theirs = run_command(
-                c.runtime().command("ceph"),
-                "ceph",
-                &args,
-                None,
-                &[],
-                Duration::from_secs(60),
-            );
-            (mine, theirs)
-        }
-        None if matches!(case.out, Out::StandbyTell) => {
-            let words: Vec<&str> = case.line.split(' ').collect();
-            let conf = c.conf_path();
-            let keyring = c.admin_keyring_path();
-            let mut args = vec!["-c", s(&conf), "-k", s(&keyring)];
-            args.extend_from_slice(&words);
-            let theirs = run_command(
-                c.runtime().command("ceph"),
-                "ceph",
-                &args,
-                None,
-                &[],
-                Duration::from_secs(15),
-            );
-            (monc(c, &words), theirs)
-        }
-        None => {
-            let words: Vec<&str> = case.line.split(' ').collect();
-            (monc(c, &words), ceph(c, &words))
-        }
+    // `DAEMON ...` cases name no keyring (admin sockets need none).
+    let (line, keyring) = match case.line.strip_prefix("DAEMON ") {
+        Some(line) => (line, None),
+        None => (case.line.as_str(), Some(c.admin_keyring_path())),
+    };
+    let conf = c.conf_path();
+    let mut args = vec!["-c", s(&conf)];
+    if let Some(keyring) = &keyring {
+        args.extend(["-k", s(keyring)]);
     }
+    args.extend(line.split(' '));
+    // See `Out::StandbyTell`: ceph's wait there is cut short.
+    let ceph_limit = match case.out {
+        Out::StandbyTell => Duration::from_secs(15),
+        _ => Duration::from_secs(60),
+    };
+    let mine = run_program(monc_bin(), &args, None, &[], Duration::from_secs(60));
+    let theirs = run_command(
+        c.runtime().command("ceph"),
+        "ceph",
+        &args,
+        None,
+        &[],
+        ceph_limit,
+    );
+    (mine, theirs)
 }
 
 #[test]

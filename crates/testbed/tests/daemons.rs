@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ceph_testbed::{Cluster, ClusterSpec};
+use ceph_testbed::{Cluster, ClusterSpec, Error};
 
 const READY: Duration = Duration::from_secs(120);
 
@@ -58,8 +58,27 @@ fn managers_and_osds_make_a_working_cluster() {
     assert_eq!(cluster.daemon_pid(&first).unwrap(), None);
     assert!(!cluster.pids().contains(&first_pid));
     let deadline = std::time::Instant::now() + READY;
+    let mut restarted = false;
     let taken_over = loop {
-        let now = cluster.wait_for_mgr(READY).unwrap();
+        let now = match cluster.wait_for_mgr(READY) {
+            Ok(now) => now,
+            // Pacific's ceph-mgr now and then aborts as it takes over, in
+            // CryptoKey::decrypt (`ceph_assert(ckh)`) under
+            // cephx_verify_authorizer, while OSDs and `ceph` connect: a
+            // crash inside Ceph, seen once in many runs. The crashed
+            // manager is started again, as systemd would, once.
+            Err(Error::DaemonExited { name, status, logs })
+                if !restarted
+                    && status.contains("SIGABRT")
+                    && logs.contains("cephx_verify_authorizer") =>
+            {
+                eprintln!("{name} crashed inside Ceph ({status}); starting it again:\n{logs}");
+                cluster.start_daemon(&name).unwrap();
+                restarted = true;
+                continue;
+            }
+            Err(e) => panic!("{e}"),
+        };
         if now != active {
             break now;
         }
