@@ -30,9 +30,7 @@
 use std::cell::RefCell;
 
 use crate::crush::hash::{hash32_2, str_hash_linux, str_hash_rjenkins, HASH_RJENKINS1};
-use crate::crush::mapper::{
-    CrushMapper, CrushWorkspace, RULE_TYPE_MSR_FIRSTN, RULE_TYPE_MSR_INDEP,
-};
+use crate::crush::mapper::{CrushMapper, CrushWorkspace};
 use crate::osd_types::PgId;
 use crate::osdmap::{OSDMap, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY};
 use crate::pg_pool::PgPool;
@@ -73,17 +71,6 @@ pub enum PlacementError {
         pool: i64,
         /// Its `object_hash` value.
         hash: u8,
-    },
-    /// The pool's CRUSH rule is of a kind this crate does not evaluate
-    /// (Squid's multi-step-retry rules).
-    #[error("pool {pool} uses CRUSH rule {rule} of unsupported type {rule_type}")]
-    UnsupportedRule {
-        /// The pool.
-        pool: i64,
-        /// The rule id.
-        rule: i32,
-        /// The rule's type byte.
-        rule_type: u8,
     },
 }
 
@@ -341,15 +328,8 @@ impl Placer<'_> {
         let pps = pool.pg_to_pps(pg.pool, pg.seed);
         let rule = i32::from(pool.crush_rule);
         raw.clear();
-        match self.crush.rule_type(rule) {
-            Some(t @ (RULE_TYPE_MSR_FIRSTN | RULE_TYPE_MSR_INDEP)) => {
-                return Err(PlacementError::UnsupportedRule {
-                    pool: pg.pool as i64,
-                    rule,
-                    rule_type: t,
-                })
-            }
-            Some(_) => WORKSPACE.with(|ws| {
+        if self.crush.rule_type(rule).is_some() {
+            WORKSPACE.with(|ws| {
                 self.crush.do_rule(
                     rule,
                     pps,
@@ -359,8 +339,7 @@ impl Placer<'_> {
                     &mut ws.borrow_mut(),
                     raw,
                 )
-            }),
-            None => {}
+            });
         }
         if pool.can_shift_osds() {
             raw.retain(|&o| self.map.exists(o));
