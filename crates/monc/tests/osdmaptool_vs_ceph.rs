@@ -101,6 +101,7 @@ impl Bench {
             "ws-jewel",
             "ws-optimal",
             "classes",
+            "msr",
         ];
         let stem = name.trim_end_matches(".osdmap");
         if !wanted.contains(&stem) {
@@ -115,8 +116,10 @@ impl Bench {
             p.pg_num_pending = p.pg_num;
         }
         let dir = Path::new(&dir);
-        let file = dir.join(format!("{stem}.osdmap"));
+        // The release's tools (maybe in a chroot) see only the bench dir.
+        let file = self.dir.join(format!("fixture-{stem}.osdmap"));
         std::fs::write(&file, small.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
+        std::fs::copy(&file, dir.join(format!("{stem}.osdmap"))).unwrap();
         let f = file.to_string_lossy().into_owned();
         for (suffix, opts) in [
             ("plain", &["--test-map-pgs-dump-all"][..]),
@@ -456,6 +459,66 @@ fn build_classes_crush(b: &Bench, osds: u32) -> CrushWrapper {
     CrushWrapper::decode_all(&std::fs::read(&out).unwrap()).unwrap()
 }
 
+/// MSR rules (Squid on): the release's crushtool compiles them from text,
+/// or the release has none (None, with the reason).
+fn build_msr_crush(b: &Bench, osds: u32) -> Result<CrushWrapper, String> {
+    let bin = b.path("msr.bin");
+    let num = osds.to_string();
+    let r = b.ceph(
+        "crushtool",
+        &[
+            "--build",
+            "--num_osds",
+            &num,
+            "-o",
+            &bin,
+            "host",
+            "straw2",
+            "4",
+            "rack",
+            "straw2",
+            "3",
+            "root",
+            "straw2",
+            "0",
+        ],
+    );
+    assert!(r.status.success());
+    let txt = b.path("msr.txt");
+    assert!(b
+        .ceph("crushtool", &["-d", &bin, "-o", &txt])
+        .status
+        .success());
+    let mut text = std::fs::read_to_string(&txt).unwrap();
+    text = text.replace("# end crush map", "");
+    // Ids 1..=5, after crushtool's replicated_rule 0.
+    text.push_str(concat!(
+        "rule msr_ec_hosts {\n id 1\n type msr_indep\n step take root\n",
+        " step choosemsr 3 type host\n step choosemsr 2 type osd\n step emit\n}\n",
+        "rule msr_rep_tuned {\n id 2\n type msr_firstn\n step set_msr_descents 7\n",
+        " step set_msr_collision_tries 3\n step take root\n step choosemsr 0 type host\n",
+        " step choosemsr 1 type osd\n step emit\n}\n",
+        "rule msr_ec_racks {\n id 3\n type msr_indep\n step set_msr_descents 20\n",
+        " step take root\n step choosemsr 2 type rack\n step choosemsr 2 type host\n",
+        " step choosemsr 2 type osd\n step emit\n}\n",
+        "rule msr_osds {\n id 4\n type msr_indep\n step set_msr_collision_tries 2\n",
+        " step take root\n step choosemsr 0 type osd\n step emit\n}\n",
+        "rule msr_two_blocks {\n id 5\n type msr_firstn\n step take host2\n",
+        " step choosemsr 2 type osd\n step emit\n step take root\n",
+        " step choosemsr 2 type host\n step choosemsr 2 type osd\n step emit\n}\n",
+    ));
+    std::fs::write(&txt, text).unwrap();
+    let out = b.path("msr2.bin");
+    let r = b.ceph("crushtool", &["-c", &txt, "-o", &out]);
+    if !r.status.success() {
+        return Err(format!(
+            "crushtool -c rejects MSR rules: {}",
+            String::from_utf8_lossy(&r.stderr).trim()
+        ));
+    }
+    Ok(CrushWrapper::decode_all(&std::fs::read(&out).unwrap()).unwrap())
+}
+
 fn corpus_maps() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../osdmap/tests/corpus");
     let mut v = Vec::new();
@@ -557,6 +620,51 @@ fn placements_match_ceph_osdmaptool() {
         let p = b.write_map("classes.osdmap", &map);
         b.compare("classes", &p, &["--test-map-pgs-dump-all"]);
         b.compare("classes", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
+    }
+    // MSR rules, where the release has them.
+    match build_msr_crush(&b, osds) {
+        Err(why) => eprintln!("{}: MSR cases skipped: {why}", b.rt.release()),
+        Ok(mut crush) => {
+            crush.tunables.msr_descents = 40;
+            let mut map = base.clone();
+            dress(&mut map, crush, b.pacific, 300);
+            // Pools 5..=9 on the MSR rules 1..=5.
+            for (pool, rule, ec, size) in [
+                (5i64, 1u8, true, 6u8),
+                (6, 2, false, 4),
+                (7, 3, true, 8),
+                (8, 4, true, 5),
+                (9, 5, false, 6),
+            ] {
+                let mut p = map.pools[&1].clone();
+                p.crush_rule = rule;
+                p.size = size;
+                p.pg_num = 512;
+                p.pgp_num = 512;
+                p.pg_num_target = 512;
+                p.pgp_num_target = 512;
+                p.pg_num_pending = 512;
+                if ec {
+                    p.pool_type = PgPool::TYPE_ERASURE;
+                }
+                map.pools.insert(pool, p);
+                map.pool_names.insert(pool, format!("msr{pool}"));
+                map.pool_max = map.pool_max.max(pool as i32);
+            }
+            // A whole host out (osd.4-7 are host1) and part of another
+            // down or out, so descents have to retry elsewhere.
+            for o in 4..8 {
+                map.osd_weight[o] = 0;
+            }
+            map.osd_weight[9] = 0;
+            map.osd_weight[10] = 0x4000;
+            map.osd_state[13] = osd_state::EXISTS;
+            map.osd_state[14] = osd_state::EXISTS;
+            let p = b.write_map("msr.osdmap", &map);
+            b.compare("msr", &p, &["--test-map-pgs-dump-all"]);
+            b.compare("msr", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
+            b.compare("msr", &p, &["--mark-out", "20", "--test-map-pgs-dump-all"]);
+        }
     }
     // Objects and single PGs.
     let p = b.path("straw2-optimal.osdmap");
