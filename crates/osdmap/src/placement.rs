@@ -542,6 +542,37 @@ impl Placer<'_> {
             Some(&p) => p,
             None => pick_primary(temp),
         };
+        if pool.flags & PgPool::FLAG_EC_OPTIMIZATIONS != 0 && m.pg_temp.contains_key(&pg) {
+            shards_in_order(pool, temp);
+        }
+    }
+}
+
+/// For pools with EC optimizations, `pg_temp` lists the OSDs of the shards
+/// that may be primary first, then those of `nonprimary_shards` (each group
+/// in shard order), so its first OSD is a legal primary. This puts them
+/// back in shard order (Tentacle's `pgtemp_undo_primaryfirst`). A list
+/// whose length is not the pool size is left alone (Ceph asserts on it).
+fn shards_in_order(pool: &PgPool, temp: &mut [i32]) {
+    let size = usize::from(pool.size);
+    if temp.len() != size {
+        return;
+    }
+    let nonprimary = pool.nonprimary_shards.iter().count();
+    let Some(first_nonprimary) = size.checked_sub(nonprimary) else {
+        return;
+    };
+    let mut listed = [0i32; 256];
+    listed[..size].copy_from_slice(temp);
+    let (mut primary_at, mut nonprimary_at) = (0, first_nonprimary);
+    for (shard, slot) in temp.iter_mut().enumerate() {
+        let from = if pool.nonprimary_shards.contains(shard as u8) {
+            &mut nonprimary_at
+        } else {
+            &mut primary_at
+        };
+        *slot = listed[*from];
+        *from += 1;
     }
 }
 
@@ -556,6 +587,32 @@ fn pick_primary(osds: &[i32]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optimized_ec_temp_returns_to_shard_order() {
+        let mut pool = PgPool {
+            size: 6,
+            flags: PgPool::FLAG_EC_OPTIMIZATIONS,
+            ..PgPool::default()
+        };
+        for s in [1, 2, 4] {
+            pool.nonprimary_shards.insert(s);
+        }
+        // Listed as shards 0,3,5 then 1,2,4 (what Tentacle stores).
+        let mut temp = vec![10, 13, 15, 11, 12, 14];
+        shards_in_order(&pool, &mut temp);
+        assert_eq!(temp, [10, 11, 12, 13, 14, 15]);
+        // Not the pool's size: left as listed (Ceph would abort).
+        let mut short = vec![10, 13];
+        shards_in_order(&pool, &mut short);
+        assert_eq!(short, [10, 13]);
+        // More non-primary shards than positions: left alone too.
+        for s in 0..8 {
+            pool.nonprimary_shards.insert(s);
+        }
+        shards_in_order(&pool, &mut temp);
+        assert_eq!(temp, [10, 11, 12, 13, 14, 15]);
+    }
 
     #[test]
     fn stable_mod_folds_the_top_half() {
