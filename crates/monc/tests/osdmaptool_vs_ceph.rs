@@ -110,6 +110,8 @@ impl Bench {
             "msr",
             "ecopt",
             "rulesets",
+            "lookup-pacific",
+            "lookup-unset",
         ];
         let stem = name.trim_end_matches(".osdmap");
         if !wanted.contains(&stem) {
