@@ -9,7 +9,7 @@ use std::io::Write as _;
 use ceph_denc::Decode;
 use ceph_osdmap::crush::{BucketWeights, CrushWrapper};
 use ceph_osdmap::osdmap::{osd_state, CEPH_OSD_IN, CEPH_OSD_OUT};
-use ceph_osdmap::placement::{Placement, PlacementError, Placer, CRUSH_ITEM_NONE};
+use ceph_osdmap::placement::{Placement, PlacementError, Placer, RuleLookup, CRUSH_ITEM_NONE};
 use ceph_osdmap::{OSDMap, PgId};
 use serde_json::{json, Value};
 
@@ -24,7 +24,11 @@ const USAGE: &str = " usage: monc osdmaptool [options] <mapfilename>
    --mark-up-in                                mark every OSD up and in (not saved)
    --mark-out <osdid>                          mark an OSD out (not saved)
    --mark-up <osdid>                           mark an OSD up (not saved)
-   --format json                               machine-readable output";
+   --format json                               machine-readable output
+   --crush-rule-lookup auto|id|mask            how a pool's crush_rule picks its rule: the
+                                               rule id (Quincy on), the legacy ruleset/type/
+                                               size mask (Pacific and older), or auto (mask
+                                               if the map is pre-Quincy's; the default)";
 
 /// What the command line asks for.
 #[derive(Default)]
@@ -40,6 +44,7 @@ struct Options {
     mark_out: i64,
     mark_up: i64,
     json: bool,
+    rule_lookup: RuleLookup,
 }
 
 /// An early end: text for stderr and the exit code.
@@ -100,7 +105,13 @@ fn parse_args(argv: &[String]) -> Result<Options, Exit> {
         };
         let takes_value = matches!(
             name.as_str(),
-            "pool" | "test-map-object" | "test-map-pg" | "mark-out" | "mark-up" | "format"
+            "pool"
+                | "test-map-object"
+                | "test-map-pg"
+                | "mark-out"
+                | "mark-up"
+                | "format"
+                | "crush-rule-lookup"
         );
         let value = if takes_value {
             match inline {
@@ -144,6 +155,18 @@ fn parse_args(argv: &[String]) -> Result<Options, Exit> {
                 }
             }
             "format" => o.json = v == "json" || v == "json-pretty",
+            "crush-rule-lookup" => {
+                o.rule_lookup = match v.as_str() {
+                    "auto" => RuleLookup::Auto,
+                    "id" => RuleLookup::RuleId,
+                    "mask" => RuleLookup::Mask,
+                    _ => {
+                        return Err(usage_exit(vec![format!(
+                            "{ME}: --crush-rule-lookup takes auto, id or mask, not '{v}'"
+                        )]))
+                    }
+                }
+            }
             "test-map-pgs" => o.test_map_pgs = true,
             "test-map-pgs-dump" => o.dump = true,
             "test-map-pgs-dump-all" => o.dump_all = true,
@@ -232,7 +255,7 @@ fn run_inner(args: &[String], out: &mut impl std::io::Write) -> Result<(), Exit>
         }
         set_state_bits(&mut map, o.mark_up as usize, osd_state::UP);
     }
-    let placer = map.placer();
+    let placer = map.placer_with(o.rule_lookup);
     let mut pool = o.pool;
 
     if let Some(name) = &o.test_map_object {

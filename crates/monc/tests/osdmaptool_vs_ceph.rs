@@ -17,7 +17,7 @@ use ceph_osdmap::crush::{
 use ceph_osdmap::osdmap::osd_state;
 use ceph_osdmap::placement::CRUSH_ITEM_NONE;
 use ceph_osdmap::{OSDMap, PgId, PgPool};
-use ceph_testbed::CephRuntime;
+use ceph_testbed::{release_from_version, CephRuntime};
 use ceph_types::features::CLIENT_FEATURES_ALL;
 
 const MONC: &str = env!("CARGO_BIN_EXE_monc");
@@ -47,12 +47,18 @@ impl Bench {
     /// Runs both tools on `map` with `opts`; asserts identical stdout and
     /// exit status and returns how many PGs the output listed.
     fn compare(&mut self, case: &str, map: &str, opts: &[&str]) {
+        self.compare_with(case, map, opts, &[]);
+    }
+
+    /// As `compare`, giving monc `monc_only` options on top.
+    fn compare_with(&mut self, case: &str, map: &str, opts: &[&str], monc_only: &[&str]) {
         let mut args = vec![map];
         args.extend_from_slice(opts);
         let theirs = self.ceph("osdmaptool", &args);
         let ours = Command::new(MONC)
             .arg("osdmaptool")
             .args(&args)
+            .args(monc_only)
             .output()
             .expect("run monc");
         let (t, o) = (
@@ -67,7 +73,7 @@ impl Bench {
                 .map(|(a, b)| format!("\n ceph: {a}\n monc: {b}"))
                 .unwrap_or_default();
             panic!(
-                "{case} {opts:?}: outputs differ (exit {:?} vs {:?}, {} vs {} lines){first}\nceph stderr: {}",
+                "{case} {opts:?} (monc also {monc_only:?}): outputs differ (exit {:?} vs {:?}, {} vs {} lines){first}\nceph stderr: {}",
                 theirs.status.code(),
                 ours.status.code(),
                 t.lines().count(),
@@ -101,6 +107,11 @@ impl Bench {
             "ws-jewel",
             "ws-optimal",
             "classes",
+            "msr",
+            "ecopt",
+            "rulesets",
+            "lookup-pacific",
+            "lookup-unset",
         ];
         let stem = name.trim_end_matches(".osdmap");
         if !wanted.contains(&stem) {
@@ -115,9 +126,11 @@ impl Bench {
             p.pg_num_pending = p.pg_num;
         }
         let dir = Path::new(&dir);
-        let file = dir.join(format!("{stem}.osdmap"));
+        // The release's tools (maybe in a chroot) see only the bench dir.
+        let file = self.dir.join(format!("fixture-{stem}.osdmap"));
         std::fs::write(&file, small.to_bytes(CLIENT_FEATURES_ALL)).unwrap();
         let f = file.to_string_lossy().into_owned();
+        let mut outputs = Vec::new();
         for (suffix, opts) in [
             ("plain", &["--test-map-pgs-dump-all"][..]),
             ("upin", &["--mark-up-in", "--test-map-pgs-dump-all"][..]),
@@ -125,8 +138,16 @@ impl Bench {
             let mut args = vec![f.as_str()];
             args.extend_from_slice(opts);
             let out = self.ceph("osdmaptool", &args);
-            assert!(out.status.success());
-            std::fs::write(dir.join(format!("{stem}.{suffix}")), out.stdout).unwrap();
+            if !out.status.success() {
+                // A map this release cannot read (e.g. rulesets != ids after
+                // Pacific): the fixture comes from a release that can.
+                return;
+            }
+            outputs.push((suffix, out.stdout));
+        }
+        std::fs::copy(&file, dir.join(format!("{stem}.osdmap"))).unwrap();
+        for (suffix, stdout) in outputs {
+            std::fs::write(dir.join(format!("{stem}.{suffix}")), stdout).unwrap();
         }
     }
 }
@@ -456,6 +477,208 @@ fn build_classes_crush(b: &Bench, osds: u32) -> CrushWrapper {
     CrushWrapper::decode_all(&std::fs::read(&out).unwrap()).unwrap()
 }
 
+/// MSR rules (Squid on): the release's crushtool compiles them from text,
+/// or the release has none (None, with the reason).
+fn build_msr_crush(b: &Bench, osds: u32) -> Result<CrushWrapper, String> {
+    let bin = b.path("msr.bin");
+    let num = osds.to_string();
+    let r = b.ceph(
+        "crushtool",
+        &[
+            "--build",
+            "--num_osds",
+            &num,
+            "-o",
+            &bin,
+            "host",
+            "straw2",
+            "4",
+            "rack",
+            "straw2",
+            "3",
+            "root",
+            "straw2",
+            "0",
+        ],
+    );
+    assert!(r.status.success());
+    let txt = b.path("msr.txt");
+    assert!(b
+        .ceph("crushtool", &["-d", &bin, "-o", &txt])
+        .status
+        .success());
+    let mut text = std::fs::read_to_string(&txt).unwrap();
+    text = text.replace("# end crush map", "");
+    // Ids 1..=5, after crushtool's replicated_rule 0.
+    text.push_str(concat!(
+        "rule msr_ec_hosts {\n id 1\n type msr_indep\n step take root\n",
+        " step choosemsr 3 type host\n step choosemsr 2 type osd\n step emit\n}\n",
+        "rule msr_rep_tuned {\n id 2\n type msr_firstn\n step set_msr_descents 7\n",
+        " step set_msr_collision_tries 3\n step take root\n step choosemsr 0 type host\n",
+        " step choosemsr 1 type osd\n step emit\n}\n",
+        "rule msr_ec_racks {\n id 3\n type msr_indep\n step set_msr_descents 20\n",
+        " step take root\n step choosemsr 2 type rack\n step choosemsr 2 type host\n",
+        " step choosemsr 2 type osd\n step emit\n}\n",
+        "rule msr_osds {\n id 4\n type msr_indep\n step set_msr_collision_tries 2\n",
+        " step take root\n step choosemsr 0 type osd\n step emit\n}\n",
+        "rule msr_two_blocks {\n id 5\n type msr_firstn\n step take host2\n",
+        " step choosemsr 2 type osd\n step emit\n step take root\n",
+        " step choosemsr 2 type host\n step choosemsr 2 type osd\n step emit\n}\n",
+    ));
+    std::fs::write(&txt, text).unwrap();
+    let out = b.path("msr2.bin");
+    let r = b.ceph("crushtool", &["-c", &txt, "-o", &out]);
+    if !r.status.success() {
+        return Err(format!(
+            "crushtool -c rejects MSR rules: {}",
+            String::from_utf8_lossy(&r.stderr).trim()
+        ));
+    }
+    Ok(CrushWrapper::decode_all(&std::fs::read(&out).unwrap()).unwrap())
+}
+
+/// Maps where Pacific's rule lookup (by mask) and Quincy's (by id) differ.
+fn rule_lookup_cases(b: &mut Bench, base: &OSDMap, osds: u32) {
+    let crush = build_crush(b, "lookup.crush", "straw2", osds);
+    let mut map = base.clone();
+    dress(&mut map, crush, b.pacific, 400);
+    // Pool 1 (size 3) outside rule 0's bounds; pool 4 (erasure) on a rule
+    // now typed replicated. Rulesets stay equal to ids, so every release
+    // reads the map.
+    map.crush.rules[0].as_mut().unwrap().max_size = 2;
+    let ec_osds = usize::from(map.pools[&4].crush_rule);
+    map.crush.rules[ec_osds].as_mut().unwrap().rule_type = 1;
+    for (name, release) in [
+        ("lookup-unset", 0u8),
+        ("lookup-pacific", 16),
+        ("lookup-reef", 18),
+    ] {
+        map.require_osd_release = release;
+        let p = b.write_map(&format!("{name}.osdmap"), &map);
+        let opts = ["--mark-up-in", "--test-map-pgs-dump-all"];
+        if b.pacific {
+            // The map's release decides by default; the option overrides.
+            let auto: &[&str] = if release == 16 {
+                &[]
+            } else {
+                &["--crush-rule-lookup", "mask"]
+            };
+            b.compare_with(name, &p, &opts, auto);
+            b.compare_with(name, &p, &opts, &["--crush-rule-lookup=mask"]);
+        } else {
+            let auto: &[&str] = if release == 16 {
+                &["--crush-rule-lookup", "id"]
+            } else {
+                &[]
+            };
+            b.compare_with(name, &p, &opts, auto);
+            b.compare_with(name, &p, &opts, &["--crush-rule-lookup=id"]);
+        }
+    }
+    // Rulesets that are not rule ids: pool 1 falls through to a later rule
+    // of ruleset 0, pool 3 names ruleset 9 (rule 6). Only pre-Quincy
+    // releases read such maps.
+    let root = root_id(&map.crush);
+    let host = type_id(&map.crush, "host");
+    map.require_osd_release = 0;
+    let mut add = |ruleset: u8, op: u32, t: i32| {
+        let id = add_rule(
+            &mut map.crush,
+            &format!("ruleset{ruleset}_{op}"),
+            1,
+            vec![
+                step(rule_op::TAKE, root, 0),
+                step(op, 0, t),
+                step(rule_op::EMIT, 0, 0),
+            ],
+        );
+        map.crush.rules[usize::from(id)].as_mut().unwrap().ruleset = ruleset;
+        id
+    };
+    add(0, rule_op::CHOOSE_FIRSTN, 0);
+    add(0, rule_op::CHOOSELEAF_FIRSTN, host);
+    let nine = add(9, rule_op::CHOOSELEAF_FIRSTN, host);
+    add(9, rule_op::CHOOSE_FIRSTN, 0);
+    assert_eq!(nine, 6);
+    map.pools.get_mut(&3).unwrap().crush_rule = 9;
+    let p = b.write_map("rulesets.osdmap", &map);
+    if b.pacific {
+        b.compare("rulesets", &p, &["--test-map-pgs-dump-all"]);
+        b.compare("rulesets", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
+    } else {
+        let r = b.ceph("osdmaptool", &[&p, "--test-map-pgs-dump-all"]);
+        assert!(
+            !r.status.success(),
+            "{} decoded rulesets != ids",
+            b.rt.release()
+        );
+        eprintln!(
+            "{}: rulesets case skipped: its osdmaptool cannot decode a map whose rulesets are not rule ids",
+            b.rt.release()
+        );
+    }
+}
+
+/// EC pools with the ec_optimizations flag and non-primary shards, with
+/// pg_temp written primary-first as Tentacle's monitors write it.
+fn ec_optimized_cases(b: &mut Bench, base: &OSDMap, osds: u32) {
+    let crush = build_crush(b, "ecopt.crush", "straw2", osds);
+    let mut map = base.clone();
+    dress(&mut map, crush, b.pacific, 500);
+    for (pool, rule_of, size, nonprimary) in
+        [(10i64, 2i64, 6u8, &[1u8, 2, 4][..]), (11, 4, 4, &[3])]
+    {
+        let mut p = map.pools[&rule_of].clone();
+        p.size = size;
+        p.flags |= PgPool::FLAG_EC_OPTIMIZATIONS;
+        for &s in nonprimary {
+            p.nonprimary_shards.insert(s);
+        }
+        map.pools.insert(pool, p);
+        map.pool_names.insert(pool, format!("ecopt{pool}"));
+        map.pool_max = map.pool_max.max(pool as i32);
+    }
+    let p = b.write_map("ecopt-probe.osdmap", &map);
+    let dump = b.ceph("osdmaptool", &[&p, "--dump", "plain"]);
+    if !String::from_utf8_lossy(&dump.stdout).contains("ec_optimizations") {
+        eprintln!(
+            "{}: optimized-EC case skipped: its osdmaptool does not know the ec_optimizations flag",
+            b.rt.release()
+        );
+        return;
+    }
+    // Temps of the pool's size (Ceph asserts on others): the CRUSH set
+    // rotated, now and then with a down OSD or a hole.
+    let snapshot = map.clone();
+    let placer = snapshot.placer();
+    let down = (0..osds as i32)
+        .find(|&o| !snapshot.is_up(o) && snapshot.exists(o))
+        .unwrap_or(0);
+    let mut raw = Vec::new();
+    for pool in [10u64, 11] {
+        for seed in 0..48u32 {
+            let pg = PgId { pool, seed };
+            placer.pg_to_raw(pg, &mut raw).unwrap();
+            let mut temp = raw.clone();
+            let turn = seed as usize % temp.len().max(1);
+            temp.rotate_left(turn);
+            match seed % 4 {
+                1 => temp[0] = down,
+                2 => temp[1] = CRUSH_ITEM_NONE,
+                _ => {}
+            }
+            map.pg_temp.insert(pg, temp);
+            let last = raw[raw.len() - 1];
+            if seed % 5 == 0 && last != CRUSH_ITEM_NONE {
+                map.primary_temp.insert(pg, last);
+            }
+        }
+    }
+    let p = b.write_map("ecopt.osdmap", &map);
+    b.compare("ecopt", &p, &["--test-map-pgs-dump-all"]);
+    b.compare("ecopt", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
+}
+
 fn corpus_maps() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../osdmap/tests/corpus");
     let mut v = Vec::new();
@@ -474,7 +697,12 @@ fn placements_match_ceph_osdmaptool() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let rt = rt.sharing(&dir);
-    let pacific = rt.release().starts_with("pacific") || rt.release().starts_with("16.");
+    // "host" names no release: ask the tools (Pacific has no
+    // pg_upmap_primaries and picks rules by mask).
+    let version = rt.command("osdmaptool").arg("--version").output().unwrap();
+    let codename = release_from_version(&String::from_utf8_lossy(&version.stdout))
+        .unwrap_or_else(|| rt.release().to_string());
+    let pacific = codename == "pacific";
     let mut b = Bench {
         rt,
         dir,
@@ -558,6 +786,57 @@ fn placements_match_ceph_osdmaptool() {
         b.compare("classes", &p, &["--test-map-pgs-dump-all"]);
         b.compare("classes", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
     }
+    // MSR rules, where the release has them.
+    match build_msr_crush(&b, osds) {
+        Err(why) => eprintln!("{}: MSR cases skipped: {why}", b.rt.release()),
+        Ok(mut crush) => {
+            crush.tunables.msr_descents = 40;
+            let mut map = base.clone();
+            dress(&mut map, crush, b.pacific, 300);
+            // Pools 5..=9 on the MSR rules 1..=5.
+            for (pool, rule, ec, size) in [
+                (5i64, 1u8, true, 6u8),
+                (6, 2, false, 4),
+                (7, 3, true, 8),
+                (8, 4, true, 5),
+                (9, 5, false, 6),
+            ] {
+                let mut p = map.pools[&1].clone();
+                p.crush_rule = rule;
+                p.size = size;
+                p.pg_num = 512;
+                p.pgp_num = 512;
+                p.pg_num_target = 512;
+                p.pgp_num_target = 512;
+                p.pg_num_pending = 512;
+                if ec {
+                    p.pool_type = PgPool::TYPE_ERASURE;
+                }
+                map.pools.insert(pool, p);
+                map.pool_names.insert(pool, format!("msr{pool}"));
+                map.pool_max = map.pool_max.max(pool as i32);
+            }
+            // A whole host out (osd.4-7 are host1) and part of another
+            // down or out, so descents have to retry elsewhere.
+            for o in 4..8 {
+                map.osd_weight[o] = 0;
+            }
+            map.osd_weight[9] = 0;
+            map.osd_weight[10] = 0x4000;
+            map.osd_state[13] = osd_state::EXISTS;
+            map.osd_state[14] = osd_state::EXISTS;
+            let p = b.write_map("msr.osdmap", &map);
+            b.compare("msr", &p, &["--test-map-pgs-dump-all"]);
+            b.compare("msr", &p, &["--mark-up-in", "--test-map-pgs-dump-all"]);
+            b.compare("msr", &p, &["--mark-out", "20", "--test-map-pgs-dump-all"]);
+        }
+    }
+    // Rule lookup: Pacific picks the first rule whose legacy mask (ruleset,
+    // type, min/max size) fits the pool; Quincy on use crush_rule as the id.
+    rule_lookup_cases(&mut b, &base, osds);
+    // Tentacle's optimized EC pools: pg_temp lists primary-capable shards
+    // first; acting comes back in shard order.
+    ec_optimized_cases(&mut b, &base, osds);
     // Objects and single PGs.
     let p = b.path("straw2-optimal.osdmap");
     for name in ["foo", "rbd_data.1234", "a", "x y"] {

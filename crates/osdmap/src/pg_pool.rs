@@ -555,6 +555,10 @@ impl PgPool {
     pub const FLAG_BULK: u64 = 1 << 17;
     /// The pool is served by Crimson (SeaStore-era) OSDs.
     pub const FLAG_CRIMSON: u64 = 1 << 18;
+    /// Erasure-code optimizations (Tentacle): some shards may not become
+    /// primary ([`PgPool::nonprimary_shards`]), and `pg_temp` lists the
+    /// shards that may first (see `placement`).
+    pub const FLAG_EC_OPTIMIZATIONS: u64 = 1 << 19;
 
     /// The newest version whose every field this crate models.
     pub const CURRENT_VERSION: u8 = 32;
@@ -594,6 +598,7 @@ impl PgPool {
             (PgPool::FLAG_EIO, "eio"),
             (PgPool::FLAG_BULK, "bulk"),
             (PgPool::FLAG_CRIMSON, "crimson"),
+            (PgPool::FLAG_EC_OPTIMIZATIONS, "ec_optimizations"),
         ];
         NAMES
             .iter()

@@ -28,11 +28,10 @@
 //! ```
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use crate::crush::hash::{hash32_2, str_hash_linux, str_hash_rjenkins, HASH_RJENKINS1};
-use crate::crush::mapper::{
-    CrushMapper, CrushWorkspace, RULE_TYPE_MSR_FIRSTN, RULE_TYPE_MSR_INDEP,
-};
+use crate::crush::mapper::{CrushMapper, CrushWorkspace};
 use crate::osd_types::PgId;
 use crate::osdmap::{OSDMap, CEPH_OSD_DEFAULT_PRIMARY_AFFINITY};
 use crate::pg_pool::PgPool;
@@ -73,17 +72,6 @@ pub enum PlacementError {
         pool: i64,
         /// Its `object_hash` value.
         hash: u8,
-    },
-    /// The pool's CRUSH rule is of a kind this crate does not evaluate
-    /// (Squid's multi-step-retry rules).
-    #[error("pool {pool} uses CRUSH rule {rule} of unsupported type {rule_type}")]
-    UnsupportedRule {
-        /// The pool.
-        pool: i64,
-        /// The rule id.
-        rule: i32,
-        /// The rule's type byte.
-        rule_type: u8,
     },
 }
 
@@ -156,15 +144,86 @@ thread_local! {
 pub struct Placer<'a> {
     map: &'a OSDMap,
     crush: CrushMapper<'a>,
+    /// With [`RuleLookup::Mask`] in force: each pool's rule, if any fits.
+    masked_rules: Option<BTreeMap<i64, Option<i32>>>,
+}
+
+/// `ceph_release_t` of Quincy, the first release that takes a pool's
+/// `crush_rule` as the rule id.
+const RELEASE_QUINCY: u8 = 17;
+
+/// How a pool's `crush_rule` selects its CRUSH rule. Releases differ:
+/// through Pacific, OSDMap asked for the first rule whose legacy mask
+/// (ruleset, rule type, min_size..=max_size) fits the pool; Quincy dropped
+/// rulesets (a map whose rule ids and rulesets differ no longer decodes
+/// there) and uses the number as the rule id, whatever the size bounds or
+/// type. The two agree unless a pool's size is outside its rule's bounds,
+/// its type differs from the rule's, or rulesets are not ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RuleLookup {
+    /// [`RuleLookup::Mask`] when the map says it is Pacific's or older
+    /// (`require_osd_release` set and below Quincy) or some rule's ruleset
+    /// is not its id (only pre-Quincy releases read such maps);
+    /// [`RuleLookup::RuleId`] otherwise. Ceph's own tools do not look at
+    /// the map for this: `osdmaptool --createsimple` leaves the release
+    /// unset, so pick a variant to follow one release on such maps.
+    #[default]
+    Auto,
+    /// Quincy and later: `crush_rule` is the rule id.
+    RuleId,
+    /// Pacific and earlier (`crush_find_rule`): the lowest-numbered rule
+    /// with ruleset `crush_rule`, the pool's type and the pool's size
+    /// within its bounds; no such rule maps the pool to nothing.
+    Mask,
 }
 
 impl OSDMap {
-    /// Prepares this map for computing placements.
+    /// Prepares this map for computing placements, choosing rules as
+    /// [`RuleLookup::Auto`] does.
     pub fn placer(&self) -> Placer<'_> {
+        self.placer_with(RuleLookup::Auto)
+    }
+
+    /// Prepares this map for computing placements with rules chosen as
+    /// `lookup` says.
+    pub fn placer_with(&self, lookup: RuleLookup) -> Placer<'_> {
+        let mask = match lookup {
+            RuleLookup::Mask => true,
+            RuleLookup::RuleId => false,
+            RuleLookup::Auto => {
+                (1..RELEASE_QUINCY).contains(&self.require_osd_release)
+                    || self
+                        .crush
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .any(|(id, r)| r.as_ref().is_some_and(|r| usize::from(r.ruleset) != id))
+            }
+        };
+        let masked_rules = mask.then(|| {
+            self.pools
+                .iter()
+                .map(|(&id, pool)| (id, self.find_rule_by_mask(pool)))
+                .collect()
+        });
         Placer {
             map: self,
             crush: CrushMapper::new(&self.crush),
+            masked_rules,
         }
+    }
+
+    /// Pacific's `crush_find_rule` for `pool`.
+    fn find_rule_by_mask(&self, pool: &PgPool) -> Option<i32> {
+        self.crush.rules.iter().enumerate().find_map(|(id, r)| {
+            let r = r.as_ref()?;
+            (r.ruleset == pool.crush_rule
+                && r.rule_type == pool.pool_type
+                && r.min_size <= pool.size
+                && r.max_size >= pool.size)
+                .then_some(id as i32)
+        })
     }
 
     /// The PG of an object: its name (or `key`, the locator, when given)
@@ -273,6 +332,16 @@ impl Placer<'_> {
         self.map
     }
 
+    /// How this placer picks rules: [`RuleLookup::RuleId`] or
+    /// [`RuleLookup::Mask`] (never `Auto`, which is decided when built).
+    pub fn rule_lookup(&self) -> RuleLookup {
+        if self.masked_rules.is_some() {
+            RuleLookup::Mask
+        } else {
+            RuleLookup::RuleId
+        }
+    }
+
     /// The up and acting sets of a PG (`pg_to_up_acting_osds`). The seed
     /// may be raw: overrides are looked up by its fold over `pg_num`.
     pub fn pg_to_up_acting(&self, pg: PgId) -> Result<Placement, PlacementError> {
@@ -339,17 +408,17 @@ impl Placer<'_> {
     /// CRUSH for one PG; returns the CRUSH input (pps).
     fn raw_osds(&self, pool: &PgPool, pg: PgId, raw: &mut Vec<i32>) -> Result<u32, PlacementError> {
         let pps = pool.pg_to_pps(pg.pool, pg.seed);
-        let rule = i32::from(pool.crush_rule);
+        let rule = match &self.masked_rules {
+            None => i32::from(pool.crush_rule),
+            Some(rules) => rules
+                .get(&(pg.pool as i64))
+                .copied()
+                .flatten()
+                .unwrap_or(-1),
+        };
         raw.clear();
-        match self.crush.rule_type(rule) {
-            Some(t @ (RULE_TYPE_MSR_FIRSTN | RULE_TYPE_MSR_INDEP)) => {
-                return Err(PlacementError::UnsupportedRule {
-                    pool: pg.pool as i64,
-                    rule,
-                    rule_type: t,
-                })
-            }
-            Some(_) => WORKSPACE.with(|ws| {
+        if self.crush.rule_type(rule).is_some() {
+            WORKSPACE.with(|ws| {
                 self.crush.do_rule(
                     rule,
                     pps,
@@ -359,8 +428,7 @@ impl Placer<'_> {
                     &mut ws.borrow_mut(),
                     raw,
                 )
-            }),
-            None => {}
+            });
         }
         if pool.can_shift_osds() {
             raw.retain(|&o| self.map.exists(o));
@@ -474,6 +542,37 @@ impl Placer<'_> {
             Some(&p) => p,
             None => pick_primary(temp),
         };
+        if pool.flags & PgPool::FLAG_EC_OPTIMIZATIONS != 0 && m.pg_temp.contains_key(&pg) {
+            shards_in_order(pool, temp);
+        }
+    }
+}
+
+/// For pools with EC optimizations, `pg_temp` lists the OSDs of the shards
+/// that may be primary first, then those of `nonprimary_shards` (each group
+/// in shard order), so its first OSD is a legal primary. This puts them
+/// back in shard order (Tentacle's `pgtemp_undo_primaryfirst`). A list
+/// whose length is not the pool size is left alone (Ceph asserts on it).
+fn shards_in_order(pool: &PgPool, temp: &mut [i32]) {
+    let size = usize::from(pool.size);
+    if temp.len() != size {
+        return;
+    }
+    let nonprimary = pool.nonprimary_shards.iter().count();
+    let Some(first_nonprimary) = size.checked_sub(nonprimary) else {
+        return;
+    };
+    let mut listed = [0i32; 256];
+    listed[..size].copy_from_slice(temp);
+    let (mut primary_at, mut nonprimary_at) = (0, first_nonprimary);
+    for (shard, slot) in temp.iter_mut().enumerate() {
+        let from = if pool.nonprimary_shards.contains(shard as u8) {
+            &mut nonprimary_at
+        } else {
+            &mut primary_at
+        };
+        *slot = listed[*from];
+        *from += 1;
     }
 }
 
@@ -488,6 +587,32 @@ fn pick_primary(osds: &[i32]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optimized_ec_temp_returns_to_shard_order() {
+        let mut pool = PgPool {
+            size: 6,
+            flags: PgPool::FLAG_EC_OPTIMIZATIONS,
+            ..PgPool::default()
+        };
+        for s in [1, 2, 4] {
+            pool.nonprimary_shards.insert(s);
+        }
+        // Listed as shards 0,3,5 then 1,2,4 (what Tentacle stores).
+        let mut temp = vec![10, 13, 15, 11, 12, 14];
+        shards_in_order(&pool, &mut temp);
+        assert_eq!(temp, [10, 11, 12, 13, 14, 15]);
+        // Not the pool's size: left as listed (Ceph would abort).
+        let mut short = vec![10, 13];
+        shards_in_order(&pool, &mut short);
+        assert_eq!(short, [10, 13]);
+        // More non-primary shards than positions: left alone too.
+        for s in 0..8 {
+            pool.nonprimary_shards.insert(s);
+        }
+        shards_in_order(&pool, &mut temp);
+        assert_eq!(temp, [10, 11, 12, 13, 14, 15]);
+    }
 
     #[test]
     fn stable_mod_folds_the_top_half() {

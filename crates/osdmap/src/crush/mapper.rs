@@ -14,6 +14,8 @@ use super::hash::{hash32_2, hash32_3, hash32_3_lanes, hash32_4, HASH_RJENKINS1, 
 use super::ln_table::{LL, RH_LH};
 use super::{bucket_alg, rule_op, BucketWeights, CrushWrapper};
 
+mod msr;
+
 /// "No item here": a hole in an erasure-coded placement.
 pub const CRUSH_ITEM_NONE: i32 = 0x7fff_ffff;
 /// Scratch marker for a position not decided yet.
@@ -196,6 +198,7 @@ pub struct CrushWorkspace {
     c: Vec<i32>,
     perm: Vec<u32>,
     budget: u64,
+    msr: msr::MsrScratch,
 }
 
 impl CrushWorkspace {
@@ -400,6 +403,9 @@ impl<'a> CrushMapper<'a> {
         ws.budget = WORK_BUDGET;
         let args = self.choose_args_for(pool);
         let x = x as i32;
+        if matches!(rule.rule_type, RULE_TYPE_MSR_FIRSTN | RULE_TYPE_MSR_INDEP) {
+            return self.do_msr_rule(rule, x, result_max, weights, args, ws, out);
+        }
         let t = &self.crush.tunables;
         // Ceph's choose_total_tries counted retries; a try more is the rule.
         let mut choose_tries = t.choose_total_tries.wrapping_add(1);
