@@ -24,7 +24,7 @@ async fn main() -> Result<(), MonError> {
                 }
             }
             // A slow reader is told how much it missed, then goes on.
-            Err(MonError::Lagged { missed }) => eprintln!("missed {missed} events"),
+            Err(MonError::Lagged { missed }) => eprintln!("missed {missed} entries"),
             Err(e) => return Err(e),
         }
     }

@@ -88,11 +88,16 @@ pub enum MonError {
         /// Why it failed.
         why: String,
     },
-    /// An event stream's consumer fell behind: `missed` events went by
-    /// unseen. The stream goes on with the oldest event still buffered.
-    #[error("fell behind: {missed} events missed")]
+    /// An event stream's consumer fell behind: `missed` items of that
+    /// stream went by unseen (cluster-log entries for
+    /// [`MonClient::cluster_log`](crate::MonClient::cluster_log), maps for
+    /// a map stream, epochs for an
+    /// [`OsdMapFollower`](crate::OsdMapFollower); what other streams carry
+    /// never counts). The stream goes on with the oldest item still
+    /// buffered.
+    #[error("fell behind: {missed} items missed")]
     Lagged {
-        /// How many events were missed.
+        /// How many of the stream's items were missed.
         missed: u64,
     },
     /// The peer broke the protocol.

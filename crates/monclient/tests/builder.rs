@@ -57,12 +57,31 @@ async fn conf_file_and_keyring_give_a_session() {
 
     // Streams end when the client shuts down, though handles live on.
     let mut log = client.cluster_log(LogLevel::Info).unwrap();
+    let mut monmaps = client.monmaps();
+    let mut mgrmaps = client.mgrmaps().unwrap();
+    let mut configs = client.config_changes().unwrap();
+    let mut osdmap = client.follow_osdmap().unwrap();
     let mut events = client.events();
     client.shutdown().await;
-    let end = tokio::time::timeout(Duration::from_secs(5), log.next()).await;
+    let limit = Duration::from_secs(5);
+    let end = tokio::time::timeout(limit, log.next()).await;
     assert!(matches!(end, Ok(None)), "the log stream ended");
+    let end = tokio::time::timeout(limit, monmaps.next()).await;
+    assert!(matches!(end, Ok(None)), "the MonMap stream ended");
+    let end = tokio::time::timeout(limit, mgrmaps.next()).await;
+    assert!(matches!(end, Ok(None)), "the MgrMap stream ended");
+    let end = tokio::time::timeout(limit, configs.next()).await;
+    assert!(matches!(end, Ok(None)), "the config stream ended");
+    let end = tokio::time::timeout(limit, osdmap.next()).await;
+    assert!(matches!(end, Ok(None)), "the OSD map follower ended");
     assert!(events.recv().await.is_err());
     assert!(client.events().try_recv().is_err());
+    // Made after the shutdown: ended at once.
+    let end = tokio::time::timeout(limit, client.monmaps().next()).await;
+    assert!(
+        matches!(end, Ok(None)),
+        "a MonMap stream made after shutdown"
+    );
 }
 
 #[tokio::test]

@@ -432,3 +432,36 @@ async fn shutdown_fails_pending_requests_with_shutting_down() {
     assert!(matches!(r, Err(MonError::ShuttingDown)), "{r:?}");
     assert_eq!(client.status().state, SessionState::Shutdown);
 }
+
+#[tokio::test]
+async fn a_new_monmap_reaches_the_monmap_stream_decoded() {
+    let key = random_key();
+    let cluster = cluster(&key).await;
+    let client = MonClient::connect(options(&cluster, &key)).await.unwrap();
+    let first = client.status().monmap.expect("a MonMap on connect").epoch;
+    let mut monmaps = client.monmaps();
+    let mut events = client.events();
+    // A newer map everywhere; the next session's subscription fetches it.
+    for m in &cluster.mons {
+        let mut map = m.monmap();
+        map.epoch = first + 1;
+        m.set_monmap(map);
+    }
+    active(&cluster, &client).close_all().await;
+    let limit = Duration::from_secs(5);
+    let map = tokio::time::timeout(limit, monmaps.next())
+        .await
+        .expect("a MonMap in time")
+        .expect("not ended")
+        .expect("decoded");
+    assert_eq!(map.epoch, first + 1);
+    assert_eq!(map.mon_info.len(), 3);
+    // The raw receiver saw it too, as an event with its epoch.
+    let event = tokio::time::timeout(limit, events.recv()).await.unwrap();
+    assert!(
+        matches!(event, Ok(ceph_monclient::ClusterEvent::MonMap { epoch }) if epoch == first + 1),
+        "{event:?}"
+    );
+    client.shutdown().await;
+    assert!(monmaps.next().await.is_none());
+}

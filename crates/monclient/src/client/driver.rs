@@ -97,7 +97,7 @@ pub(super) struct Driver {
     /// Limit for one connection attempt.
     attempt_timeout: Duration,
     status: watch::Sender<Status>,
-    /// Subscribed maps and logs, to every `events()` receiver.
+    /// Subscribed maps and logs, to `events()` receivers and the streams.
     events: SharedEvents,
     conns: HashMap<ConnId, OpenConn>,
     attempts: HashMap<ConnId, JoinHandle<()>>,
@@ -221,7 +221,7 @@ impl Driver {
                 }
                 Action::Event(event) => {
                     // Nobody listening is fine.
-                    self.events.send(event);
+                    self.events.send(event, || self.core.shared_monmap());
                 }
                 Action::Done { tid, result } => {
                     if let Some(tx) = self.replies.remove(&tid) {

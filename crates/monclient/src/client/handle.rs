@@ -40,17 +40,13 @@ use crate::error::{permanent_auth_failure, MonError};
 pub struct MonClient {
     calls: mpsc::UnboundedSender<Call>,
     pub(super) status: watch::Receiver<Status>,
-    events: super::SharedEvents,
+    pub(super) events: super::SharedEvents,
     /// The monitors' command descriptions, fetched by the first
     /// `command_words`.
     pub(super) command_table: Arc<tokio::sync::OnceCell<ceph_argparse::CommandTable>>,
     /// For daemons, how long past expiry a rotating secret stays usable.
     rotating_margin: Option<Duration>,
 }
-
-/// Events kept for a slow `events()` receiver before it starts missing
-/// some (it is told how many it missed).
-const EVENT_BUFFER: usize = 1024;
 
 /// How long [`MonClient::connect`] keeps hunting among the other monitors
 /// once one answered in a way that will not change (it speaks another
@@ -298,10 +294,13 @@ impl MonClient {
 
     /// A receiver of everything the subscriptions bring (maps, config,
     /// cluster log), encoded, from now on; it ends when the client shuts
-    /// down. The decoded streams ([`MonClient::cluster_log`],
-    /// [`MonClient::follow_osdmap`]...) are built on it.
+    /// down. It keeps 1,024 events for a slow reader, whose
+    /// `RecvError::Lagged` then counts events of every kind (one carries
+    /// several cluster-log entries); the decoded streams
+    /// ([`MonClient::cluster_log`], [`MonClient::follow_osdmap`]...) read
+    /// channels of their own and count their own items.
     pub fn events(&self) -> broadcast::Receiver<ClusterEvent> {
-        self.events.subscribe(EVENT_BUFFER)
+        self.events.raw()
     }
 
     /// Waits until the client has seen epoch `epoch` (or newer) of `what`
