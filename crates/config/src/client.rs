@@ -792,6 +792,41 @@ impl ClientConfig {
 }
 
 /// `--name` wins over `--id`; the default is `client.admin`.
+/// The cluster's `fsid` as the configuration names it, without loading
+/// the rest: a `--fsid` override, else the `fsid` of the conf file found as
+/// [`ClientConfig::load`] finds it (`-c`, `CEPH_CONF`, the default search),
+/// from the entity's sections or `[global]`. Reads at most one file and
+/// asks no resolver; `None` when nothing names an fsid or the file cannot
+/// be read.
+pub fn conf_fsid(sources: &ConfigSources) -> Option<String> {
+    let non_empty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    if let Some((_, v)) = sources
+        .overrides
+        .iter()
+        .rev()
+        .find(|(k, _)| ConfFile::normalize_key(k.trim_start_matches('-')) == "fsid")
+    {
+        return non_empty(v);
+    }
+    let env = sources
+        .env
+        .clone()
+        .unwrap_or_else(Environment::from_process);
+    let name = entity_name(sources).ok()?;
+    let vars = MetaVars {
+        cluster: sources.cluster.clone().unwrap_or_else(|| "ceph".into()),
+        entity_type: name.ty.to_string(),
+        id: name.id.clone(),
+        host: short_hostname(),
+        pid: std::process::id(),
+        home: env.home.clone().unwrap_or_default(),
+    };
+    let (conf, _) = find_conf(sources, &env, &vars).ok()?;
+    let name_text = name.to_string();
+    conf.lookup(&[name_text.as_str(), name.ty.as_str(), "global"], "fsid")
+        .and_then(non_empty)
+}
+
 fn entity_name(sources: &ConfigSources) -> Result<EntityName, ConfigError> {
     let name = if let Some(n) = &sources.name {
         n.parse::<EntityName>().map_err(|e| ConfigError::BadName {

@@ -26,8 +26,8 @@ mod values;
 
 pub use args::{ceph_args_from_env, split_args, ArgsError};
 pub use client::{
-    ClientConfig, ConfigError, ConfigSources, Environment, IgnoredMonValue, MissingValue,
-    OptionSource, Secret, DEFAULT_CONF_SEARCH, DEFAULT_KEYRING_SEARCH,
+    conf_fsid, ClientConfig, ConfigError, ConfigSources, Environment, IgnoredMonValue,
+    MissingValue, OptionSource, Secret, DEFAULT_CONF_SEARCH, DEFAULT_KEYRING_SEARCH,
 };
 pub use conffile::{ConfFile, ConfLoadError, ConfParseError, MAX_CONF_FILE_BYTES};
 pub use dnssrv::{

@@ -742,3 +742,48 @@ fn central_values_take_metavariables() {
     assert!(ignored.is_empty());
     assert_eq!(eff.get("admin_socket_hint"), Some("ceph-client.admin.asok"));
 }
+
+#[test]
+fn conf_fsid_reads_only_the_conf_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fsid = "5b2b5d9e-0f7c-4bb0-9e0a-5a1f6c3d2e11";
+    // An unresolvable monitor name: the fsid needs no resolver.
+    let conf = write(
+        dir.path(),
+        "ceph.conf",
+        &format!("[global]\nfsid = {fsid}\nmon host = no-such-host.invalid\n"),
+    );
+    assert_eq!(
+        ceph_config::conf_fsid(&sources(&conf)).as_deref(),
+        Some(fsid)
+    );
+    // The entity's section wins over [global]; --fsid over both.
+    let conf = write(
+        dir.path(),
+        "two.conf",
+        &format!("[global]\nfsid = {fsid}\n[client]\nfsid = other\n"),
+    );
+    assert_eq!(
+        ceph_config::conf_fsid(&sources(&conf)).as_deref(),
+        Some("other")
+    );
+    let mut s = sources(&conf);
+    s.overrides.push(("fsid".into(), "given".into()));
+    assert_eq!(ceph_config::conf_fsid(&s).as_deref(), Some("given"));
+    // No fsid, or no file: none.
+    let conf = write(dir.path(), "none.conf", "[global]\nmon host = 1.2.3.4\n");
+    assert_eq!(ceph_config::conf_fsid(&sources(&conf)), None);
+    assert_eq!(
+        ceph_config::conf_fsid(&sources(&dir.path().join("missing.conf"))),
+        None
+    );
+    // Found through CEPH_CONF when -c is not given.
+    let s = ConfigSources {
+        env: Some(Environment {
+            ceph_conf: Some(dir.path().join("ceph.conf").display().to_string()),
+            ..clean_env()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(ceph_config::conf_fsid(&s).as_deref(), Some(fsid));
+}

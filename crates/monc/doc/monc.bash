@@ -16,16 +16,17 @@ _monc() {
         COMPREPLY=($(compgen -W "--help -h --conf -c --in-file -i --out-file -o --id --user --name -n --cluster --keyring -k --mon-host --mon_host -m --status -s --watch -w --watch-debug --watch-info --watch-sec --watch-warn --watch-error --watch-channel -W --version -v --verbose --concise --format -f --connect-timeout --json --jsonl" -- "$cur"))
         return
     fi
-    local i words=0
+    local i words=() which=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
+            -c|--conf|--cluster|--fsid)
+                which+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}"); i=$((i + 1)) ;;
             --conf|-c|--in-file|-i|--out-file|-o|--keyring|-k|--format|-f|--id|--user|--name|-n|--cluster|--mon-host|--mon_host|-m|--watch-channel|-W|--connect-timeout|--json) i=$((i + 1)) ;;
+            --conf=*|--cluster=*|--fsid=*) which+=("${COMP_WORDS[i]}") ;;
             -*) ;;
-            *) words=$((words + 1)) ;;
+            *) words+=("${COMP_WORDS[i]}") ;;
         esac
     done
-    if ((words == 0)); then
-        COMPREPLY=($(compgen -W "tell ping pg daemon watch decode osdmaptool auth balancer config config-key crash df features fs health log mgr mon osd quorum_status status time-sync-status versions" -- "$cur"))
-    fi
+    mapfile -t COMPREPLY < <(monc --complete-words "${which[@]}" -- "${words[@]}" "$cur" 2>/dev/null)
 }
 complete -F _monc monc

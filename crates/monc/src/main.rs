@@ -9,6 +9,7 @@ mod stdio;
 
 mod args;
 mod cache;
+mod complete;
 mod daemon_cmds;
 mod decode;
 mod directed;
@@ -41,6 +42,10 @@ fn main() -> ExitCode {
     // Code still printing with `println!` must not panic on a closed pipe.
     stdio::exit_quietly_on_closed_pipe(0);
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    // The shell's completion: the cache file only, before anything else.
+    if argv.first().map(String::as_str) == Some(complete::FLAG) {
+        return ExitCode::from(complete::run(&argv[1..]).clamp(0, 255) as u8);
+    }
     // `decode` works on files and needs no cluster, config or key.
     if argv.first().map(String::as_str) == Some("decode") {
         return ExitCode::from(decode::run(&argv).clamp(0, 255) as u8);
