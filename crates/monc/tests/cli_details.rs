@@ -609,3 +609,59 @@ fn descriptions_are_cached_and_refreshed() {
     assert_eq!(cached, can_run, "the module's commands are cached");
     let _ = ceph(c, &["mgr", "module", "disable", "alerts"]);
 }
+
+/// The completion of command words, once a command has filled the cache:
+/// `monc --complete-words` reads it (the cluster found by the conf file's
+/// fsid), and the generated bash completion calls it.
+#[test]
+fn command_words_complete_from_the_cache() {
+    let _serial = serial();
+    let c = cluster();
+    let home = cache_home("complete");
+    let env = [("XDG_CACHE_HOME", s(&home))];
+    let dump = monc_env(&["mon", "dump"], &env);
+    assert_eq!(dump.code, Some(0), "{dump:#?}");
+    assert!(cache_file(&home).exists(), "the cache is filled");
+    let conf = c.conf_path();
+    let words = run_program(
+        monc_bin(),
+        &["--complete-words", "-c", s(&conf), "--", "osd", "pool", ""],
+        None,
+        &env,
+        Duration::from_secs(10),
+    );
+    assert_eq!(words.code, Some(0), "{words:#?}");
+    let words: Vec<&str> = words.stdout.lines().collect();
+    assert!(
+        words.contains(&"ls") && words.contains(&"create"),
+        "{words:?}"
+    );
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/monc.bash");
+    let bin_dir = Path::new(monc_bin()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let line = format!(
+        "source '{}'; COMP_WORDS=(monc osd po); COMP_CWORD=2; _monc; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let bash = run_program(
+        "bash",
+        &["-c", &line],
+        None,
+        &[
+            ("PATH", &path),
+            ("XDG_CACHE_HOME", s(&home)),
+            ("CEPH_CONF", s(&conf)),
+        ],
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        (bash.code, bash.stdout.as_str()),
+        (Some(0), "pool\n"),
+        "{bash:#?}"
+    );
+}
