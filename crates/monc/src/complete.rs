@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use ceph_argparse::{flags, ArgDesc, CommandTable, SigPart};
+use ceph_argparse::{flags, ArgDesc, CommandDesc, CommandTable, SigPart};
 use ceph_config::ConfigSources;
 
 use crate::args::LOCAL_COMMANDS;
@@ -95,9 +95,23 @@ pub fn candidates(cached: Option<&CachedDescriptions>, words: &[String]) -> Vec<
                 .map(String::from),
         );
     }
-    if let Some(table) = cached.and_then(|c| table_for(c, words)) {
+    let Some(cached) = cached else {
+        return out.into_iter().collect();
+    };
+    if done.is_empty() {
+        // Only the first words: one signature parsed per word (the first
+        // offered one), not all of them.
+        for entry in &cached.entries {
+            let word = &entry.first_word;
+            if word.starts_with(partial.as_str()) && !out.contains(word) && offered(&entry.json) {
+                out.insert(word.clone());
+            }
+        }
+        return out.into_iter().collect();
+    }
+    if let Some(table) = table_for(cached, words) {
         for cmd in &table.commands {
-            if cmd.flags & (flags::OBSOLETE | flags::HIDDEN) == 0 {
+            if is_offered(cmd) {
                 follow(&cmd.sig, done, partial, &mut out);
             }
         }
@@ -105,23 +119,25 @@ pub fn candidates(cached: Option<&CachedDescriptions>, words: &[String]) -> Vec<
     out.into_iter().collect()
 }
 
-/// The signatures whose first word fits: equal to the first typed word,
-/// or beginning with it when that is the one being typed. Only those are
-/// parsed.
+/// Whether a signature is completed: not obsolete nor hidden.
+fn is_offered(cmd: &CommandDesc) -> bool {
+    cmd.flags & (flags::OBSOLETE | flags::HIDDEN) == 0
+}
+
+/// Whether one cached signature is for the CLI and completed.
+fn offered(json: &[u8]) -> bool {
+    CommandTable::from_entries([json]).is_ok_and(|t| t.commands.first().is_some_and(is_offered))
+}
+
+/// The signatures whose first word is the first typed word: only those
+/// are parsed.
 fn table_for(cached: &CachedDescriptions, words: &[String]) -> Option<CommandTable> {
     let first = words.first()?;
-    let fits = |w: &str| {
-        if words.len() == 1 {
-            w.starts_with(first.as_str())
-        } else {
-            w == first
-        }
-    };
     CommandTable::from_entries(
         cached
             .entries
             .iter()
-            .filter(|e| fits(&e.first_word))
+            .filter(|e| e.first_word == *first)
             .map(|e| e.json.as_slice()),
     )
     .ok()
@@ -209,6 +225,9 @@ mod tests {
         "cmd300": {"sig": ["osd", "dump", {"name": "epoch", "range": "0", "req": "false", "type": "CephInt"}], "help": "print summary of OSD map", "module": "osd", "perm": "r", "flags": 0},
         "cmd301": {"sig": ["osd", "pause"], "help": "pause osd", "module": "osd", "perm": "rw", "flags": 0},
         "cmd302": {"sig": ["osd", "poolhidden"], "help": "", "module": "osd", "perm": "rw", "flags": 32},
+        "cmd303": {"sig": ["secret", "thing"], "help": "", "module": "mon", "perm": "rw", "flags": 32},
+        "cmd304": {"sig": ["old", "thing"], "help": "", "module": "mon", "perm": "rw", "flags": 2},
+        "cmd305": {"sig": ["notcli", "thing"], "help": "", "module": "mon", "perm": "rw", "flags": 0, "avail": "rest"},
         "cmd400": {"sig": ["mon", "dump", {"name": "epoch", "range": "0", "req": "false", "type": "CephInt"}], "help": "dump formatted monmap", "module": "mon", "perm": "r", "flags": 0},
         "cmd401": {"sig": ["mgr", "dump", {"name": "epoch", "range": "0", "req": "false", "type": "CephInt"}], "help": "dump the latest MgrMap", "module": "mgr", "perm": "r", "flags": 8}
     }"#;
@@ -287,8 +306,12 @@ mod tests {
         assert_eq!(complete("m"), ["mgr", "mon"]);
         assert_eq!(complete("p"), ["pg", "ping"]);
         assert_eq!(complete("os"), ["osd", "osdmaptool"]);
-        // Hidden signatures are not offered.
+        // Hidden, obsolete and not-for-the-CLI signatures are not offered.
         assert!(!complete("osd ").contains(&"poolhidden".to_string()));
+        for w in ["secret", "old", "notcli"] {
+            assert!(!complete("").contains(&w.to_string()), "{w}");
+        }
+        assert_eq!(complete("secret "), Vec::<String>::new());
     }
 
     #[test]
