@@ -16,15 +16,29 @@ _monc() {
         COMPREPLY=($(compgen -W "--help -h --conf -c --in-file -i --out-file -o --id --user --name -n --cluster --keyring -k --mon-host --mon_host -m --status -s --watch -w --watch-debug --watch-info --watch-sec --watch-warn --watch-error --watch-channel -W --version -v --verbose --concise --format -f --connect-timeout --json --jsonl" -- "$cur"))
         return
     fi
-    local i words=() which=()
+    local i w glue=0 typed=()
     for ((i = 1; i < COMP_CWORD; i++)); do
-        case ${COMP_WORDS[i]} in
-            -c|--conf|--cluster|--fsid)
-                which+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}"); i=$((i + 1)) ;;
+        w=${COMP_WORDS[i]}
+        if [[ $w == [=:] ]] && ((${#typed[@]})); then
+            typed[${#typed[@]}-1]+=$w; glue=1
+        elif ((glue)); then
+            typed[${#typed[@]}-1]+=$w; glue=0
+        else
+            typed+=("$w")
+        fi
+    done
+    # A value after = or : is being typed, not a command word.
+    if ((glue)) || [[ $cur == [=:] ]]; then
+        return
+    fi
+    local words=() which=()
+    for ((i = 0; i < ${#typed[@]}; i++)); do
+        case ${typed[i]} in
+            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]}"); i=$((i + 1)) ;;
             --conf|-c|--in-file|-i|--out-file|-o|--keyring|-k|--format|-f|--id|--user|--name|-n|--cluster|--mon-host|--mon_host|-m|--watch-channel|-W|--connect-timeout|--json) i=$((i + 1)) ;;
-            --conf=*|--cluster=*|--fsid=*) which+=("${COMP_WORDS[i]}") ;;
+            --conf=*|--cluster=*|--fsid=*) which+=("${typed[i]}") ;;
             -*) ;;
-            *) words+=("${COMP_WORDS[i]}") ;;
+            *) words+=("${typed[i]}") ;;
         esac
     done
     mapfile -t COMPREPLY < <(monc --complete-words "${which[@]}" -- "${words[@]}" "$cur" 2>/dev/null)

@@ -201,17 +201,45 @@ pub fn bash_completion() -> String {
     // command descriptions). Collect the words before the cursor, skipping
     // flags and the values of the flags that take one, and keep the flags
     // that say which cluster (its conf file names the cache's fsid).
+    // Readline splits words at `=` and `:` (`--format=json`, `ADDR:PORT`):
+    // those are glued back first.
     let valued: Vec<String> = with_file
         .iter()
         .chain(&with_format)
         .chain(&with_text)
         .cloned()
         .collect();
-    let _ = writeln!(
-        s,
-        "    local i words=() which=()\n    for ((i = 1; i < COMP_CWORD; i++)); do\n        case ${{COMP_WORDS[i]}} in\n            -c|--conf|--cluster|--fsid)\n                which+=(\"${{COMP_WORDS[i]}}\" \"${{COMP_WORDS[i+1]}}\"); i=$((i + 1)) ;;\n            {valued}) i=$((i + 1)) ;;\n            --conf=*|--cluster=*|--fsid=*) which+=(\"${{COMP_WORDS[i]}}\") ;;\n            -*) ;;\n            *) words+=(\"${{COMP_WORDS[i]}}\") ;;\n        esac\n    done\n    mapfile -t COMPREPLY < <(monc {flag} \"${{which[@]}}\" -- \"${{words[@]}}\" \"$cur\" 2>/dev/null)",
-        valued = valued.join("|"),
-        flag = crate::complete::FLAG,
+    let words = r#"    local i w glue=0 typed=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if [[ $w == [=:] ]] && ((${#typed[@]})); then
+            typed[${#typed[@]}-1]+=$w; glue=1
+        elif ((glue)); then
+            typed[${#typed[@]}-1]+=$w; glue=0
+        else
+            typed+=("$w")
+        fi
+    done
+    # A value after = or : is being typed, not a command word.
+    if ((glue)) || [[ $cur == [=:] ]]; then
+        return
+    fi
+    local words=() which=()
+    for ((i = 0; i < ${#typed[@]}; i++)); do
+        case ${typed[i]} in
+            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]}"); i=$((i + 1)) ;;
+            VALUED) i=$((i + 1)) ;;
+            --conf=*|--cluster=*|--fsid=*) which+=("${typed[i]}") ;;
+            -*) ;;
+            *) words+=("${typed[i]}") ;;
+        esac
+    done
+    mapfile -t COMPREPLY < <(monc FLAG "${which[@]}" -- "${words[@]}" "$cur" 2>/dev/null)
+"#;
+    s.push_str(
+        &words
+            .replace("VALUED", &valued.join("|"))
+            .replace("FLAG", crate::complete::FLAG),
     );
     s.push_str("}\ncomplete -F _monc monc\n");
     s

@@ -197,6 +197,13 @@ fn bash_completion_calls_it() {
         bash("monc --format=json osd --cluster ceph pool l", 6),
         "ls\n"
     );
+    // As readline splits words at = and :.
+    let split = "monc --format = json -m 127.0.0.1 : 3300 --conf = /nonexistent.conf osd po";
+    assert_eq!(bash(split, 12), "pool\n");
+    assert_eq!(bash("monc --format = json osd pool l", 6), "ls\n");
+    // A flag's value after = is not a command word.
+    assert_eq!(bash("monc --cluster = ''", 3), "\n");
+    assert_eq!(bash("monc --cluster =", 2), "\n");
     let vars = bash("monc osd pool get rbd ''", 5);
     assert!(vars.lines().any(|l| l == "min_size"), "{vars}");
     // Flags are still completed by the script itself.
