@@ -11,7 +11,7 @@
 //! numbers...) offer nothing. Anything wrong with the cache means fewer
 //! candidates, never an error.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use ceph_argparse::{flags, ArgDesc, CommandDesc, CommandTable, SigPart};
@@ -145,46 +145,57 @@ fn table_for(cached: &CachedDescriptions, words: &[String]) -> Option<CommandTab
 
 /// Walks the signature `parts` over the words typed in full (`done`); where
 /// they run out, adds what the next part offers for `partial`. Optional
-/// arguments are tried both taken and left out.
+/// arguments are tried both taken and left out. A state is where the walk
+/// stands in both lists: each is visited once, from a work list, so a
+/// signature with many optional arguments (the monitors publish them, and
+/// could publish any) costs parts × words steps, and no deep recursion.
 fn follow(parts: &[SigPart], done: &[String], partial: &str, out: &mut BTreeSet<String>) {
-    let Some((part, rest)) = parts.split_first() else {
-        return;
-    };
-    let arg = match part {
-        SigPart::Literal(word) => {
-            match done.split_first() {
-                None if word.starts_with(partial) => {
-                    out.insert(word.clone());
+    let mut seen = HashSet::new();
+    let mut todo = vec![(0usize, 0usize)];
+    while let Some((at, typed_at)) = todo.pop() {
+        if !seen.insert((at, typed_at)) {
+            continue;
+        }
+        let Some(part) = parts.get(at) else {
+            continue;
+        };
+        let typed = done.get(typed_at);
+        let arg = match part {
+            SigPart::Literal(word) => {
+                match typed {
+                    None if word.starts_with(partial) => {
+                        out.insert(word.clone());
+                    }
+                    Some(typed) if typed == word => todo.push((at + 1, typed_at + 1)),
+                    _ => {}
                 }
-                Some((typed, more)) if typed == word => follow(rest, more, partial, out),
-                _ => {}
+                continue;
             }
-            return;
+            SigPart::Arg(arg) => arg,
+        };
+        // Given only as `--name value`: not among the positional words.
+        if !arg.positional {
+            todo.push((at + 1, typed_at));
+            continue;
         }
-        SigPart::Arg(arg) => arg,
-    };
-    // Given only as `--name value`: not among the positional words.
-    if !arg.positional {
-        follow(rest, done, partial, out);
-        return;
-    }
-    match done.split_first() {
-        None => out.extend(
-            choices(arg)
-                .filter(|c| c.starts_with(partial))
-                .map(String::from),
-        ),
-        Some((typed, more)) if takes(arg, typed) => {
-            if arg.many || arg.count > 1 {
-                // More values may follow: stay on the argument too.
-                follow(parts, more, partial, out);
+        match typed {
+            None => out.extend(
+                choices(arg)
+                    .filter(|c| c.starts_with(partial))
+                    .map(String::from),
+            ),
+            Some(typed) if takes(arg, typed) => {
+                if arg.many || arg.count > 1 {
+                    // More values may follow: stay on the argument too.
+                    todo.push((at, typed_at + 1));
+                }
+                todo.push((at + 1, typed_at + 1));
             }
-            follow(rest, more, partial, out);
+            Some(_) => {}
         }
-        Some(_) => {}
-    }
-    if !arg.required {
-        follow(rest, done, partial, out);
+        if !arg.required {
+            todo.push((at + 1, typed_at));
+        }
     }
 }
 
@@ -321,6 +332,29 @@ mod tests {
         assert!(first.contains(&"osd".to_string()) && first.contains(&"tell".to_string()));
         assert_eq!(candidates(None, &words(&["osd", ""])), Vec::<String>::new());
         assert_eq!(candidates(None, &[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn many_optional_arguments_cost_little() {
+        // 2^400 ways to take or leave the arguments; each state once.
+        let args: Vec<String> = (0..400)
+            .map(|i| format!(r#"{{"name": "a{i}", "type": "CephInt", "req": "false"}}"#))
+            .collect();
+        let descs = format!(
+            r#"{{"cmd0": {{"sig": ["frob", {}, {{"name": "last", "type": "CephChoices", "strings": "yes|no"}}], "help": "", "module": "mon", "perm": "r", "flags": 0}}}}"#,
+            args.join(", ")
+        );
+        let cached = CachedDescriptions {
+            entries: ceph_argparse::description_entries(descs.as_bytes()).unwrap(),
+            ..cached()
+        };
+        let mut words: Vec<String> = std::iter::once("frob".to_string())
+            .chain((0..300).map(|i| i.to_string()))
+            .collect();
+        words.push(String::new());
+        let start = std::time::Instant::now();
+        assert_eq!(candidates(Some(&cached), &words), ["no", "yes"]);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]
