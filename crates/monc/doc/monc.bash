@@ -34,7 +34,7 @@ _monc() {
     local words=() which=()
     for ((i = 0; i < ${#typed[@]}; i++)); do
         case ${typed[i]} in
-            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]}"); i=$((i + 1)) ;;
+            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]/#\~/$HOME}"); i=$((i + 1)) ;;
             --conf|-c|--in-file|-i|--out-file|-o|--keyring|-k|--format|-f|--id|--user|--name|-n|--cluster|--mon-host|--mon_host|-m|--watch-channel|-W|--connect-timeout|--json) i=$((i + 1)) ;;
             --conf=*|--cluster=*|--fsid=*) which+=("${typed[i]}") ;;
             -*) ;;

@@ -227,7 +227,7 @@ pub fn bash_completion() -> String {
     local words=() which=()
     for ((i = 0; i < ${#typed[@]}; i++)); do
         case ${typed[i]} in
-            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]}"); i=$((i + 1)) ;;
+            -c|--conf|--cluster|--fsid) which+=("${typed[i]}" "${typed[i+1]/#\~/$HOME}"); i=$((i + 1)) ;;
             VALUED) i=$((i + 1)) ;;
             --conf=*|--cluster=*|--fsid=*) which+=("${typed[i]}") ;;
             -*) ;;

@@ -205,6 +205,16 @@ fn bash_completion_calls_it() {
     assert_eq!(bash("monc --cluster = ''", 3), "\n");
     assert_eq!(bash("monc --cluster =", 2), "\n");
     let vars = bash("monc osd pool get rbd ''", 5);
+    // `-c ~/...` as typed (readline leaves the tilde): the cluster it
+    // names, not the newest cache file.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    store(
+        &home.join("cache"),
+        [9; 16],
+        br#"{"cmd0": {"sig": ["osd", "frob"], "help": "", "module": "osd", "perm": "r", "flags": 0}}"#,
+    );
+    assert_eq!(bash("monc -c '~/ceph.conf' osd po", 4), "pool\n");
+    assert_eq!(bash("monc -c /nonexistent.conf osd fr", 4), "frob\n");
     assert!(vars.lines().any(|l| l == "min_size"), "{vars}");
     // Flags are still completed by the script itself.
     assert!(bash("monc --wat", 1).lines().any(|l| l == "--watch-warn"));
