@@ -573,9 +573,9 @@ fn assert_client_moved_itself(r: &CaseReport, label: &str) {
     );
     // One new session, the probe that won, once the other two can answer.
     // Before they form their own quorum they may be as silent as the victim
-    // (a proposal the victim never accepts holds their reads until the
-    // election), so a probe then may need another; each only after a whole
-    // stall_timeout of silence, never a storm.
+    // (likely a proposal the victim never accepts holding their reads until
+    // the election), so a probe then may need another; each only after a
+    // whole stall_timeout of silence, never a storm.
     let starts = r.session_starts();
     assert!(!starts.is_empty(), "[{label}] no new session after the cut");
     let quorum = r.others_quorum.expect("checked above");
@@ -588,6 +588,7 @@ fn assert_client_moved_itself(r: &CaseReport, label: &str) {
     for pair in starts.windows(2) {
         let apart = pair[1].duration_since(pair[0]);
         assert!(
+            // 100 ms for the timeline's own sampling of the client's state.
             apart + Duration::from_millis(100) >= STALL,
             "[{label}] two probes {:.2}s apart, less than stall_timeout {STALL:?}",
             secs(apart)
